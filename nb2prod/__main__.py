@@ -1,0 +1,3 @@
+from nb2prod.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""pyflakes, reporting the offending *node* (not just its line) so that findings can be
+mapped back to the notebook cell that holds it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pyflakes import checker, messages
+
+_KINDS = {messages.UndefinedName: "undefined", messages.UnusedImport: "unused-import"}
+
+
+class _NodeChecker(checker.Checker):  # type: ignore[misc]
+    def __init__(self, tree: ast.Module, builtins: Iterable[str]) -> None:
+        self.found: list[tuple[str, str, ast.AST, bool]] = []
+        super().__init__(tree, filename="<notebook>", builtins=set(builtins), withDoctest=False)
+
+    def report(self, messageClass: Any, *args: Any, **kwargs: Any) -> None:
+        kind = _KINDS.get(messageClass)
+        if kind is None:
+            return
+        node, name = args[0], args[1]
+        in_function = any(isinstance(s, checker.FunctionScope) for s in self.scopeStack)
+        self.found.append((kind, name, node, in_function))
+
+
+def check(module: ast.Module, builtins: Iterable[str]) -> Iterator[tuple[str, str, ast.AST, bool]]:
+    """Yield (kind, name, node, in_function) for undefined names and unused imports."""
+    yield from _NodeChecker(module, builtins).found

@@ -1,0 +1,292 @@
+"""The lint engine: one notebook in, findings and a readiness score out.
+
+Every front end (CLI, CI formats, the JupyterLab server extension, the widget, the
+pytest plugin) calls :func:`lint_notebook` or :func:`lint_paths`; none re-implements it.
+The engine never executes notebook code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nb2prod import tags as tagmod
+from nb2prod.analysis import Analysis
+from nb2prod.config import ConfigError, Overrides, Settings, settings_for
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell, Notebook, NotebookError, notebook_from_dict, read_notebook
+from nb2prod.rules import REGISTRY
+from nb2prod.score import Score, score
+from nb2prod.selection import most_specific
+
+__all__ = [
+    "NotebookResult",
+    "RunResult",
+    "lint_notebook",
+    "lint_file",
+    "lint_dict",
+    "lint_paths",
+    "UNUSED_SUPPRESSION",
+]
+
+UNUSED_SUPPRESSION = "NB720"
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
+
+
+@dataclass
+class NotebookResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    score: Score | None = None
+    error: str | None = None  # set when the file could not be read: no findings then
+    notices: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    cells: int = 0
+    # 1-based raw-file line of each cell's source start (for SARIF/GitHub); may be empty.
+    file_lines: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+
+    def file_line(self, finding: Finding) -> int:
+        if finding.cell is None or finding.cell not in self.file_lines:
+            return 1
+        start, per_line = self.file_lines[finding.cell]
+        if finding.output is not None:
+            return start
+        return start + (finding.line - 1 if per_line else 0)
+
+    def failing(self, fail_on: Severity | None = None) -> list[Finding]:
+        level = fail_on or self.fail_on
+        return [f for f in self.findings if f.severity >= level]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "error": self.error,
+            "score": self.score.to_dict() if self.score else None,
+            "notices": self.notices,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class RunResult:
+    notebooks: list[NotebookResult]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for nb in self.notebooks for f in nb.findings]
+
+    @property
+    def score(self) -> int | None:
+        """Overall readiness: the mean over the notebooks that could be read."""
+        scores = [nb.score.total for nb in self.notebooks if nb.score is not None]
+        return round(sum(scores) / len(scores)) if scores else None
+
+    def exit_code(self, fail_on: Severity | None = None) -> int:
+        if any(nb.error for nb in self.notebooks):
+            return 2
+        return 1 if any(nb.failing(fail_on) for nb in self.notebooks) else 0
+
+
+# -- one notebook --------------------------------------------------------------------
+
+
+def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_errors: bool = False) -> NotebookResult:
+    """Lint a notebook model. ``raise_errors`` re-raises rule crashes (tests use it)."""
+    settings = settings or Settings()
+    result = NotebookResult(path=nb.display_path, cells=len(nb.cells), fail_on=settings.fail_on)
+    mapping = nb.source_line_map
+    if mapping:
+        result.file_lines = dict(mapping)
+    enabled = settings.enabled(nb.path)
+    analysis = Analysis(nb, settings)
+    if not nb.is_python:
+        result.notices.append(f"kernel language is {nb.language!r}: rules that read Python code were skipped")
+    raw: list[Finding] = []
+    for code in sorted(enabled):
+        rule = REGISTRY[code]
+        if code == UNUSED_SUPPRESSION or (rule.needs_python and not nb.is_python):
+            continue
+        try:
+            raw.extend(rule.check(analysis))
+        except Exception as exc:  # a rule bug must not stop the other rules or files
+            if raise_errors:
+                raise
+            result.internal_errors.append(f"rule {code} failed: {type(exc).__name__}: {exc}")
+    findings = _apply_suppressions(nb, raw, enabled)
+    for f in findings:
+        f.severity = settings.severity_of(f.code, REGISTRY[f.code].severity)
+        if f.redact and f.source_line is not None:
+            f.source_line = _mask_spans(f.source_line, f.redact)
+    findings.sort(key=Finding.sort_key)
+    result.findings = findings
+    result.score = score(findings)
+    return result
+
+
+def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(max(start - 1, 0), min(end - 1, len(chars))):
+            if i >= start - 1 + 4 and not chars[i].isspace():
+                chars[i] = "*"
+    return "".join(chars)
+
+
+def mask(secret: str) -> str:
+    """A secret as it may be shown: its first 4 characters, then stars."""
+    keep = 4 if len(secret) > 8 else 1
+    return secret[:keep] + "*" * min(max(len(secret) - keep, 3), 12)
+
+
+@dataclass
+class _Suppression:
+    cell: Cell
+    line: int | None  # None: the whole cell (tag)
+    column: int
+    prefixes: list[str]  # [] means everything ("# noqa", "nb2prod:ignore")
+    written: list[str]
+    used: set[str] = field(default_factory=set)
+
+
+def _suppressions(nb: Notebook) -> tuple[dict[tuple[int, int], _Suppression], dict[int, _Suppression]]:
+    by_line: dict[tuple[int, int], _Suppression] = {}
+    by_cell: dict[int, _Suppression] = {}
+    for cell in nb.cells:
+        selectors = tagmod.ignore_selectors(cell.tags)
+        if selectors is not None:
+            prefixes = [] if "" in selectors else [s.upper() for s in selectors]
+            by_cell[cell.index] = _Suppression(cell, None, 1, prefixes, prefixes)
+        if not cell.is_code or "noqa" not in cell.source.lower():
+            continue
+        for i, text in enumerate(cell.lines, start=1):
+            m = _NOQA.search(text)
+            if not m:
+                continue
+            codes = m.group("codes")
+            if codes is None:
+                by_line[(cell.index, i)] = _Suppression(cell, i, m.start() + 1, [], [])
+                continue
+            written = [c.upper() for c in re.split(r"[\s,]+", codes) if c]
+            ours = [c for c in written if c.startswith("NB")]
+            if ours:
+                by_line[(cell.index, i)] = _Suppression(cell, i, m.start() + 1, ours, ours)
+    return by_line, by_cell
+
+
+def _notebook_ignores(nb: Notebook) -> list[str]:
+    meta = nb.metadata.get("nb2prod")
+    if isinstance(meta, dict) and isinstance(meta.get("ignore"), list):
+        return [str(c).upper() for c in meta["ignore"] if isinstance(c, str)]
+    return []
+
+
+def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozenset[str]) -> list[Finding]:
+    by_line, by_cell = _suppressions(nb)
+    nb_ignores = _notebook_ignores(nb)
+    kept: list[Finding] = []
+    for f in findings:
+        if nb_ignores and most_specific(f.code, nb_ignores) is not None:
+            continue
+        hit = None
+        if f.cell is not None and f.output is None:
+            for line in {f.line, f.end_line or f.line}:
+                s = by_line.get((f.cell, line))
+                if s is not None and (not s.prefixes or most_specific(f.code, s.prefixes) is not None):
+                    hit = s
+                    break
+        if hit is None and f.cell is not None:
+            s = by_cell.get(f.cell)
+            if s is not None and (not s.prefixes or most_specific(f.code, s.prefixes) is not None):
+                hit = s
+        if hit is not None:
+            hit.used.add(most_specific(f.code, hit.prefixes) or "" if hit.prefixes else "")
+            continue
+        kept.append(f)
+    if UNUSED_SUPPRESSION in enabled:
+        kept.extend(_unused_suppressions([*by_line.values(), *by_cell.values()], enabled))
+    return kept
+
+
+def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) -> Iterable[Finding]:
+    rule = REGISTRY[UNUSED_SUPPRESSION]
+    for s in sups:
+        if not s.prefixes:
+            continue  # a blanket "# noqa" may be for another tool
+        unused = [
+            p for p in s.prefixes
+            if p not in s.used and (any(c.startswith(p) for c in enabled) or not any(c.startswith(p) for c in REGISTRY))
+        ]
+        if not unused:
+            continue
+        unknown = [p for p in unused if not any(c.startswith(p) for c in REGISTRY)]
+        what = ", ".join(unused)
+        if s.line is None:
+            msg = f"cell tag ignores {what}, but nothing here is reported for it"
+        else:
+            msg = f"`# noqa` for {what}, but nothing on this line is reported for it"
+        if unknown:
+            msg += f" (unknown code: {', '.join(unknown)})"
+        f = rule.at(s.cell, msg, line=s.line or 1, column=s.column)
+        yield f
+
+
+# -- files and many files ---------------------------------------------------------------
+
+
+def lint_file(path: Path, overrides: Overrides = Overrides(), config: Path | None = None) -> NotebookResult:
+    """Read and lint one file. Read and config errors go into ``result.error``."""
+    display = str(path)
+    try:
+        settings = settings_for(path, overrides, config)
+    except ConfigError as exc:
+        return NotebookResult(path=display, error=str(exc))
+    try:
+        nb = read_notebook(path)
+    except NotebookError as exc:
+        return NotebookResult(path=display, error=str(exc), fail_on=settings.fail_on)
+    nb.path = path
+    return lint_notebook(nb, settings)
+
+
+def lint_dict(data: Any, path: Path | None, settings: Settings | None = None) -> NotebookResult:
+    """Lint a notebook given as decoded JSON (e.g. posted by the JupyterLab page)."""
+    nb = notebook_from_dict(data, path=path)
+    return lint_notebook(nb, settings or settings_for(path))
+
+
+def _lint_one(args: tuple[Path, Overrides, Path | None]) -> NotebookResult:
+    return lint_file(*args)
+
+
+def lint_paths(
+    paths: Sequence[Path],
+    overrides: Overrides = Overrides(),
+    config: Path | None = None,
+    jobs: int = 1,
+    on_result: Callable[[NotebookResult], None] | None = None,
+) -> RunResult:
+    """Lint many notebooks, in ``jobs`` processes when there are enough of them."""
+    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+    work = [(p, overrides, config) for p in paths]
+    results: list[NotebookResult] = []
+    if jobs > 1 and len(work) >= 2 * jobs:
+        chunk = max(1, len(work) // (jobs * 8))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for r in pool.map(_lint_one, work, chunksize=chunk):
+                results.append(r)
+                if on_result:
+                    on_result(r)
+    else:
+        for w in work:
+            r = _lint_one(w)
+            results.append(r)
+            if on_result:
+                on_result(r)
+    return RunResult(results)

@@ -1,0 +1,284 @@
+"""The notebook model: what the linter and the build see of a ``.ipynb`` file.
+
+Notebooks are read as nbformat v4 (older versions are upgraded by nbformat). Cells carry
+a 1-based ``index`` over *all* cells, as ruff numbers them (``nb.ipynb:cell 3:2:5``).
+Code is parsed lazily, after IPython's input transforms, by :mod:`nb2prod.code`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from nb2prod import tags as tagmod
+from nb2prod.code import ParsedCode, parse_code
+
+__all__ = ["Cell", "Notebook", "NotebookError", "read_notebook", "notebook_from_dict"]
+
+
+class NotebookError(Exception):
+    """A file that cannot be read as a notebook. ``str()`` is one line, without the path."""
+
+
+def _text(value: Any) -> str:
+    """nbformat multiline strings: a string or a list of strings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
+@dataclass(eq=False)
+class Cell:
+    index: int
+    cell_type: str
+    source: str
+    id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    execution_count: int | None = None
+
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        """The raw ``metadata.tags`` (strings only)."""
+        raw = self.metadata.get("tags")
+        if not isinstance(raw, list):
+            return ()
+        return tuple(t for t in raw if isinstance(t, str))
+
+    @cached_property
+    def comment_tags(self) -> tuple[str, ...]:
+        """Tags given as a first-line comment ``# nb2prod: predict, serve``."""
+        return tagmod.comment_tags(self.source) if self.cell_type == "code" else ()
+
+    @cached_property
+    def nb2prod_tags(self) -> frozenset[str]:
+        """The build-vocabulary tags of this cell, from metadata and the comment form."""
+        return tagmod.cell_vocabulary_tags(self.tags, self.comment_tags)
+
+    @property
+    def is_code(self) -> bool:
+        return self.cell_type == "code"
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    @cached_property
+    def parsed(self) -> ParsedCode:
+        return parse_code(self.source)
+
+    @property
+    def executed(self) -> bool:
+        return self.execution_count is not None
+
+    def has_error_output(self) -> bool:
+        return any(o.get("output_type") == "error" for o in self.outputs)
+
+
+@dataclass(eq=False)
+class Notebook:
+    path: Path | None
+    cells: list[Cell]
+    metadata: dict[str, Any]
+    nbformat: int = 4
+    nbformat_minor: int = 0
+    raw_text: str | None = None
+    schema_error: str | None = None
+
+    @property
+    def display_path(self) -> str:
+        return str(self.path) if self.path is not None else "<notebook>"
+
+    @cached_property
+    def language(self) -> str:
+        """The kernel language, lower case; ``python`` when the notebook does not say."""
+        ks = self.metadata.get("kernelspec")
+        if isinstance(ks, dict) and isinstance(ks.get("language"), str) and ks["language"]:
+            return ks["language"].lower()
+        li = self.metadata.get("language_info")
+        if isinstance(li, dict) and isinstance(li.get("name"), str) and li["name"]:
+            return li["name"].lower()
+        return "python"
+
+    @property
+    def is_python(self) -> bool:
+        return self.language in {"python", "python3", "python2", "ipython", "ipython3"}
+
+    @property
+    def code_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.cell_type == "code"]
+
+    @cached_property
+    def source_line_map(self) -> dict[int, int] | None:
+        """Cell index -> 1-based line in the raw file where the cell's source begins.
+
+        Used so that SARIF and GitHub annotations land on the right line of the
+        ``.ipynb`` file in a pull request. ``None`` when the raw text is unknown or its
+        layout cannot be matched to the cells.
+        """
+        if self.raw_text is None:
+            return None
+        return _source_lines(self.raw_text, len(self.cells))
+
+    def file_line(self, cell: int | None, line: int) -> int:
+        """The 1-based line of the raw file holding ``line`` of cell ``cell``."""
+        mapping = self.source_line_map
+        if cell is None or not mapping or cell not in mapping:
+            return 1
+        start, one_per_line = mapping[cell]  # type: ignore[misc]
+        return start + (line - 1 if one_per_line else 0)
+
+
+_SOURCE_KEY = re.compile(r'^(\s*)"source":\s*(\[|")', re.M)
+
+
+def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
+    """Find where each cell's ``source`` begins in the raw JSON text.
+
+    Notebooks written by Jupyter put one source line per JSON line; this maps cell
+    index -> (line of its first source string, one-line-per-element?). When the count of
+    ``"source":`` keys does not match the cells (unusual writers), give up.
+    """
+    matches = list(_SOURCE_KEY.finditer(raw))
+    if len(matches) != n_cells:
+        return None
+    result: dict[int, tuple[int, bool]] = {}
+    line = 1
+    pos = 0
+    for i, m in enumerate(matches, start=1):
+        line += raw.count("\n", pos, m.start())
+        pos = m.start()
+        if m.group(2) == "[":
+            # Jupyter's layout: `"source": [` then one element per line.
+            rest = raw[m.end() : m.end() + 2]
+            if rest.startswith("\n") or rest.startswith("\r"):
+                result[i] = (line + 1, True)
+            else:
+                result[i] = (line, False)
+        else:
+            result[i] = (line, False)
+    return result
+
+
+def notebook_from_dict(
+    data: Any, path: Path | None = None, raw_text: str | None = None
+) -> Notebook:
+    """Build the model from decoded JSON. Raises :class:`NotebookError` when unusable."""
+    if not isinstance(data, dict):
+        raise NotebookError(f"not a notebook: top-level JSON is {type(data).__name__}, not an object")
+    major = data.get("nbformat")
+    if not isinstance(major, int):
+        raise NotebookError("not a notebook: no integer 'nbformat' field")
+    if major > 4:
+        raise NotebookError(f"unsupported nbformat {major} (this version of nb2prod reads up to 4)")
+    if major < 4:
+        data = _upgrade(data, major)
+        raw_text = None  # the raw layout is v3; lines would not match the model
+    cells_raw = data.get("cells")
+    if not isinstance(cells_raw, list):
+        raise NotebookError("not a notebook: 'cells' is missing or not a list")
+    schema_error = _schema_error(data)
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    cells: list[Cell] = []
+    for i, c in enumerate(cells_raw, start=1):
+        if not isinstance(c, dict):
+            raise NotebookError(f"cell {i} is not an object")
+        cell_type = c.get("cell_type")
+        if not isinstance(cell_type, str):
+            raise NotebookError(f"cell {i} has no 'cell_type'")
+        meta = c.get("metadata")
+        outputs = c.get("outputs") if cell_type == "code" else None
+        count = c.get("execution_count")
+        cid = c.get("id")
+        cells.append(
+            Cell(
+                index=i,
+                cell_type=cell_type,
+                source=_text(c.get("source")),
+                id=cid if isinstance(cid, str) else None,
+                metadata=meta if isinstance(meta, dict) else {},
+                outputs=[o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else [],
+                execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            )
+        )
+    minor = data.get("nbformat_minor")
+    return Notebook(
+        path=path,
+        cells=cells,
+        metadata=metadata,
+        nbformat=4,
+        nbformat_minor=minor if isinstance(minor, int) else 0,
+        raw_text=raw_text,
+        schema_error=schema_error,
+    )
+
+
+def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
+    import nbformat
+
+    try:
+        node = nbformat.from_dict(data)
+        upgraded = nbformat.convert(node, 4)
+    except Exception as exc:  # nbformat raises many types for malformed v1-v3 files
+        raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: {exc}") from None
+    return json.loads(json.dumps(upgraded))
+
+
+_validators: dict[int, Any] = {}
+
+
+def _schema_error(data: dict[str, Any]) -> str | None:
+    """nbformat's v4 JSON-schema check (fastjsonschema), as one line or None."""
+    minor = data.get("nbformat_minor")
+    if not isinstance(minor, int):
+        return "'nbformat_minor' is missing"
+    from nbformat.validator import get_validator
+
+    key = min(minor, 5)
+    validator = _validators.get(key)
+    if validator is None:
+        try:
+            validator = get_validator(version=4, version_minor=key, name="fastjsonschema")
+        except Exception:  # pragma: no cover - fastjsonschema missing: fall back
+            validator = get_validator(version=4, version_minor=key)
+        _validators[key] = validator
+    try:
+        validator.validate(data)
+    except Exception as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        return " ".join(str(message).split())[:300]
+    return None
+
+
+def read_notebook(path: str | Path) -> Notebook:
+    """Read a notebook file. Raises :class:`NotebookError` with a one-line reason."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise NotebookError("is a directory") from None
+    except FileNotFoundError:
+        raise NotebookError("no such file") from None
+    except PermissionError:
+        raise NotebookError("permission denied") from None
+    except OSError as exc:
+        raise NotebookError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise NotebookError("invalid JSON: nested too deeply") from None
+    return notebook_from_dict(data, path=p, raw_text=text)

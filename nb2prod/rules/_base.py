@@ -1,0 +1,121 @@
+"""The rule unit: one class per rule, its docstring is the user documentation."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from nb2prod.diagnostics import Family, Finding, Severity, family_of
+
+if TYPE_CHECKING:
+    from nb2prod.analysis import Analysis
+    from nb2prod.notebook import Cell
+
+__all__ = ["Rule", "DOC_SECTIONS", "REGISTRY", "register"]
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix")
+
+_CODE = re.compile(r"^NB[1-7]\d\d$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Rule:
+    """Base class. Subclasses set the class variables and implement :meth:`check`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]  # one line, shown in `nb2prod rules`
+    # Notebook-level facts that do not need Python code (kernel metadata, outputs...)
+    # still run on notebooks in other languages when this is False.
+    needs_python: ClassVar[bool] = True
+
+    @property
+    def family(self) -> Family:
+        return family_of(self.code)
+
+    def check(self, nb: Analysis) -> Iterable[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- documentation -------------------------------------------------------------
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        sections: dict[str, str] = {}
+        current: str | None = None
+        buf: list[str] = []
+        for line in cls.doc().splitlines():
+            if line.startswith("## "):
+                if current is not None:
+                    sections[current] = "\n".join(buf).strip()
+                current, buf = line[3:].strip(), []
+            elif current is not None:
+                buf.append(line)
+        if current is not None:
+            sections[current] = "\n".join(buf).strip()
+        return sections
+
+    # -- building findings ---------------------------------------------------------
+    def at(
+        self,
+        cell: Cell | None,
+        message: str,
+        *,
+        node: ast.AST | None = None,
+        line: int = 1,
+        column: int = 1,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        offset: int = 0,
+        output: int | None = None,
+        redact: tuple[tuple[int, int], ...] = (),
+    ) -> Finding:
+        """A finding of this rule. ``node`` positions are shifted by ``offset`` lines."""
+        if node is not None and hasattr(node, "lineno"):
+            line = node.lineno + offset
+            column = node.col_offset + 1
+            el = getattr(node, "end_lineno", None)
+            ec = getattr(node, "end_col_offset", None)
+            end_line = el + offset if el is not None else None
+            end_column = ec + 1 if ec is not None else None
+        source_line = None
+        if cell is not None and output is None and cell.lines and 1 <= line <= len(cell.lines):
+            source_line = cell.lines[line - 1]
+        return Finding(
+            code=self.code,
+            name=self.name,
+            message=message,
+            cell=cell.index if cell is not None else None,
+            cell_id=cell.id if cell is not None else None,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            output=output,
+            severity=self.severity,
+            source_line=source_line,
+            redact=redact,
+        )
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: validate the rule's metadata and add it to the registry."""
+    if not _CODE.match(cls.code):
+        raise ValueError(f"bad rule code {cls.code!r}")
+    if not _NAME.match(cls.name):
+        raise ValueError(f"rule {cls.code}: name {cls.name!r} is not kebab-case")
+    if cls.code in REGISTRY:
+        raise ValueError(f"duplicate rule code {cls.code}")
+    if any(r.name == cls.name for r in REGISTRY.values()):
+        raise ValueError(f"duplicate rule name {cls.name}")
+    REGISTRY[cls.code] = cls()
+    return cls

@@ -1,0 +1,1 @@
+"""NB2xx rules (being written)."""

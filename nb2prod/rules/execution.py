@@ -1,0 +1,305 @@
+"""NB3xx: execution state. Does the notebook, as saved, run from top to bottom?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nb2prod.analysis import Analysis
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.rules._base import Rule, register
+
+
+def _executed(nb: Analysis) -> list:
+    return [c for c in nb.code_cells if c.execution_count is not None]
+
+
+@register
+class OutOfOrderExecution(Rule):
+    """## What it does
+    Checks that the execution counts of code cells grow from top to bottom.
+
+    ## Why is this bad?
+    A cell run before the cells above it may depend on state that a top-down run
+    (papermill, `nb2prod build`, CI) does not produce: the saved results are not what
+    the code, read in order, computes. About a third of public notebooks have this.
+
+    ## Example
+    ```text
+    [2] df = load()
+    [1] model = fit(df)
+    ```
+
+    ## Use instead
+    ```text
+    [1] df = load()
+    [2] model = fit(df)
+    ```
+
+    ## Fix
+    Restart the kernel and run all cells (Kernel > Restart & Run All), then save.
+    """
+
+    code = "NB301"
+    name = "out-of-order-execution"
+    severity = Severity.WARNING
+    summary = "Execution counts do not increase from top to bottom"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        previous = None
+        for cell in _executed(nb):
+            if previous is not None and cell.execution_count <= previous.execution_count:
+                yield self.at(
+                    cell,
+                    f"cell ran as [{cell.execution_count}] after cell {previous.index} "
+                    f"ran as [{previous.execution_count}]: the notebook was not run top to bottom",
+                )
+            previous = cell
+
+
+@register
+class UnexecutedCell(Rule):
+    """## What it does
+    Finds code cells that were never run, between cells that were.
+
+    ## Why is this bad?
+    The saved outputs below such a cell were produced without it. Either the cell is
+    not needed (then delete it or tag it `skip`) or the outputs are stale.
+
+    ## Example
+    ```text
+    [1] x = load()
+    [ ] x = clean(x)
+    [2] x.describe()
+    ```
+
+    ## Use instead
+    ```text
+    [1] x = load()
+    [2] x = clean(x)
+    [3] x.describe()
+    ```
+
+    ## Fix
+    Restart the kernel and run all cells, or remove the cell.
+    """
+
+    code = "NB302"
+    name = "unexecuted-cell"
+    severity = Severity.WARNING
+    summary = "A code cell was not executed although cells below it were"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        cells = [c for c in nb.code_cells if c.source.strip()]
+        last_executed = max((i for i, c in enumerate(cells) if c.execution_count is not None), default=-1)
+        first_executed = min((i for i, c in enumerate(cells) if c.execution_count is not None), default=-1)
+        if last_executed < 0:
+            return
+        for cell in cells[first_executed:last_executed]:
+            if cell.execution_count is None and "skip" not in cell.nb2prod_tags:
+                yield self.at(cell, "cell was never executed, but cells below it were")
+
+
+@register
+class ErrorOutput(Rule):
+    """## What it does
+    Finds cells whose saved outputs contain an error (an exception traceback).
+
+    ## Why is this bad?
+    The notebook did not run cleanly when it was saved. A top-down run will stop at
+    this cell, and everything after it was computed from some other state.
+
+    ## Example
+    ```python
+    df = pd.read_csv("data.csv")   # FileNotFoundError in the output
+    ```
+
+    ## Use instead
+    ```python
+    df = pd.read_csv(DATA_DIR / "data.csv")   # runs cleanly
+    ```
+
+    ## Fix
+    Fix the error, restart the kernel and run all cells. If the error is the point of
+    the cell (a teaching example), add the tag `raises-exception` as papermill does.
+    """
+
+    code = "NB303"
+    name = "error-output"
+    severity = Severity.ERROR
+    summary = "A cell's saved output is an error"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.code_cells:
+            if "raises-exception" in cell.tags:
+                continue
+            for i, out in enumerate(cell.outputs, start=1):
+                if out.get("output_type") == "error":
+                    ename = str(out.get("ename") or "Error")
+                    evalue = " ".join(str(out.get("evalue") or "").split())
+                    if len(evalue) > 120:
+                        evalue = evalue[:117] + "..."
+                    yield self.at(cell, f"cell output is an error: {ename}: {evalue}".rstrip(": "), output=i)
+
+
+@register
+class UseBeforeDefinition(Rule):
+    """## What it does
+    Finds names read in a cell before any cell above it defines them, when a cell
+    further down does.
+
+    ## Why is this bad?
+    This is hidden state: the notebook only worked because the later cell was run
+    first. A top-down run (a fresh kernel, `nb2prod build`, CI) fails here with a
+    `NameError`.
+
+    ## Example
+    ```python
+    # cell 1
+    model.fit(X, y)
+    # cell 2
+    model = LogisticRegression()
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1
+    model = LogisticRegression()
+    # cell 2
+    model.fit(X, y)
+    ```
+
+    ## Fix
+    Move the defining cell above its first use, then restart and run all.
+    """
+
+    code = "NB304"
+    name = "use-before-definition"
+    severity = Severity.ERROR
+    summary = "A name is read before the cell that defines it"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        defs = nb.module_definitions
+        for p in nb.name_problems:
+            if p.kind != "undefined" or p.in_function:
+                continue
+            d = defs.get(p.name)
+            if d is None:
+                continue
+            line = p.node.lineno + p.offset  # type: ignore[attr-defined]
+            if (d.cell.index, d.line) > (p.cell.index, line):
+                where = "further down this cell" if d.cell is p.cell else f"in cell {d.cell.index}"
+                yield self.at(
+                    p.cell,
+                    f"`{p.name}` is read here but first defined {where}: a top-down run fails",
+                    node=p.node,
+                    offset=p.offset,
+                )
+
+
+@register
+class NameFromHiddenState(Rule):
+    """## What it does
+    Finds names that no cell defines, read by a cell that nevertheless ran without
+    error.
+
+    ## Why is this bad?
+    The name existed in the kernel when the cell ran, so it came from a cell that was
+    since deleted or edited, or from code typed and run elsewhere. Nobody else can
+    recreate it.
+
+    ## Example
+    ```python
+    # the cell that defined `scaler` was deleted
+    X = scaler.transform(X_raw)    # [7], ran fine
+    ```
+
+    ## Use instead
+    ```python
+    scaler = StandardScaler().fit(X_raw)
+    X = scaler.transform(X_raw)
+    ```
+
+    ## Fix
+    Restore the definition in a cell above, then restart and run all.
+    """
+
+    code = "NB305"
+    name = "name-from-hidden-state"
+    severity = Severity.ERROR
+    summary = "A name defined in no cell was available when the cell ran"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        defs = nb.module_definitions
+        dynamic = nb.dynamic_namespace_from
+        for p in nb.name_problems:
+            if p.kind != "undefined" or p.in_function or p.name in defs:
+                continue
+            if dynamic is not None and p.cell.index >= dynamic:
+                continue
+            cell = p.cell
+            if cell.execution_count is None or cell.has_error_output():
+                continue
+            yield self.at(
+                cell,
+                f"`{p.name}` is defined in no cell, yet this cell ran without error "
+                f"as [{cell.execution_count}]: it came from a deleted cell or hidden state",
+                node=p.node,
+                offset=p.offset,
+            )
+
+
+@register
+class SkippedExecutionCounts(Rule):
+    """## What it does
+    Finds gaps in the execution counts: `[3]` followed by `[7]` means cells were run
+    that are no longer in the notebook, or the same cells were run again and again.
+
+    ## Why is this bad?
+    State produced by runs that the saved notebook does not show is a classic source
+    of results that nobody can reproduce.
+
+    ## Example
+    ```text
+    [1] [2] [9] [10]
+    ```
+
+    ## Use instead
+    ```text
+    [1] [2] [3] [4]
+    ```
+
+    ## Fix
+    Restart the kernel and run all cells, then save.
+    """
+
+    code = "NB306"
+    name = "skipped-execution-counts"
+    severity = Severity.INFO
+    summary = "Execution counts have gaps (stale state)"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        executed = _executed(nb)
+        if not executed:
+            return
+        counts = [c.execution_count for c in executed]
+        if counts != sorted(counts):
+            return  # NB301 already says the order is wrong; gaps are meaningless then
+        first = executed[0]
+        if first.execution_count > 1:
+            yield self.at(
+                first,
+                f"first executed cell ran as [{first.execution_count}]: "
+                f"{first.execution_count - 1} earlier run(s) are not in the notebook",
+            )
+        for prev, cell in zip(executed, executed[1:]):
+            gap = cell.execution_count - prev.execution_count - 1
+            if gap > 0:
+                yield self.at(
+                    cell,
+                    f"ran as [{cell.execution_count}] right after [{prev.execution_count}]: "
+                    f"{gap} run(s) in between are not in the notebook",
+                )

@@ -1,0 +1,1 @@
+"""NB5xx rules (being written)."""

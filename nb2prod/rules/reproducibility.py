@@ -1,0 +1,1 @@
+"""NB1xx rules (being written)."""

@@ -1,0 +1,1 @@
+"""NB6xx rules (being written)."""

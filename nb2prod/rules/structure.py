@@ -1,0 +1,687 @@
+"""NB7xx: structure and build. Clean code, a well-formed file, and tags that build."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterator
+
+from nb2prod import tags as tagmod
+from nb2prod.analysis import Analysis
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.rules._base import Rule, register
+
+
+@register
+class UndefinedName(Rule):
+    """## What it does
+    Finds names that are read but defined nowhere in the notebook (pyflakes).
+
+    ## Why is this bad?
+    The code raises `NameError` when it runs. In a notebook this is often a typo, or a
+    name from a module that was never imported.
+
+    ## Example
+    ```python
+    df = pd.read_csv("iris.csv")    # `pd` never imported
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd
+    df = pd.read_csv("iris.csv")
+    ```
+
+    ## Fix
+    Define or import the name in a cell above its first use.
+    """
+
+    code = "NB701"
+    name = "undefined-name"
+    severity = Severity.ERROR
+    summary = "A name is used but defined nowhere in the notebook"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        defs = nb.module_definitions
+        dynamic = nb.dynamic_namespace_from
+        for p in nb.name_problems:
+            if p.kind != "undefined" or p.name in defs:
+                continue
+            if dynamic is not None and p.cell.index >= dynamic:
+                continue
+            if not p.in_function and p.cell.execution_count is not None and not p.cell.has_error_output():
+                continue  # NB305: it existed when the cell ran
+            yield self.at(p.cell, f"undefined name `{p.name}`", node=p.node, offset=p.offset)
+
+
+@register
+class UnusedImport(Rule):
+    """## What it does
+    Finds imports that no cell uses (pyflakes, over the whole notebook).
+
+    ## Why is this bad?
+    Unused imports slow start-up, and when the service is built they become
+    dependencies that must be installed for nothing.
+
+    ## Example
+    ```python
+    import os
+    import numpy as np
+    x = np.zeros(3)
+    ```
+
+    ## Use instead
+    ```python
+    import numpy as np
+    x = np.zeros(3)
+    ```
+
+    ## Fix
+    Delete the import, or add `# noqa: NB702` if it is imported for a side effect.
+    """
+
+    code = "NB702"
+    name = "unused-import"
+    severity = Severity.WARNING
+    summary = "An import is never used"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for p in nb.name_problems:
+            if p.kind == "unused-import":
+                yield self.at(p.cell, f"`{p.name}` imported but unused", node=p.node, offset=p.offset)
+
+
+@register
+class EmptyCell(Rule):
+    """## What it does
+    Finds cells with no content.
+
+    ## Why is this bad?
+    Empty cells are noise left over from editing; they make a notebook harder to read
+    and review.
+
+    ## Example
+    ```text
+    [3] model.fit(X, y)
+    [ ]
+    ```
+
+    ## Use instead
+    ```text
+    [3] model.fit(X, y)
+    ```
+
+    ## Fix
+    Delete the cell.
+    """
+
+    code = "NB703"
+    name = "empty-cell"
+    severity = Severity.INFO
+    summary = "A cell is empty"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.nb.cells:
+            if not cell.source.strip() and not cell.outputs:
+                yield self.at(cell, f"empty {cell.cell_type} cell")
+
+
+@register
+class HugeOutput(Rule):
+    """## What it does
+    Finds cells whose saved outputs are larger than `max-output-bytes` (default 1 MB)
+    or whose text output is longer than `max-cell-output-lines` lines (default 500).
+
+    ## Why is this bad?
+    Huge outputs bloat the repository, make diffs unreadable, slow every tool that
+    opens the file, and often contain data that should not be in version control.
+
+    ## Example
+    ```python
+    df    # prints 100,000 rows
+    ```
+
+    ## Use instead
+    ```python
+    df.head()
+    ```
+
+    ## Fix
+    Print a summary instead, or clear the outputs before committing
+    (`jupyter nbconvert --clear-output`).
+    """
+
+    code = "NB704"
+    name = "huge-output"
+    severity = Severity.WARNING
+    summary = "A cell's output is very large"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        max_bytes = nb.option("max-output-bytes", 1_000_000)
+        max_lines = nb.option("max-cell-output-lines", 500)
+        for cell in nb.code_cells:
+            if not cell.outputs:
+                continue
+            size = sum(_output_size(o) for o in cell.outputs)
+            if size > max_bytes:
+                yield self.at(cell, f"outputs take {_human(size)} (limit {_human(max_bytes)})")
+                continue
+            for i, out in enumerate(cell.outputs, start=1):
+                n = _text_lines(out)
+                if n > max_lines:
+                    yield self.at(cell, f"output {i} has {n} lines of text (limit {max_lines})", output=i)
+                    break
+
+
+def _output_size(out: dict) -> int:
+    try:
+        return len(json.dumps(out))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text_lines(out: dict) -> int:
+    text = out.get("text")
+    if text is None:
+        data = out.get("data")
+        text = data.get("text/plain") if isinstance(data, dict) else None
+    if isinstance(text, list):
+        return len(text)
+    if isinstance(text, str):
+        return text.count("\n") + 1
+    return 0
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} B"  # pragma: no cover
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S|^\s*<h[1-6][\s>]", re.M | re.I)
+_SETEXT = re.compile(r"^\S.*\n\s{0,3}(=+|-+)\s*$", re.M)
+
+
+@register
+class NoTitle(Rule):
+    """## What it does
+    Checks that the notebook starts with a title: a Markdown heading in its first
+    Markdown cell (or a `title` in the notebook metadata).
+
+    ## Why is this bad?
+    A notebook without a title and description is hard to find, review and hand over;
+    the model card of a built service takes its title from here.
+
+    ## Example
+    ```python
+    import pandas as pd      # the first cell is code
+    ```
+
+    ## Use instead
+    ```markdown
+    # Iris species classifier
+    Trains a logistic regression on the iris measurements.
+    ```
+
+    ## Fix
+    Insert a Markdown cell at the top with a `# Title` and a sentence or two.
+    """
+
+    code = "NB705"
+    name = "no-title"
+    severity = Severity.INFO
+    summary = "The notebook has no title"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if isinstance(nb.nb.metadata.get("title"), str) and nb.nb.metadata["title"].strip():
+            return
+        if not nb.nb.cells:
+            return
+        first_md = next((c for c in nb.nb.cells if c.cell_type == "markdown" and c.source.strip()), None)
+        if first_md is not None and (_HEADING.search(first_md.source) or _SETEXT.search(first_md.source)):
+            return
+        target = first_md or nb.nb.cells[0]
+        if first_md is None:
+            yield self.at(nb.nb.cells[0], "the notebook has no Markdown title")
+        else:
+            yield self.at(target, "the first Markdown cell has no heading to serve as title")
+
+
+@register
+class PredictCellWithoutFunction(Rule):
+    """## What it does
+    Checks that a cell tagged `predict` defines a function named `predict`.
+
+    ## Why is this bad?
+    `nb2prod build` serves the `predict` function of that cell; its signature becomes
+    the request schema. Without it there is nothing to serve.
+
+    ## Example
+    ```python
+    # nb2prod: predict
+    model.predict(X)
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: predict
+    def predict(sepal_length: float, sepal_width: float) -> str:
+        return model.predict([[sepal_length, sepal_width]])[0]
+    ```
+
+    ## Fix
+    Wrap the serving code in `def predict(...)` with typed parameters.
+    """
+
+    code = "NB706"
+    name = "predict-cell-without-function"
+    severity = Severity.ERROR
+    summary = "A `predict` cell defines no `predict` function"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.cells_tagged("predict"):
+            if not cell.is_code:
+                yield self.at(cell, f"a {cell.cell_type} cell is tagged `predict`; only code cells can be")
+                continue
+            tree = cell.parsed.tree
+            if tree is None:
+                continue  # NB708 reports the syntax error
+            defined = any(
+                isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "predict" for s in tree.body
+            )
+            if defined:
+                continue
+            assigned = any(
+                isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "predict" for t in s.targets)
+                for s in tree.body
+            )
+            why = "assigns `predict` but does not define it with `def`" if assigned else "defines no `predict` function"
+            yield self.at(cell, f"cell tagged `predict` {why}")
+
+
+@register
+class UnknownTag(Rule):
+    """## What it does
+    Finds nb2prod tags that are not in the vocabulary: a `nb2prod:` tag or a
+    `# nb2prod:` comment naming something other than `parameters`, `predict`,
+    `serve`, `example`, `reference`, `test`, `skip` (or `ignore:CODE`).
+
+    ## Why is this bad?
+    A misspelt tag (`nb2prod:predcit`) silently does nothing: the cell is treated as
+    training code and the build does not do what you meant.
+
+    ## Example
+    ```python
+    # nb2prod: predcit
+    def predict(x: float) -> float: ...
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: predict
+    def predict(x: float) -> float: ...
+    ```
+
+    ## Fix
+    Correct the tag. Plain tags of other tools (`hide-input`) are never reported.
+    """
+
+    code = "NB707"
+    name = "unknown-tag"
+    severity = Severity.ERROR
+    summary = "An nb2prod tag is not in the vocabulary"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        known = ", ".join(tagmod.TAGS)
+        for cell in nb.nb.cells:
+            for tag in tagmod.unknown_namespaced_tags(cell.tags, cell.comment_tags):
+                yield self.at(cell, f"unknown nb2prod tag `{tag}` (known: {known})")
+
+
+@register
+class SyntaxErrorInCell(Rule):
+    """## What it does
+    Finds code cells that are not valid Python even after IPython's transforms
+    (magics and `!shell` lines are understood and never reported here).
+
+    ## Why is this bad?
+    The cell cannot run, and no other rule can check it.
+
+    ## Example
+    ```python
+    for x in range(3)
+        print(x)
+    ```
+
+    ## Use instead
+    ```python
+    for x in range(3):
+        print(x)
+    ```
+
+    ## Fix
+    Correct the syntax.
+    """
+
+    code = "NB708"
+    name = "syntax-error"
+    severity = Severity.ERROR
+    summary = "A code cell does not parse"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.code_cells:
+            err = cell.parsed.syntax_error
+            if err is not None:
+                yield self.at(cell, f"syntax error: {err.message}", line=err.line, column=err.column)
+
+
+class _DefinesRule(Rule):
+    tag: str = ""
+    names: tuple[str, ...] = ()
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.cells_tagged(self.tag):
+            if not cell.is_code or cell.parsed.tree is None:
+                continue
+            bound = {n for n, _ in _bindings(cell.parsed.tree)}
+            if not bound.intersection(self.names):
+                wanted = " or ".join(f"`{n}`" for n in self.names)
+                yield self.at(cell, f"cell tagged `{self.tag}` does not assign {wanted}")
+
+
+def _bindings(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    from nb2prod.analysis import _top_level_bindings
+
+    return _top_level_bindings(tree)
+
+
+@register
+class ExampleCellWithoutExample(_DefinesRule):
+    """## What it does
+    Checks that a cell tagged `example` assigns `example` (keyword arguments of
+    `predict`, as a dict) or `examples` (a list of such dicts).
+
+    ## Why is this bad?
+    The build uses the examples for the OpenAPI documentation, the smoke test and the
+    parity check between the notebook and the service. Without them, none of these.
+
+    ## Example
+    ```python
+    # nb2prod: example
+    predict(5.1, 3.5)
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: example
+    example = {"sepal_length": 5.1, "sepal_width": 3.5}
+    ```
+
+    ## Fix
+    Assign `example = {...}` with the arguments of `predict`.
+    """
+
+    code = "NB709"
+    name = "example-cell-without-example"
+    severity = Severity.ERROR
+    summary = "An `example` cell assigns neither `example` nor `examples`"
+    tag = "example"
+    names = ("example", "examples")
+
+
+@register
+class ReferenceCellWithoutReference(_DefinesRule):
+    """## What it does
+    Checks that a cell tagged `reference` assigns `reference`.
+
+    ## Why is this bad?
+    The service profiles `reference` (the training inputs) to validate requests and
+    monitor drift. A `reference` cell that does not define it gives no profile.
+
+    ## Example
+    ```python
+    # nb2prod: reference
+    X_train.describe()
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: reference
+    reference = X_train
+    ```
+
+    ## Fix
+    Assign the training inputs to `reference`.
+    """
+
+    code = "NB710"
+    name = "reference-cell-without-reference"
+    severity = Severity.ERROR
+    summary = "A `reference` cell does not assign `reference`"
+    tag = "reference"
+    names = ("reference",)
+
+
+_EXCLUSIVE = {"skip": {"predict", "serve", "example", "reference", "test", "parameters"}}
+
+
+@register
+class ConflictingTags(Rule):
+    """## What it does
+    Finds cells with tags that contradict each other, such as `skip` together with
+    `predict`, or `predict` on more than one cell.
+
+    ## Why is this bad?
+    `skip` cells are never run or exported, so a `skip`+`predict` cell serves nothing;
+    two `predict` cells make it ambiguous which function is served.
+
+    ## Example
+    ```text
+    tags: ["skip", "predict"]
+    ```
+
+    ## Use instead
+    ```text
+    tags: ["predict"]
+    ```
+
+    ## Fix
+    Keep one meaning per cell, and one `predict` cell per notebook.
+    """
+
+    code = "NB711"
+    name = "conflicting-tags"
+    severity = Severity.ERROR
+    summary = "Tags on a cell contradict each other, or `predict` is on several cells"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.nb.cells:
+            tags = cell.nb2prod_tags
+            for tag, excluded in _EXCLUSIVE.items():
+                clash = sorted(tags & excluded) if tag in tags else []
+                if clash:
+                    yield self.at(cell, f"`{tag}` cannot be combined with {', '.join(f'`{c}`' for c in clash)}")
+        predict_cells = nb.cells_tagged("predict")
+        for extra in predict_cells[1:]:
+            yield self.at(extra, f"a second `predict` cell (the first is cell {predict_cells[0].index})")
+
+
+_BUILD_TAGS = {"serve", "example", "reference"}
+
+
+@register
+class MissingPredictCell(Rule):
+    """## What it does
+    Finds notebooks that use build tags (`serve`, `example`, `reference`) but have no
+    cell tagged `predict`.
+
+    ## Why is this bad?
+    `nb2prod build` needs a `predict` function to serve; the other tags only make sense
+    around one.
+
+    ## Example
+    ```text
+    cell 4 tags: ["serve"]      # and no "predict" anywhere
+    ```
+
+    ## Use instead
+    ```text
+    cell 4 tags: ["serve"]
+    cell 5 tags: ["predict"]    # def predict(...)
+    ```
+
+    ## Fix
+    Tag the cell that defines `def predict(...)` with `predict`.
+    """
+
+    code = "NB712"
+    name = "missing-predict-cell"
+    severity = Severity.ERROR
+    summary = "Build tags are used but no cell is tagged `predict`"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if nb.cells_tagged("predict"):
+            return
+        for cell in nb.nb.cells:
+            used = sorted(cell.nb2prod_tags & _BUILD_TAGS)
+            if used:
+                yield self.at(cell, f"tagged `{used[0]}` but no cell is tagged `predict`")
+                return
+
+
+@register
+class ScatteredImports(Rule):
+    """## What it does
+    Finds imports of packages in cells after the first cell that does real work,
+    when the package was not imported earlier.
+
+    ## Why is this bad?
+    Imports spread through a notebook hide its dependencies; a reader (and the build)
+    finds out what it needs only at the end.
+
+    ## Example
+    ```python
+    # cell 1
+    import pandas as pd
+    df = pd.read_csv("iris.csv")
+    # cell 7
+    import seaborn as sns
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1
+    import pandas as pd
+    import seaborn as sns
+    ```
+
+    ## Fix
+    Move imports to the first code cell.
+    """
+
+    code = "NB713"
+    name = "scattered-imports"
+    severity = Severity.INFO
+    summary = "Imports appear after code that does work"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        seen_work = False
+        for cell in nb.parsed_cells:
+            if cell.nb2prod_tags & {"predict", "serve", "test", "skip"}:
+                continue  # exported/tested cells may carry their own imports
+            body = cell.parsed.tree.body  # type: ignore[union-attr]
+            if seen_work:
+                for stmt in body:
+                    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                        yield self.at(
+                            cell,
+                            "import after the notebook started its work; move it to the first code cell",
+                            node=stmt,
+                            offset=cell.parsed.line_offset,
+                        )
+            if any(not isinstance(s, (ast.Import, ast.ImportFrom, ast.Expr)) for s in body):
+                seen_work = True
+
+
+@register
+class InvalidNotebookSchema(Rule):
+    """## What it does
+    Validates the file against the nbformat v4 JSON schema.
+
+    ## Why is this bad?
+    Tools that validate (nbconvert, papermill, nbclient, some viewers) refuse or warn
+    about invalid notebooks. nb2prod still lints what it can read.
+
+    ## Example
+    ```text
+    a code cell without "outputs", a cell with an unknown property
+    ```
+
+    ## Use instead
+    ```text
+    a notebook saved by Jupyter
+    ```
+
+    ## Fix
+    Open and save the notebook in JupyterLab, or run
+    `python -c "import nbformat as n; n.write(n.read('nb.ipynb', 4), 'nb.ipynb')"`.
+    """
+
+    code = "NB714"
+    name = "invalid-notebook-schema"
+    severity = Severity.WARNING
+    summary = "The file does not validate against the nbformat schema"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        err = nb.nb.schema_error
+        if err:
+            first = nb.nb.cells[0] if nb.nb.cells else None
+            yield self.at(first, f"not a valid nbformat 4 notebook: {err}")
+
+
+@register
+class UnusedSuppression(Rule):
+    """## What it does
+    Finds `# noqa: NBxxx` comments and `nb2prod:ignore:NBxxx` cell tags that suppress
+    nothing.
+
+    ## Why is this bad?
+    A stale suppression hides the next real problem of that kind on that line or cell.
+
+    ## Example
+    ```python
+    import random
+    random.seed(0)
+    x = random.random()  # noqa: NB101
+    ```
+
+    ## Use instead
+    ```python
+    import random
+    random.seed(0)
+    x = random.random()
+    ```
+
+    ## Fix
+    Remove the suppression (or the codes in it that no longer apply).
+    """
+
+    code = "NB720"
+    name = "unused-suppression"
+    severity = Severity.WARNING
+    summary = "A suppression comment or tag suppresses nothing"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        # Computed by the engine after all other rules ran (it needs their findings).
+        return iter(())

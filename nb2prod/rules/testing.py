@@ -1,0 +1,1 @@
+"""NB4xx rules (being written)."""

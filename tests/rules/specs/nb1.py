@@ -1,0 +1,3 @@
+"""Fixtures for NB1xx."""
+
+FIXTURES: dict = {}

@@ -1,0 +1,3 @@
+"""Fixtures for NB2xx."""
+
+FIXTURES: dict = {}

@@ -1,0 +1,3 @@
+"""Fixtures for NB4xx."""
+
+FIXTURES: dict = {}

@@ -1,0 +1,3 @@
+"""Fixtures for NB5xx."""
+
+FIXTURES: dict = {}

@@ -1,0 +1,3 @@
+"""Fixtures for NB6xx."""
+
+FIXTURES: dict = {}

@@ -1,0 +1,95 @@
+"""Each rule against its fixture notebooks: ``fires*`` cases must produce it, ``clean*`` must not."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nb2prod.config import Overrides, settings_from_table
+from nb2prod.engine import lint_notebook
+from nb2prod.notebook import read_notebook
+from nb2prod.rules import REGISTRY
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+CASES = sorted(p for p in FIXTURES.glob("NB*/*") if p.is_dir())
+_MARK = re.compile(r"#\s*expect:\s*((?:NB\d{3}[\s,]*)+)")
+
+
+def lint_case(case_dir: Path, code: str, tmp_path: Path):
+    """Lint a copy of the case (outside this repository, so no config or dependency
+    file of ours is found), with only ``code`` selected."""
+    project = tmp_path / "project"
+    shutil.copytree(case_dir, project)
+    (project / ".git").mkdir(exist_ok=True)  # the case is its own repository root
+    settings = settings_from_table({"select": [code]}, None, Overrides())
+    nb = read_notebook(project / "notebook.ipynb")
+    return nb, lint_notebook(nb, settings, raise_errors=True)
+
+
+def expected_places(nb, code: str) -> set[tuple[int, int]]:
+    places = set()
+    for cell in nb.cells:
+        for i, line in enumerate(cell.lines, start=1):
+            m = _MARK.search(line)
+            if m and code in re.split(r"[\s,]+", m.group(1)):
+                places.add((cell.index, i))
+    return places
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[f"{p.parent.name}-{p.name}" for p in CASES])
+def test_rule_fixture(case_dir: Path, tmp_path: Path) -> None:
+    code = case_dir.parent.name
+    assert code in REGISTRY, f"fixture for unknown rule {code}"
+    nb, result = lint_case(case_dir, code, tmp_path)
+    assert not result.internal_errors
+    found = [f for f in result.findings if f.code == code]
+    assert all(f.code == code for f in result.findings), "only the selected rule may report"
+    if case_dir.name.startswith("clean"):
+        assert found == [], [f"{f.cell}:{f.line} {f.message}" for f in found]
+        return
+    assert case_dir.name.startswith("fires"), case_dir
+    assert found, f"{code} did not fire on {case_dir.name}"
+    marked = expected_places(nb, code)
+    if marked:
+        assert {(f.cell, f.line) for f in found} == marked
+    expect_file = case_dir / "expect.json"
+    if expect_file.exists():
+        cells = json.loads(expect_file.read_text())["cells"]
+        assert sorted({f.cell for f in found}) == sorted(cells)
+    for f in found:
+        assert f.message and f.cell is None or 1 <= f.cell <= len(nb.cells)
+
+
+def test_every_rule_has_firing_and_clean_fixtures() -> None:
+    missing = []
+    for code in REGISTRY:
+        names = [p.name for p in (FIXTURES / code).glob("*") if p.is_dir()]
+        if not any(n.startswith("fires") for n in names) or not any(n.startswith("clean") for n in names):
+            missing.append(code)
+    assert missing == []
+
+
+def test_fixtures_match_specs() -> None:
+    """The committed fixture files are exactly what build_fixtures.py writes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_fixtures", HERE / "build_fixtures.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    expected: dict[str, str] = {}
+    for code, cases in mod.load_specs().items():
+        for name, case in cases.items():
+            for rel, text in mod.render(case).items():
+                expected[f"{code}/{name}/{rel}"] = text
+    actual = {
+        p.relative_to(FIXTURES).as_posix(): p.read_text(encoding="utf-8")
+        for p in FIXTURES.rglob("*") if p.is_file()
+    }
+    stale = sorted(k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k))
+    assert stale == [], "run: python tests/rules/build_fixtures.py"
