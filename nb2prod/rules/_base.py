@@ -68,7 +68,7 @@ class Rule:
         message: str,
         *,
         node: ast.AST | None = None,
-        line: int = 1,
+        line: int | None = None,
         column: int = 1,
         end_line: int | None = None,
         end_column: int | None = None,
@@ -76,7 +76,13 @@ class Rule:
         output: int | None = None,
         redact: tuple[tuple[int, int], ...] = (),
     ) -> Finding:
-        """A finding of this rule. ``node`` positions are shifted by ``offset`` lines."""
+        """A finding of this rule. ``node`` positions are shifted by ``offset`` lines.
+
+        Without ``node`` or ``line`` the finding is about the whole cell (or output):
+        it points at line 1 and carries no code frame.
+        """
+        whole_cell = line is None and node is None
+        line = 1 if line is None else line
         if node is not None and hasattr(node, "lineno"):
             line = node.lineno + offset
             column = node.col_offset + 1
@@ -85,7 +91,7 @@ class Rule:
             end_line = el + offset if el is not None else None
             end_column = ec + 1 if ec is not None else None
         source_line = None
-        if cell is not None and output is None and cell.lines and 1 <= line <= len(cell.lines):
+        if cell is not None and output is None and not whole_cell and cell.lines and 1 <= line <= len(cell.lines):
             source_line = cell.lines[line - 1]
         return Finding(
             code=self.code,

@@ -1,0 +1,267 @@
+"""The ``nb2prod`` command line.
+
+    nb2prod lint PATH... [--format text|json|sarif|github|junit] [--select ..] [--ignore ..]
+                         [--fail-on error|warning|info] [--output FILE] [--jobs N]
+    nb2prod rule CODE      the rule's documentation
+    nb2prod rules          the rule table
+    nb2prod tags           the tag vocabulary
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
+Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from nb2prod import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"nb2prod: error: {message}\n")
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _flatten(values: list[list[str]] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(v for group in values for v in group)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nb2prod.formats import FORMATS
+
+    parser = _Parser(
+        prog="nb2prod",
+        description="Get a model out of a Jupyter notebook and into production.",
+    )
+    parser.add_argument("--version", action="version", version=f"nb2prod {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    lint = sub.add_parser("lint", help="check notebooks for what keeps them from production")
+    lint.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="notebooks or folders (default: .)")
+    lint.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+    lint.add_argument("--select", type=_csv, action="append", metavar="CODES",
+                      help="rules to run, replacing the configured selection (codes, prefixes, names, families)")
+    lint.add_argument("--extend-select", type=_csv, action="append", metavar="CODES", help="rules to add")
+    lint.add_argument("--ignore", type=_csv, action="append", metavar="CODES", help="rules not to run")
+    lint.add_argument("--fail-on", choices=["error", "warning", "info"],
+                      help="exit 1 when a finding is at or above this severity (default: error)")
+    lint.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    lint.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
+                      help="processes to use (default 0: one per CPU, when there are enough notebooks)")
+    lint.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of the nearest one")
+    color = lint.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
+    color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
+    lint.add_argument("--no-source", dest="show_source", action="store_false", help="no code frames in text output")
+    lint.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+
+    rule = sub.add_parser("rule", help="explain a rule")
+    rule.add_argument("code", help="a code (NB101) or a name (unseeded-python-random)")
+    rule.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+
+    rules = sub.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+
+    tags = sub.add_parser("tags", help="list the cell tag vocabulary")
+    tags.add_argument("--format", choices=["table", "json"], default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "lint":
+            return cmd_lint(args)
+        if args.command == "rule":
+            return cmd_rule(args)
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "tags":
+            return cmd_tags(args)
+    except KeyboardInterrupt:
+        print("nb2prod: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`nb2prod lint | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_ERROR  # pragma: no cover
+
+
+def _error(message: str) -> int:
+    print(f"nb2prod: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write the report next to its destination, then rename: never a half-written file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from nb2prod.config import ConfigError, Overrides, settings_for
+    from nb2prod.diagnostics import Severity
+    from nb2prod.engine import NotebookResult, RunResult, lint_paths
+    from nb2prod.formats import FormatContext, render
+    from nb2prod.walk import discover
+
+    overrides = Overrides(
+        select=_flatten(args.select),
+        extend_select=_flatten(args.extend_select) or (),
+        ignore=_flatten(args.ignore) or (),
+        fail_on=args.fail_on,
+    )
+    config = Path(args.config) if args.config else None
+    if config is not None and not config.is_file():
+        return _error(f"{config}: no such configuration file")
+    # Validate the configuration (and the selectors given on the command line) up front,
+    # so that a typo is one clear error instead of one per notebook.
+    try:
+        base = settings_for(Path.cwd() / "_", overrides, config)
+    except ConfigError as exc:
+        return _error(str(exc))
+    if args.output:
+        out_dir = Path(args.output).parent
+        if str(out_dir) and not out_dir.is_dir():
+            return _error(f"{args.output}: folder {out_dir} does not exist")
+
+    targets = list(discover(args.paths))
+    linted = iter(lint_paths([t.path for t in targets if not t.error], overrides, config, jobs=args.jobs).notebooks)
+    # Keep the order of the command line: unusable arguments stay where they were given.
+    run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else base.fail_on
+
+    for nb in run.notebooks:
+        if nb.error and (args.format != "text" or args.output or args.quiet):
+            # Machine formats keep stdout parseable; the one-line error goes to stderr.
+            print(f"nb2prod: error: {nb.path}: {nb.error}", file=sys.stderr)
+    if not args.quiet:
+        color = args.color
+        if color is None:
+            color = (
+                not args.output
+                and sys.stdout.isatty()
+                and "NO_COLOR" not in os.environ
+                and os.environ.get("TERM") != "dumb"
+            ) or "FORCE_COLOR" in os.environ
+        ctx = FormatContext(fail_on=fail_on, color=bool(color and not args.output), show_source=args.show_source)
+        text = render(args.format, run, ctx)
+        if args.output:
+            try:
+                _write_atomic(Path(args.output), text)
+            except OSError as exc:
+                return _error(f"{args.output}: cannot write: {exc.strerror or exc}")
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    return run.exit_code(fail_on)
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from nb2prod.rules import get_rule
+
+    rule = get_rule(args.code)
+    if rule is None:
+        return _error(f"unknown rule {args.code!r} (see `nb2prod rules`)")
+    if args.format == "json":
+        print(json.dumps(rule_dict(rule), indent=2))
+        return EXIT_OK
+    header = f"{rule.code} {rule.name}"
+    meta = f"Family: {rule.family.title} · Default severity: {rule.severity.label}"
+    if args.format == "markdown":
+        print(f"# {header}\n\n{meta}\n\n{rule.summary}.\n\n{rule.doc()}")
+    else:
+        print(f"{header}\n{meta}\n\n{rule.summary}.\n\n{rule.doc()}")
+    return EXIT_OK
+
+
+def rule_dict(rule: object) -> dict[str, object]:
+    r = rule  # type: ignore[assignment]
+    return {
+        "code": r.code,  # type: ignore[attr-defined]
+        "name": r.name,  # type: ignore[attr-defined]
+        "family": r.family.key,  # type: ignore[attr-defined]
+        "family_title": r.family.title,  # type: ignore[attr-defined]
+        "severity": r.severity.label,  # type: ignore[attr-defined]
+        "summary": r.summary,  # type: ignore[attr-defined]
+        "doc": r.doc(),  # type: ignore[attr-defined]
+        "sections": r.doc_sections(),  # type: ignore[attr-defined]
+    }
+
+
+def rules_markdown() -> str:
+    """The rule reference (docs/rules.md is this text)."""
+    from nb2prod.diagnostics import FAMILIES
+    from nb2prod.rules import REGISTRY
+
+    lines = ["# nb2prod rules", "", "Generated by `nb2prod rules --format markdown`; do not edit by hand.", ""]
+    for fam in FAMILIES:
+        fam_rules = [r for c, r in REGISTRY.items() if c.startswith(fam.prefix)]
+        lines += [f"## {fam.title} ({fam.prefix}xx)", "", fam.summary, "",
+                  "| code | name | severity | summary |", "|---|---|---|---|"]
+        lines += [f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | {r.summary} |"
+                  for r in fam_rules]
+        lines.append("")
+        for r in fam_rules:
+            body = r.doc().replace("\n## ", "\n#### ")
+            if body.startswith("## "):
+                body = "#### " + body[3:]
+            lines += [f"### {r.code} {r.name}", "", f"*{r.severity.label}* · {r.summary}.", "", body, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from nb2prod.rules import REGISTRY
+
+    if args.format == "json":
+        print(json.dumps([rule_dict(r) for r in REGISTRY.values()], indent=2))
+    elif args.format == "markdown":
+        sys.stdout.write(rules_markdown())
+    else:
+        width = max(len(r.name) for r in REGISTRY.values())
+        for r in REGISTRY.values():
+            print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {r.summary}")
+    return EXIT_OK
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    from nb2prod.tags import TAGS
+
+    if args.format == "json":
+        print(json.dumps([t.to_dict() for t in TAGS.values()], indent=2))
+    else:
+        width = max(len(t) for t in TAGS)
+        for t in TAGS.values():
+            print(f"{t.name:<{width}}  {t.summary}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Output formats: a registry of renderers, ``name -> render(run, context) -> str``.
+
+Like papermill's engines and I/O handlers, formats register themselves by name; the
+CLI offers whatever is registered, and an unknown name is an error that lists them.
+"""
+
+from __future__ import annotations
+
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nb2prod.diagnostics import Severity
+from nb2prod.engine import RunResult
+
+__all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path"]
+
+
+@dataclass(frozen=True)
+class FormatContext:
+    fail_on: Severity = Severity.ERROR
+    color: bool = False
+    show_source: bool = True
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+Renderer = Callable[[RunResult, FormatContext], str]
+FORMATS: dict[str, Renderer] = {}
+
+
+def register(name: str) -> Callable[[Renderer], Renderer]:
+    def deco(fn: Renderer) -> Renderer:
+        FORMATS[name] = fn
+        return fn
+
+    return deco
+
+
+def render(name: str, run: RunResult, context: FormatContext) -> str:
+    try:
+        renderer = FORMATS[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})") from None
+    return renderer(run, context)
+
+
+def display_path(path: str, cwd: Path) -> str:
+    """A path relative to ``cwd`` when it is below it, with forward slashes."""
+    p = Path(path)
+    try:
+        rel = p.resolve().relative_to(cwd.resolve())
+        return rel.as_posix()
+    except (ValueError, OSError):
+        return p.as_posix() if not p.is_absolute() else str(p)
+
+
+# Importing the modules registers the formats.
+from nb2prod.formats import github, json_, junit, sarif, text  # noqa: E402,F401
+

@@ -1,0 +1,45 @@
+"""``--format github``: GitHub Actions workflow commands, one annotation per finding.
+
+Lines are lines of the ``.ipynb`` file (where the cell's source sits), so the
+annotation shows in the pull request's diff; the message names the cell and line.
+"""
+
+from __future__ import annotations
+
+from nb2prod.diagnostics import Severity
+from nb2prod.engine import RunResult
+from nb2prod.formats import FormatContext, display_path, register
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+@register("github")
+def render_github(run: RunResult, ctx: FormatContext) -> str:
+    lines = []
+    for nb in run.notebooks:
+        path = display_path(nb.path, ctx.cwd)
+        if nb.error:
+            lines.append(f"::error file={_prop(path)},title=nb2prod::{_data(nb.error)}")
+            continue
+        for f in nb.findings:
+            where = f"cell {f.cell}, line {f.line}" if f.cell is not None else f"line {f.line}"
+            if f.output is not None:
+                where += f", output {f.output}"
+            title = _prop(f"{f.code} {f.name}".strip())
+            lines.append(
+                f"::{_LEVEL[f.severity]} file={_prop(path)},line={nb.file_line(f)},title={title}"
+                f"::{_data(f'{f.message} ({where})')}"
+            )
+    score = run.score
+    if score is not None:
+        lines.append(f"nb2prod: readiness {score}/100 over {len(run.notebooks)} notebook(s), "
+                     f"{len(run.findings)} finding(s)")
+    return "\n".join(lines) + ("\n" if lines else "")

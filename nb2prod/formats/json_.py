@@ -1,0 +1,37 @@
+"""``--format json``: everything, for programs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from nb2prod import __version__
+from nb2prod.engine import RunResult
+from nb2prod.formats import FormatContext, display_path, register
+
+
+@register("json")
+def render_json(run: RunResult, ctx: FormatContext) -> str:
+    notebooks = []
+    for nb in run.notebooks:
+        d = nb.to_dict()
+        d["path"] = display_path(nb.path, ctx.cwd)
+        notebooks.append(d)
+    counts = Counter(f.severity.label for f in run.findings)
+    doc = {
+        "tool": "nb2prod",
+        "version": __version__,
+        "score": run.score,
+        "exit_code": run.exit_code(ctx.fail_on),
+        "fail_on": ctx.fail_on.label,
+        "summary": {
+            "notebooks": len(run.notebooks),
+            "unreadable": sum(1 for nb in run.notebooks if nb.error),
+            "findings": len(run.findings),
+            "error": counts["error"],
+            "warning": counts["warning"],
+            "info": counts["info"],
+        },
+        "notebooks": notebooks,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

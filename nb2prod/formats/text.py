@@ -1,0 +1,140 @@
+"""``--format text``: ruff-like, for people.
+
+    nb.ipynb:cell 3:2:5: NB101 [error] `np.random.rand` used with no seed set before it
+      |
+    2 | x = np.random.rand(3)
+      |     ^^^^^^^^^^^^^^ NB101
+      |
+
+then a readiness line per notebook and a summary.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from rich.console import Console
+from rich.text import Text
+
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.engine import NotebookResult, RunResult
+from nb2prod.formats import FormatContext, display_path, register
+
+_SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def location(path: str, f: Finding) -> str:
+    if f.cell is None:
+        return f"{path}:{f.line}:{f.column}"
+    return f"{path}:cell {f.cell}:{f.line}:{f.column}"
+
+
+def _frame(f: Finding) -> Text | None:
+    if f.source_line is None:
+        return None
+    line = f.source_line.replace("\t", "    ")
+    if len(line) > 200:
+        line = line[:200] + "…"
+    gutter = str(f.line)
+    pad = " " * len(gutter)
+    start = max(f.column - 1, 0)
+    if f.end_line == f.line and f.end_column and f.end_column > f.column:
+        width = f.end_column - f.column
+    else:
+        width = max(len(line.rstrip()) - start, 1)
+    width = max(1, min(width, max(len(line) - start, 1)))
+    t = Text()
+    t.append(f"{pad} |\n", style="blue")
+    t.append(f"{gutter} | ", style="blue")
+    t.append(line + "\n")
+    t.append(f"{pad} | ", style="blue")
+    t.append(" " * start + "^" * width, style=_SEV_STYLE[f.severity])
+    t.append(f" {f.code}\n", style=_SEV_STYLE[f.severity])
+    t.append(f"{pad} |", style="blue")
+    return t
+
+
+def _score_line(path: str, nb: NotebookResult) -> Text:
+    t = Text()
+    assert nb.score is not None
+    t.append(f"{path}: ", style="bold")
+    total = nb.score.total
+    style = "green" if total >= 80 else "yellow" if total >= 50 else "red"
+    t.append(f"readiness {total}/100", style=f"bold {style}")
+    parts = [f"{fam.title} {fam.score:g}/{fam.weight}" for fam in nb.score.families if fam.score < fam.weight]
+    if parts:
+        t.append("  (" + ", ".join(parts) + ")", style="dim")
+    return t
+
+
+@register("text")
+def render_text(run: RunResult, ctx: FormatContext) -> str:
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        force_terminal=ctx.color,
+        no_color=not ctx.color,
+        color_system="standard" if ctx.color else None,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+        markup=False,
+        width=200,
+    )
+    for nb in run.notebooks:
+        path = display_path(nb.path, ctx.cwd)
+        if nb.error:
+            console.print(Text.assemble((f"{path}: ", "bold"), ("error: ", "bold red"), nb.error))
+            continue
+        for f in nb.findings:
+            head = Text()
+            head.append(location(path, f), style="bold")
+            head.append(": ")
+            head.append(f.code, style=_SEV_STYLE[f.severity])
+            head.append(f" [{f.severity.label}] ", style=_SEV_STYLE[f.severity])
+            head.append(f.message)
+            if f.output is not None:
+                head.append(f" (output {f.output})", style="dim")
+            console.print(head)
+            frame = _frame(f) if ctx.show_source else None
+            if frame is not None:
+                console.print(frame)
+                console.print()
+        for notice in nb.notices:
+            console.print(Text(f"{path}: note: {notice}", style="dim"))
+        for err in nb.internal_errors:
+            console.print(Text(f"{path}: internal error: {err}", style="bold red"))
+    read = [nb for nb in run.notebooks if nb.score is not None]
+    if run.findings or len(read) > 1:
+        for nb in read:
+            console.print(_score_line(display_path(nb.path, ctx.cwd), nb))
+    console.print(_summary(run, ctx))
+    return buf.getvalue()
+
+
+def _summary(run: RunResult, ctx: FormatContext) -> Text:
+    counts = Counter(f.severity for f in run.findings)
+    unreadable = sum(1 for nb in run.notebooks if nb.error)
+    n = len(run.notebooks)
+    t = Text()
+    if not run.notebooks:
+        t.append("No notebooks found.", style="yellow")
+        return t
+    if run.findings:
+        parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 and s is not Severity.INFO else ''}"
+                 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s]]
+        t.append(f"Found {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''} ({', '.join(parts)})",
+                 style="bold")
+        t.append(f" in {n} notebook{'s' if n != 1 else ''}.")
+    else:
+        t.append("All checks passed!", style="bold green")
+        t.append(f" ({n} notebook{'s' if n != 1 else ''})")
+    if unreadable:
+        t.append(f" {unreadable} file{'s' if unreadable != 1 else ''} could not be read.", style="bold red")
+    if run.score is not None:
+        t.append(f" Readiness {run.score}/100.", style="bold")
+    failing = sum(len(nb.failing(ctx.fail_on)) for nb in run.notebooks)
+    if failing and ctx.fail_on is not Severity.ERROR:
+        t.append(f" {failing} at or above --fail-on {ctx.fail_on.label}.", style="dim")
+    return t
