@@ -14,7 +14,7 @@ _KINDS = {messages.UndefinedName: "undefined", messages.UnusedImport: "unused-im
 
 class _NodeChecker(checker.Checker):  # type: ignore[misc]
     def __init__(self, tree: ast.Module, builtins: Iterable[str]) -> None:
-        self.found: list[tuple[str, str, ast.AST, bool]] = []
+        self.found: list[tuple[str, str, ast.AST, ast.AST, bool]] = []
         super().__init__(tree, filename="<notebook>", builtins=set(builtins), withDoctest=False)
 
     def report(self, messageClass: Any, *args: Any, **kwargs: Any) -> None:
@@ -23,9 +23,17 @@ class _NodeChecker(checker.Checker):  # type: ignore[misc]
             return
         node, name = args[0], args[1]
         in_function = any(isinstance(s, checker.FunctionScope) for s in self.scopeStack)
-        self.found.append((kind, name, node, in_function))
+        # Climb to the top-level statement holding the node: it tells the cell.
+        top, parents, root = node, self._parents, self.root
+        while True:
+            parent = parents.get(top)
+            if parent is None or parent is root:
+                break
+            top = parent
+        self.found.append((kind, name, node, top, in_function))
 
 
-def check(module: ast.Module, builtins: Iterable[str]) -> Iterator[tuple[str, str, ast.AST, bool]]:
-    """Yield (kind, name, node, in_function) for undefined names and unused imports."""
+def check(module: ast.Module, builtins: Iterable[str]) -> Iterator[tuple[str, str, ast.AST, ast.AST, bool]]:
+    """Yield (kind, name, node, top_level_statement, in_function) for undefined names
+    and unused imports."""
     yield from _NodeChecker(module, builtins).found

@@ -99,8 +99,8 @@ class NameProblem:
 @dataclass
 class _CellFacts:
     imports: list[ImportFact] = field(default_factory=list)
-    calls: list[tuple[ast.Call, str | None]] = field(default_factory=list)
-    strings: list[StringFact] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
+    strings: list[ast.Constant] = field(default_factory=list)
 
 
 def dotted_name(node: ast.expr) -> str | None:
@@ -121,7 +121,6 @@ class Analysis:
     def __init__(self, nb: Notebook, settings: Settings | None = None) -> None:
         self.nb = nb
         self.settings = settings
-        self._node_cell: dict[int, tuple[Cell, int]] = {}
 
     @property
     def path(self) -> Path | None:
@@ -159,28 +158,22 @@ class Analysis:
         assert tree is not None
         off = parsed.line_offset
         facts = _CellFacts()
-        node_cell = self._node_cell
-        where = (cell, off)
+        calls, strings, imports = facts.calls, facts.strings, facts.imports
+        Call, Constant, Import, ImportFrom = ast.Call, ast.Constant, ast.Import, ast.ImportFrom
         for node in ast.walk(tree):
             t = type(node)
-            if t is ast.Name:
-                node_cell[id(node)] = where
-            elif t is ast.Call:
-                facts.calls.append((node, dotted_name(node.func)))  # type: ignore[arg-type]
-            elif t is ast.Constant:
+            if t is Call:
+                calls.append(node)  # type: ignore[arg-type]
+            elif t is Constant:
                 if type(node.value) is str:  # type: ignore[attr-defined]
-                    facts.strings.append(StringFact(cell, node, node.value, off))  # type: ignore[arg-type,attr-defined]
-            elif t is ast.Import:
-                node_cell[id(node)] = where
+                    strings.append(node)  # type: ignore[arg-type]
+            elif t is Import:
                 for alias in node.names:  # type: ignore[attr-defined]
-                    facts.imports.append(ImportFact(cell, node, alias.name, 0, off))  # type: ignore[arg-type]
-            elif t is ast.ImportFrom:
-                node_cell[id(node)] = where
-                facts.imports.append(
+                    imports.append(ImportFact(cell, node, alias.name, 0, off))  # type: ignore[arg-type]
+            elif t is ImportFrom:
+                imports.append(
                     ImportFact(cell, node, node.module or "", node.level or 0, off)  # type: ignore[arg-type,attr-defined]
                 )
-            elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                node_cell[id(node)] = where
         return facts
 
     @cached_property
@@ -222,9 +215,10 @@ class Analysis:
         for c in self.parsed_cells:
             facts = self._facts[c.index]
             off = c.parsed.line_offset
-            cell_calls = [
-                CallFact(c, node, self.qualify(local), local, off) for node, local in facts.calls
-            ]
+            cell_calls = []
+            for node in facts.calls:
+                local = dotted_name(node.func)
+                cell_calls.append(CallFact(c, node, self.qualify(local), local, off))
             cell_calls.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
             out.extend(cell_calls)
         return out
@@ -235,7 +229,11 @@ class Analysis:
 
     @cached_property
     def strings(self) -> list[StringFact]:
-        return [s for c in self.parsed_cells for s in self._facts[c.index].strings]
+        return [
+            StringFact(c, node, node.value, c.parsed.line_offset)  # type: ignore[arg-type]
+            for c in self.parsed_cells
+            for node in self._facts[c.index].strings
+        ]
 
     # -- definitions and names ---------------------------------------------------------
     @cached_property
@@ -244,7 +242,7 @@ class Analysis:
         defs: dict[str, Definition] = {}
         for c in self.parsed_cells:
             off = c.parsed.line_offset
-            for name, line in _top_level_bindings(c.parsed.tree):  # type: ignore[arg-type]
+            for name, line in _top_level_bindings(c.parsed.tree, ":=" in c.source):  # type: ignore[arg-type]
                 defs.setdefault(name, Definition(c, line + off))
         for c in self.code_cells:
             # `%%capture out` and `x = !cmd` bind names too (the latter is an Assign).
@@ -287,24 +285,26 @@ class Analysis:
             return []
         from nb2prod import _pyflakes
 
-        _ = self._facts  # make sure the node -> cell map exists
         body: list[ast.stmt] = []
+        stmt_cell: dict[int, Cell] = {}
         for c in self.parsed_cells:
-            body.extend(c.parsed.tree.body)  # type: ignore[union-attr]
+            for stmt in c.parsed.tree.body:  # type: ignore[union-attr]
+                body.append(stmt)
+                stmt_cell[id(stmt)] = c
         module = ast.Module(body=body, type_ignores=[])
         problems: list[NameProblem] = []
-        for kind, name, node, in_function in _pyflakes.check(module, IPYTHON_NAMES):
+        for kind, name, node, top, in_function in _pyflakes.check(module, IPYTHON_NAMES):
             if kind == "undefined" and _HISTORY_NAME.match(name):
                 continue
-            where = self._node_cell.get(id(node))
-            if where is None:
+            cell = stmt_cell.get(id(top))
+            if cell is None:
                 continue
-            cell, off = where
+            off = cell.parsed.line_offset
             problems.append(NameProblem(kind, name, cell, node, off, in_function))
         return problems
 
 
-def _top_level_bindings(tree: ast.Module) -> Iterator[tuple[str, int]]:
+def _top_level_bindings(tree: ast.Module, walrus: bool = True) -> Iterator[tuple[str, int]]:
     """Names bound at module level, with their lines, in order.
 
     Descends into compound statements (if/for/while/try/with) but not into function,
@@ -331,11 +331,14 @@ def _top_level_bindings(tree: ast.Module) -> Iterator[tuple[str, int]]:
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
         for t in targets:
+            if type(t) is ast.Name:
+                yield t.id, stmt.lineno  # type: ignore[attr-defined]
+                continue
             for n in ast.walk(t):
                 if isinstance(n, ast.Name):
                     yield n.id, stmt.lineno
-        # Walrus at module level binds too.
-        if isinstance(stmt, (ast.Expr, ast.Assign, ast.If, ast.While)):
+        # Walrus at module level binds too (only looked for when the cell has `:=`).
+        if walrus and isinstance(stmt, (ast.Expr, ast.Assign, ast.If, ast.While)):
             expr = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else stmt.test
             for n in ast.walk(expr):
                 if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):

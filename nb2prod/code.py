@@ -12,6 +12,7 @@ with its real line numbers; other cell magics (``%%bash``, ``%%html`` ...) have 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -86,6 +87,14 @@ def parse_code(source: str) -> ParsedCode:
         pass
     else:
         return ParsedCode(tree=tree, code=source)
+    quick = _quick_transform(source)
+    if quick is not None:
+        try:
+            tree = _parse(quick)
+        except (SyntaxError, ValueError):
+            pass
+        else:
+            return ParsedCode(tree=tree, magics=_collect_magics(tree), code=quick)
     try:
         code = _transform(source)
     except Exception:  # IPython's transformer can fail on pathological input
@@ -95,6 +104,41 @@ def parse_code(source: str) -> ParsedCode:
     except (SyntaxError, ValueError) as exc:
         return ParsedCode(tree=None, syntax_error=_problem(exc, source), code="")
     return ParsedCode(tree=tree, magics=_collect_magics(tree), code=code)
+
+
+# `%name args`, `!cmd`, `x = %name args`, `x = !cmd` on a line of their own.
+_SIMPLE = re.compile(r"^([ \t]*)(?:([A-Za-z_][\w.]*[ \t]*=[ \t]*))?(?:%([A-Za-z_]\w*)(.*)|!(.*))$")
+
+
+def _quick_transform(source: str) -> str | None:
+    """The common case of IPython syntax, rewritten as IPython would, without its
+    (slow, tokenizer-based) transformer: whole lines that are a line magic or a shell
+    command. Returns None when the cell has anything else; the caller then uses
+    IPython's own transformer, which stays the authority.
+    """
+    lines = source.split("\n")
+    changed = False
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not stripped or stripped[0] not in "%!" and "%" not in line and "!" not in line:
+            continue
+        m = _SIMPLE.match(line)
+        if m is None:
+            if stripped[0] in "%!":
+                return None
+            continue
+        indent, target, name, args, shell = m.groups()
+        if (args or shell or "").rstrip().endswith("\\") or stripped.startswith("%%"):
+            return None
+        if name is not None:
+            call = f"get_ipython().run_line_magic({name!r}, {args.strip()!r})"
+        elif target:
+            call = f"get_ipython().getoutput({shell.strip()!r})"
+        else:
+            call = f"get_ipython().system({shell.strip()!r})"
+        lines[i] = f"{indent}{target or ''}{call}"
+        changed = True
+    return "\n".join(lines) if changed else None
 
 
 def _problem(exc: Exception, source: str, offset: int = 0) -> SyntaxProblem:

@@ -193,19 +193,26 @@ def settings_from_table(table: Mapping[str, Any], config_file: Path | None, over
     return s
 
 
-@lru_cache(maxsize=1024)
 def _config_file_for(directory: Path) -> Path | None:
-    candidate = directory / "pyproject.toml"
-    if candidate.is_file() and _has_table(candidate):
-        return candidate
-    parent = directory.parent
-    if parent == directory:
-        return None
-    return _config_file_for(parent)
+    # Not cached: a long-running server must see a pyproject.toml created later.
+    # The walk is a handful of stat calls; parsed files are cached by mtime below.
+    for d in (directory, *directory.parents):
+        candidate = d / "pyproject.toml"
+        if candidate.is_file() and _has_table(candidate):
+            return candidate
+    return None
+
+
+def _read_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return _read_pyproject_cached(path, mtime)
 
 
 @lru_cache(maxsize=256)
-def _read_pyproject(path: Path) -> dict[str, Any]:
+def _read_pyproject_cached(path: Path, mtime_ns: int) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -225,14 +232,20 @@ def _has_table(path: Path) -> bool:
 
 
 def load_settings(config_file: Path | None, overrides: Overrides = Overrides()) -> Settings:
-    return _load(config_file, overrides)
+    mtime = None
+    if config_file is not None:
+        try:
+            mtime = config_file.stat().st_mtime_ns
+        except OSError as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
+    return _load(config_file, mtime, overrides)
 
 
 @lru_cache(maxsize=256)
-def _load(config_file: Path | None, overrides: Overrides) -> Settings:
+def _load(config_file: Path | None, mtime_ns: int | None, overrides: Overrides) -> Settings:
     table: Mapping[str, Any] = {}
     if config_file is not None:
-        data = _read_pyproject(config_file)
+        data = _read_pyproject_cached(config_file, mtime_ns)
         raw = data.get("tool", {}).get("nb2prod", {})
         if not isinstance(raw, dict):
             raise ConfigError(f"{config_file}: [tool.nb2prod] must be a table")

@@ -8,7 +8,6 @@ Code is parsed lazily, after IPython's input transforms, by :mod:`nb2prod.code`.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -135,9 +134,6 @@ class Notebook:
         return start + (line - 1 if one_per_line else 0)
 
 
-_SOURCE_KEY = re.compile(r'^(\s*)"source":\s*(\[|")', re.M)
-
-
 def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
     """Find where each cell's ``source`` begins in the raw JSON text.
 
@@ -145,25 +141,30 @@ def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
     index -> (line of its first source string, one-line-per-element?). When the count of
     ``"source":`` keys does not match the cells (unusual writers), give up.
     """
-    matches = list(_SOURCE_KEY.finditer(raw))
-    if len(matches) != n_cells:
-        return None
+    key = '"source":'
     result: dict[int, tuple[int, bool]] = {}
-    line = 1
-    pos = 0
-    for i, m in enumerate(matches, start=1):
-        line += raw.count("\n", pos, m.start())
-        pos = m.start()
-        if m.group(2) == "[":
-            # Jupyter's layout: `"source": [` then one element per line.
-            rest = raw[m.end() : m.end() + 2]
-            if rest.startswith("\n") or rest.startswith("\r"):
-                result[i] = (line + 1, True)
-            else:
-                result[i] = (line, False)
+    line, pos, i = 1, 0, 0
+    find, count = raw.find, raw.count
+    while True:
+        at = find(key, pos)
+        if at < 0:
+            break
+        # Only keys that start a line (after indentation) are cell keys; a "source"
+        # string inside a cell's text or outputs is escaped or mid-line.
+        bol = raw.rfind("\n", 0, at) + 1
+        line += count("\n", pos, at)
+        pos = at
+        if raw[bol:at].strip():
+            pos = at + len(key)
+            continue
+        i += 1
+        rest = raw[at + len(key) : at + len(key) + 4].lstrip(" ")
+        if rest.startswith("[") and rest[1:2] in ("\n", "\r"):
+            result[i] = (line + 1, True)
         else:
             result[i] = (line, False)
-    return result
+        pos = at + len(key)
+    return result if i == n_cells else None
 
 
 def notebook_from_dict(
@@ -232,30 +233,101 @@ def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
     return json.loads(json.dumps(upgraded))
 
 
-_validators: dict[int, Any] = {}
-
-
 def _schema_error(data: dict[str, Any]) -> str | None:
-    """nbformat's v4 JSON-schema check (fastjsonschema), as one line or None."""
-    minor = data.get("nbformat_minor")
-    if not isinstance(minor, int):
-        return "'nbformat_minor' is missing"
-    from nbformat.validator import get_validator
+    """The nbformat v4 JSON-schema check, as one line or None.
 
-    key = min(minor, 5)
-    validator = _validators.get(key)
-    if validator is None:
-        try:
-            validator = get_validator(version=4, version_minor=key, name="fastjsonschema")
-        except Exception:  # pragma: no cover - fastjsonschema missing: fall back
-            validator = get_validator(version=4, version_minor=key)
-        _validators[key] = validator
-    try:
-        validator.validate(data)
-    except Exception as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        return " ".join(str(message).split())[:300]
+    Uses nbformat's own schema files, compiled with fastjsonschema. Cells and outputs
+    are validated one by one against the definition for their type, instead of through
+    the schema's ``oneOf`` (which costs an exception per non-matching branch, per cell),
+    and the message says which cell is wrong.
+    """
+    minor = data.get("nbformat_minor")
+    if not isinstance(minor, int) or isinstance(minor, bool):
+        return "'nbformat_minor' is missing"
+    schema = _schemas.load(min(max(minor, 0), 5))
+    top = dict(data)
+    cells = top.get("cells")
+    top["cells"] = []
+    problem = schema.check("notebook", top)
+    if problem:
+        return problem
+    for i, cell in enumerate(cells or [], start=1):
+        kind = cell.get("cell_type") if isinstance(cell, dict) else None
+        if kind not in ("code", "markdown", "raw"):
+            return f"cell {i}: unknown cell_type {kind!r}"
+        outputs = cell.get("outputs") if kind == "code" else None
+        if kind == "code" and isinstance(outputs, list):
+            cell = {**cell, "outputs": []}
+        problem = schema.check(f"{kind}_cell", cell)
+        if problem:
+            return f"cell {i}: {problem}"
+        for j, out in enumerate(outputs or [], start=1):
+            otype = out.get("output_type") if isinstance(out, dict) else None
+            if otype not in ("execute_result", "display_data", "stream", "error"):
+                return f"cell {i} output {j}: unknown output_type {otype!r}"
+            problem = schema.check(otype, out)
+            if problem:
+                return f"cell {i} output {j}: {problem}"
     return None
+
+
+class _Schemas:
+    """Compiled validators for the parts of each nbformat 4.x schema, shared between
+    minor versions whose part is identical."""
+
+    def __init__(self) -> None:
+        self._by_minor: dict[int, _Schema] = {}
+        self._compiled: dict[str, Any] = {}
+
+    def load(self, minor: int) -> _Schema:
+        found = self._by_minor.get(minor)
+        if found is None:
+            import nbformat.v4
+
+            path = Path(nbformat.v4.__file__).parent / f"nbformat.v4.{minor}.schema.json"
+            found = self._by_minor[minor] = _Schema(json.loads(path.read_text(encoding="utf-8")), self._compiled)
+        return found
+
+
+class _Schema:
+    def __init__(self, schema: dict[str, Any], compiled: dict[str, Any]) -> None:
+        self._schema = schema
+        self._compiled = compiled
+        self._validators: dict[str, Any] = {}
+
+    def _part(self, name: str) -> dict[str, Any]:
+        defs = json.loads(json.dumps(self._schema.get("definitions", {})))
+        if "code_cell" in defs:
+            defs["code_cell"]["properties"]["outputs"]["items"] = {}
+        if name == "notebook":
+            part = {k: v for k, v in self._schema.items() if k != "definitions"}
+            part = json.loads(json.dumps(part))
+            part["properties"]["cells"]["items"] = {}
+        else:
+            part = {"$ref": f"#/definitions/{name}"}
+        part["definitions"] = defs
+        return part
+
+    def check(self, name: str, value: Any) -> str | None:
+        validator = self._validators.get(name)
+        if validator is None:
+            import fastjsonschema
+
+            part = self._part(name)
+            key = json.dumps(part, sort_keys=True)
+            validator = self._compiled.get(key)
+            if validator is None:
+                validator = self._compiled[key] = fastjsonschema.compile(part)
+            self._validators[name] = validator
+        try:
+            validator(value)
+        except Exception as exc:  # fastjsonschema.JsonSchemaException
+            message = getattr(exc, "message", None) or str(exc)
+            return " ".join(str(message).split())[:300]
+        return None
+
+
+_schemas = _Schemas()
 
 
 def read_notebook(path: str | Path) -> Notebook:

@@ -1,0 +1,154 @@
+"""Fixtures for NB7xx (structure and build)."""
+
+from _spec import code, md, nb, raw, stream
+
+_BIG = "x" * 1_100_000
+
+
+def _invalid_cell():
+    cell = code("x = 1")
+    cell["bogus_property"] = True  # not allowed by the nbformat v4 schema
+    return cell
+
+
+FIXTURES = {
+    "NB701": {
+        "fires": nb(
+            code("df = pd.read_csv('iris.csv')  # expect: NB701"),
+            code("def f():\n    return undefined_helper()  # expect: NB701", count=1),
+        ),
+        "clean": nb(
+            code("import pandas as pd\ndf = pd.read_csv('iris.csv')"),
+            code("%matplotlib inline\ndisplay(df)\nget_ipython()\nprint(_1, In, Out)"),
+            code("%%capture captured\nprint('hi')"),
+            code("print(captured)"),
+        ),
+        "clean_star_import": nb(
+            code("from math import *\nprint(sqrt(2))"),
+        ),
+    },
+    "NB702": {
+        "fires": nb(
+            code("import os  # expect: NB702\nimport numpy as np"),
+            code("x = np.zeros(3)"),
+        ),
+        "clean": nb(
+            code("import numpy as np"),
+            code("x = np.zeros(3)"),
+            code("import seaborn  # noqa: NB702"),
+        ),
+    },
+    "NB703": {
+        "fires": nb(md("# Title"), code("   \n"), md(""), expect_cells=[2, 3]),
+        "clean": nb(md("# Title"), code("x = 1")),
+    },
+    "NB704": {
+        "fires": nb(
+            code("print('x' * 1_100_000)", count=1, outputs=[stream(_BIG)]),
+            code("for i in range(600): print(i)", count=2,
+                 outputs=[stream("".join(f"{i}\n" for i in range(600)))]),
+            expect_cells=[1, 2],
+        ),
+        "clean": nb(
+            code("print('hello')", count=1, outputs=[stream("hello\n")]),
+        ),
+    },
+    "NB705": {
+        "fires": nb(code("import pandas as pd"), md("Some text without a heading")),
+        "fires_no_markdown": nb(code("x = 1")),
+        "clean": nb(md("# Iris classifier\nTrains a model."), code("x = 1")),
+        "clean_setext": nb(md("Iris classifier\n===============\n"), code("x = 1")),
+    },
+    "NB706": {
+        "fires": nb(
+            code("model = None"),
+            code("result = model.predict([[1.0]])", tags=["predict"]),
+            expect_cells=[2],
+        ),
+        "clean": nb(
+            code("model = None"),
+            code("def predict(x: float) -> float:\n    return model.predict([[x]])[0]", tags=["predict"]),
+        ),
+        "clean_comment_tag": nb(
+            code("# nb2prod: predict\ndef predict(x: float) -> float:\n    return x"),
+        ),
+    },
+    "NB707": {
+        "fires": nb(
+            code("# nb2prod: predcit\ndef predict(x):\n    return x"),
+            code("x = 1", tags=["nb2prod:serv"]),
+            expect_cells=[1, 2],
+        ),
+        "clean": nb(
+            code("# nb2prod: predict\ndef predict(x):\n    return x"),
+            code("x = 1", tags=["hide-input", "nb2prod:serve", "nb2prod:ignore:NB701"]),
+        ),
+    },
+    "NB708": {
+        "fires": nb(
+            code("for x in range(3)  # expect: NB708\n    print(x)"),
+        ),
+        "clean": nb(
+            code("%matplotlib inline\n!pip list\nfiles = !ls\nx?\n"),
+            code("%%bash\necho $HOME | grep -v {{\n"),
+            code("%%time\nx = sum(range(10))\n"),
+        ),
+    },
+    "NB709": {
+        "fires": nb(code("predict(5.1, 3.5)", tags=["example"]), expect_cells=[1]),
+        "clean": nb(
+            code("example = {'sepal_length': 5.1}", tags=["example"]),
+            code("examples = [{'sepal_length': 5.1}]", tags=["example"]),
+        ),
+    },
+    "NB710": {
+        "fires": nb(code("X_train.describe()", tags=["reference"]), expect_cells=[1]),
+        "clean": nb(code("reference = X_train", tags=["reference"])),
+    },
+    "NB711": {
+        "fires": nb(
+            code("def predict(x):\n    return x", tags=["predict", "skip"]),
+            code("def predict(x):\n    return 2 * x", tags=["predict"]),
+            expect_cells=[1, 2],
+        ),
+        "clean": nb(
+            code("def predict(x):\n    return x", tags=["predict"]),
+            code("import matplotlib", tags=["skip"]),
+        ),
+    },
+    "NB712": {
+        "fires": nb(code("def clean(x):\n    return x", tags=["serve"]), expect_cells=[1]),
+        "clean": nb(
+            code("def clean(x):\n    return x", tags=["serve"]),
+            code("def predict(x):\n    return clean(x)", tags=["predict"]),
+        ),
+        "clean_untagged": nb(code("x = 1")),
+    },
+    "NB713": {
+        "fires": nb(
+            code("import pandas as pd\ndf = pd.DataFrame()"),
+            code("import seaborn as sns  # expect: NB713\nsns.set()"),
+        ),
+        "clean": nb(
+            code("import pandas as pd\nimport seaborn as sns"),
+            code("df = pd.DataFrame()\nsns.set()"),
+            code("import numpy as np\ndef predict(x):\n    return np.log(x)", tags=["predict"]),
+        ),
+    },
+    "NB714": {
+        "fires": nb(_invalid_cell(), raw("raw"), md("# T")),
+        "clean": nb(md("# Title"), code("x = 1")),
+    },
+    "NB720": {
+        "fires": nb(
+            code("import random\nrandom.seed(0)\nx = random.random()  # noqa: NB101  # expect: NB720"),
+            code("y = 1", tags=["nb2prod:ignore:NB303"]),
+            code("z = 2  # noqa: NB999  # expect: NB720"),
+        ),
+        "clean": nb(
+            code("import os  # noqa: NB702"),
+            code("w = 3  # noqa: E501"),
+            code("1/0  # noqa"),
+        ),
+    },
+}

@@ -1,0 +1,131 @@
+"""The command line, run as a user runs it: a real subprocess, exit codes, stdout/stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nb2prod.cli import main, rules_markdown
+from nb2prod.rules import REGISTRY
+
+
+def nb2prod(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "nb2prod", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_exit_codes(tmp_path: Path, write_nb) -> None:
+    write_nb("x = 1", name="clean.ipynb")
+    write_nb("y = nope", name="dirty.ipynb")
+    assert nb2prod("lint", "clean.ipynb", "--select", "NB7", cwd=tmp_path).returncode == 0
+    dirty = nb2prod("lint", "dirty.ipynb", "--select", "NB7", cwd=tmp_path)
+    assert dirty.returncode == 1 and "NB701" in dirty.stdout
+    assert nb2prod("lint", "dirty.ipynb", "--select", "NB703", cwd=tmp_path).returncode == 0
+    # --fail-on lowers the bar
+    write_nb("import os", name="warn.ipynb")
+    assert nb2prod("lint", "warn.ipynb", "--select", "NB702", cwd=tmp_path).returncode == 0
+    assert nb2prod("lint", "warn.ipynb", "--select", "NB702", "--fail-on", "warning", cwd=tmp_path).returncode == 1
+
+
+def test_unreadable_file_is_one_line_exit_2_and_others_still_linted(tmp_path: Path, write_nb) -> None:
+    write_nb("y = nope", name="dirty.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{oops")
+    r = nb2prod("lint", "broken.ipynb", "dirty.ipynb", "missing.ipynb", "--select", "NB7", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stdout + r.stderr
+    assert "broken.ipynb: error: invalid JSON" in r.stdout
+    assert "missing.ipynb: error: no such file or directory" in r.stdout
+    assert "dirty.ipynb:cell 2:1:5: NB701" in r.stdout
+    j = nb2prod("lint", "broken.ipynb", "dirty.ipynb", "--format", "json", cwd=tmp_path)
+    assert j.returncode == 2
+    assert json.loads(j.stdout)["summary"]["unreadable"] == 1
+    assert j.stderr.strip().startswith("nb2prod: error: broken.ipynb: invalid JSON")
+    assert len(j.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lint", "--select", "NB999"], "unknown rule selector 'NB999'"),
+        (["lint", "--format", "xml"], "invalid choice"),
+        (["lint", "--config", "nope.toml"], "nope.toml: no such configuration file"),
+        (["lint", "-o", "no/such/dir/out.json"], "does not exist"),
+        (["rule", "NB999"], "unknown rule 'NB999'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    r = nb2prod(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_directories_are_walked_skipping_checkpoints_hidden_and_gitignored(tmp_path: Path, write_nb) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("build/\nscratch-*.ipynb\n")
+    for name in ["a.ipynb", "sub/b.ipynb", ".ipynb_checkpoints/a-checkpoint.ipynb", ".hidden/c.ipynb",
+                 "build/d.ipynb", "sub/scratch-e.ipynb", "sub/deeper/f.ipynb"]:
+        write_nb("x = 1", name=name)
+    (tmp_path / "sub" / "deeper" / ".gitignore").write_text("f.ipynb\n")
+    r = nb2prod("lint", ".", "--format", "json", "--select", "NB7", cwd=tmp_path)
+    paths = [n["path"] for n in json.loads(r.stdout)["notebooks"]]
+    assert paths == ["a.ipynb", "sub/b.ipynb"]
+    # a file named explicitly is always linted
+    r = nb2prod("lint", "build/d.ipynb", "--format", "json", cwd=tmp_path)
+    assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["build/d.ipynb"]
+
+
+def test_config_exclude(tmp_path: Path, write_nb) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nexclude = ["archive/"]\n')
+    write_nb("x = 1", name="a.ipynb")
+    write_nb("x = 1", name="archive/old.ipynb")
+    r = nb2prod("lint", ".", "--format", "json", cwd=tmp_path)
+    assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["a.ipynb"]
+
+
+def test_output_file_is_written_atomically(tmp_path: Path, write_nb) -> None:
+    write_nb("import os", name="a.ipynb")
+    r = nb2prod("lint", "a.ipynb", "--format", "sarif", "--output", "report.sarif", cwd=tmp_path)
+    assert r.returncode in (0, 1) and r.stdout == ""
+    assert json.loads((tmp_path / "report.sarif").read_text())["version"] == "2.1.0"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_jobs_gives_the_same_report(tmp_path: Path, write_nb) -> None:
+    for i in range(8):
+        write_nb(f"import os\nv = w{i}", name=f"n{i}.ipynb")
+    one = nb2prod("lint", ".", "--format", "json", "--jobs", "1", cwd=tmp_path)
+    two = nb2prod("lint", ".", "--format", "json", "--jobs", "2", cwd=tmp_path)
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+
+
+def test_quiet_prints_nothing(tmp_path: Path, write_nb) -> None:
+    write_nb("y = nope", name="dirty.ipynb")
+    r = nb2prod("lint", "dirty.ipynb", "-q", cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout == ""
+
+
+def test_rule_and_rules_commands(capsys) -> None:
+    assert main(["rule", "NB301"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NB301 out-of-order-execution") and "## Why is this bad?" in out
+    assert main(["rule", "unused-import"]) == 0
+    assert "NB702" in capsys.readouterr().out
+    assert main(["rules", "--format", "json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [r["code"] for r in table] == list(REGISTRY)
+    assert main(["rules"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(REGISTRY)
+    assert main(["tags", "--format", "json"]) == 0
+    assert [t["name"] for t in json.loads(capsys.readouterr().out)][:2] == ["parameters", "predict"]
+
+
+def test_docs_rules_md_is_generated_from_the_registry() -> None:
+    doc = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    assert doc.read_text(encoding="utf-8") == rules_markdown(), "run: nb2prod rules --format markdown > docs/rules.md"
