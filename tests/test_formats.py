@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from nb2prod.diagnostics import Severity
-from nb2prod.engine import lint_paths
-from nb2prod.engine import NotebookResult, RunResult
+from nb2prod.engine import NotebookResult, RunResult, lint_paths
 from nb2prod.formats import FORMATS, FormatContext, render
 
 
@@ -49,7 +47,8 @@ def test_json_round_trip(run: RunResult, tmp_path: Path) -> None:
     assert doc["summary"]["notebooks"] == 3 and doc["summary"]["unreadable"] == 1
     a = doc["notebooks"][0]
     assert a["path"] == "a.ipynb"
-    assert {"code", "name", "family", "severity", "message", "cell", "cell_id", "line", "column"} <= set(a["findings"][0])
+    keys = {"code", "name", "family", "severity", "message", "cell", "cell_id", "line", "column"}
+    assert keys <= set(a["findings"][0])
     assert a["score"]["total"] == run.notebooks[0].score.total
     assert {f["key"] for f in a["score"]["families"]} >= {"reproducibility", "security"}
     assert doc["exit_code"] == 2

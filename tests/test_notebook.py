@@ -20,9 +20,8 @@ def test_cells_are_numbered_from_one_over_all_cells(write_nb) -> None:
 
 
 def test_v3_notebook_is_upgraded(tmp_path: Path) -> None:
-    old = v3.new_notebook(
-        worksheets=[v3.new_worksheet(cells=[v3.new_text_cell("markdown", source="# T"), v3.new_code_cell(input="x = 1")])]
-    )
+    cells = [v3.new_text_cell("markdown", source="# T"), v3.new_code_cell(input="x = 1")]
+    old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=cells)])
     path = tmp_path / "old.ipynb"
     path.write_text(nbformat.writes(old, version=3))
     nb = read_notebook(path)

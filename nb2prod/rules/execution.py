@@ -295,7 +295,7 @@ class SkippedExecutionCounts(Rule):
                 f"first executed cell ran as [{first.execution_count}]: "
                 f"{first.execution_count - 1} earlier run(s) are not in the notebook",
             )
-        for prev, cell in zip(executed, executed[1:]):
+        for prev, cell in zip(executed, executed[1:], strict=False):
             gap = cell.execution_count - prev.execution_count - 1
             if gap > 0:
                 yield self.at(

@@ -8,6 +8,8 @@ A case named ``fires*`` must produce the rule; one named ``clean*`` must not. In
 case, a line ending in ``# expect: NB101`` marks where a finding must be; when a case has
 markers, the findings of that rule must be exactly at the marked (cell, line) places.
 ``expect_cells=[3]`` does the same for findings without a line (outputs, whole cells).
+``also_select=[...]`` runs more rules beside the one under test (their findings are
+ignored), for rules that depend on others, like NB720 unused-suppression.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Case:
     notebook: nbformat.NotebookNode
     files: dict[str, str] = field(default_factory=dict)
     expect_cells: list[int] | None = None
+    also_select: list[str] | None = None  # rules that must run too (e.g. for NB720)
 
 
 def code(source: str, *, tags: list[str] | None = None, outputs: list[dict[str, Any]] | None = None,
@@ -75,11 +78,11 @@ def error(ename: str, evalue: str) -> dict[str, Any]:
 
 def nb(*cells: nbformat.NotebookNode, metadata: dict[str, Any] | None = None,
        files: dict[str, str] | None = None, expect_cells: list[int] | None = None,
-       title: bool = True) -> Case:
+       also_select: list[str] | None = None, title: bool = True) -> Case:
     """A notebook case. ``title`` prepends nothing; cells are numbered from 1 as given."""
     book = v4.new_notebook()
     book.metadata.update(PY_META if metadata is None else metadata)
     book.cells = list(cells)
     for i, c in enumerate(book.cells, start=1):
         c["id"] = f"cell-{i}"
-    return Case(book, dict(files or {}), expect_cells)
+    return Case(book, dict(files or {}), expect_cells, also_select)

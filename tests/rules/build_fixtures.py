@@ -40,8 +40,13 @@ def render(case) -> dict[str, str]:
     """Relative path -> file text for one case."""
     files = {"notebook.ipynb": nbformat.writes(case.notebook) + "\n"}
     files.update(case.files)
+    expect = {}
     if case.expect_cells is not None:
-        files["expect.json"] = json.dumps({"cells": case.expect_cells}) + "\n"
+        expect["cells"] = case.expect_cells
+    if case.also_select:
+        expect["also_select"] = case.also_select
+    if expect:
+        files["expect.json"] = json.dumps(expect) + "\n"
     return files
 
 

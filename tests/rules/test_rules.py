@@ -20,13 +20,18 @@ CASES = sorted(p for p in FIXTURES.glob("NB*/*") if p.is_dir())
 _MARK = re.compile(r"#\s*expect:\s*((?:NB\d{3}[\s,]*)+)")
 
 
+def _expect(case_dir: Path) -> dict:
+    path = case_dir / "expect.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def lint_case(case_dir: Path, code: str, tmp_path: Path):
     """Lint a copy of the case (outside this repository, so no config or dependency
-    file of ours is found), with only ``code`` selected."""
+    file of ours is found), with only ``code`` selected (plus the case's ``also_select``)."""
     project = tmp_path / "project"
     shutil.copytree(case_dir, project)
     (project / ".git").mkdir(exist_ok=True)  # the case is its own repository root
-    settings = settings_from_table({"select": [code]}, None, Overrides())
+    settings = settings_from_table({"select": [code, *_expect(case_dir).get("also_select", [])]}, None, Overrides())
     nb = read_notebook(project / "notebook.ipynb")
     return nb, lint_notebook(nb, settings, raise_errors=True)
 
@@ -48,7 +53,8 @@ def test_rule_fixture(case_dir: Path, tmp_path: Path) -> None:
     nb, result = lint_case(case_dir, code, tmp_path)
     assert not result.internal_errors
     found = [f for f in result.findings if f.code == code]
-    assert all(f.code == code for f in result.findings), "only the selected rule may report"
+    also = set(_expect(case_dir).get("also_select", []))
+    assert all(f.code == code or f.code in also for f in result.findings), "only the selected rules may report"
     if case_dir.name.startswith("clean"):
         assert found == [], [f"{f.cell}:{f.line} {f.message}" for f in found]
         return
@@ -57,9 +63,8 @@ def test_rule_fixture(case_dir: Path, tmp_path: Path) -> None:
     marked = expected_places(nb, code)
     if marked:
         assert {(f.cell, f.line) for f in found} == marked
-    expect_file = case_dir / "expect.json"
-    if expect_file.exists():
-        cells = json.loads(expect_file.read_text())["cells"]
+    cells = _expect(case_dir).get("cells")
+    if cells is not None:
         assert sorted({f.cell for f in found}) == sorted(cells)
     for f in found:
         assert f.message and f.cell is None or 1 <= f.cell <= len(nb.cells)

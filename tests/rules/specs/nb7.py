@@ -142,13 +142,15 @@ FIXTURES = {
     "NB720": {
         "fires": nb(
             code("import random\nrandom.seed(0)\nx = random.random()  # noqa: NB101  # expect: NB720"),
-            code("y = 1", tags=["nb2prod:ignore:NB303"]),
+            code("y = 1  # expect: NB720", tags=["nb2prod:ignore:NB303"]),
             code("z = 2  # noqa: NB999  # expect: NB720"),
+            also_select=["NB101", "NB303"],
         ),
         "clean": nb(
             code("import os  # noqa: NB702"),
             code("w = 3  # noqa: E501"),
             code("1/0  # noqa"),
+            also_select=["NB702"],
         ),
     },
 }
