@@ -150,7 +150,7 @@ class _Suppression:
     cell: Cell
     line: int | None  # None: the whole cell (tag)
     column: int
-    prefixes: list[str]  # [] means everything ("# noqa", "nb2prod:ignore")
+    prefixes: list[str]  # [] means everything (a blanket noqa comment, nb2prod:ignore)
     written: list[str]
     used: set[str] = field(default_factory=set)
 
@@ -218,7 +218,7 @@ def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) 
     rule = REGISTRY[UNUSED_SUPPRESSION]
     for s in sups:
         if not s.prefixes:
-            continue  # a blanket "# noqa" may be for another tool
+            continue  # a blanket noqa comment may be meant for another tool
         unused = [
             p for p in s.prefixes
             if p not in s.used and (any(c.startswith(p) for c in enabled) or not any(c.startswith(p) for c in REGISTRY))
