@@ -1,1 +1,312 @@
-"""NB4xx rules (being written)."""
+"""NB4xx: tests. Does anything check that the notebook's code is right?
+
+What counts as a test, for all three rules: a cell tagged `test`, an `assert` statement,
+a `test_*` function or `Test*` class, a test framework (pytest, unittest, ipytest,
+testbook, hypothesis, doctest, `*.testing` modules such as `numpy.testing`), an
+`%%ipytest` cell, or a checking call (`assert_*`, `self.assertEqual`, `pytest.raises`,
+`np.testing.assert_allclose`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from nb2prod.analysis import Analysis, CallFact, dotted_name
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell
+from nb2prod.rules._base import Rule, register
+
+_TEST_MODULES = frozenset(
+    {"pytest", "unittest", "ipytest", "testbook", "hypothesis", "doctest", "nbval", "nose",
+     "nose2", "pytest_check", "pandera", "great_expectations", "deepchecks"}
+)
+_TEST_MAGICS = frozenset({"ipytest", "run_pytest", "pytest"})
+# `assert` as a statement: at the start of a line or after `;`. Confirmed on the tree.
+_ASSERT_TEXT = re.compile(r"(?:^|;)[ \t]*assert\b", re.M)
+# pytest's default: functions `test*` (test_x, testX, test); classes `Test*`.
+_TEST_FUNCTION = re.compile(r"^test(?:_|[A-Z0-9]|$)")
+_TEST_CLASS = re.compile(r"^Test(?:_|[A-Z0-9]|$)")
+_CHECK_NAMES = frozenset({"fail", "raises", "warns", "deprecated_call", "check_estimator", "testmod", "testfile"})
+
+
+def _is_test_function(name: str) -> bool:
+    return bool(_TEST_FUNCTION.match(name))
+
+
+def _is_test_class(node: ast.ClassDef) -> bool:
+    if _TEST_CLASS.match(node.name):
+        return True
+    return any((dotted_name(b) or "").rsplit(".", 1)[-1] in {"TestCase", "IsolatedAsyncioTestCase"} for b in node.bases)
+
+
+def _test_scopes(cell: Cell) -> list[tuple[int, int]]:
+    """Line ranges (in tree lines) of the cell's top-level test functions and classes."""
+    tree = cell.parsed.tree
+    if tree is None:
+        return []
+    scopes = []
+    for stmt in tree.body:
+        if (isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_test_function(stmt.name)) or (
+            isinstance(stmt, ast.ClassDef) and _is_test_class(stmt)
+        ):
+            start = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
+            scopes.append((start, stmt.end_lineno or stmt.lineno))
+    return scopes
+
+
+def _is_fixture_def(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for d in stmt.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        if (dotted_name(target) or "").rsplit(".", 1)[-1] == "fixture":
+            return True
+    return False
+
+
+def _is_check_call(call: CallFact) -> bool:
+    """A call that fails when something is wrong: `assert_*`, `pytest.raises`, `np.testing.*`."""
+    if call.local_name is not None:
+        last: str | None = call.local_name.rpartition(".")[2]
+    else:
+        func = call.node.func
+        last = func.attr if isinstance(func, ast.Attribute) else None
+    if last is not None and (last.startswith("assert") or last in _CHECK_NAMES):
+        return True
+    qual = call.qualname
+    if qual is None:
+        return False
+    return qual.split(".", 1)[0] in _TEST_MODULES or ".testing." in qual or qual.startswith("tensorflow.test.")
+
+
+def _has_test_magic(cell: Cell) -> bool:
+    return any(m.kind in ("line", "cell") and m.name in _TEST_MAGICS for m in cell.parsed.magics)
+
+
+def _has_assert(cell: Cell) -> bool:
+    """An `assert` statement in the cell (a cheap text test first, then the tree)."""
+    tree = cell.parsed.tree
+    if tree is None or not _ASSERT_TEXT.search(cell.parsed.code):
+        return False
+    return any(isinstance(n, ast.Assert) for n in ast.walk(tree))
+
+
+def _first_code_cell(nb: Analysis) -> Cell | None:
+    cells = nb.parsed_cells or nb.code_cells
+    return cells[0] if cells else None
+
+
+@register
+class NoTests(Rule):
+    """## What it does
+    Checks that the notebook tests something: a cell tagged `test`, an `assert`, a
+    `test_*` function, a checking call (`np.testing.assert_allclose`,
+    `pd.testing.assert_frame_equal`) or a test tool (pytest, unittest, ipytest, testbook,
+    hypothesis). Notebooks without Python code are not checked.
+
+    ## Why is this bad?
+    Without a single check, nobody knows whether the model, the preprocessing or the
+    `predict` function still do what they did when the notebook was written. Only about
+    1.5% of public notebooks import a test module; `nb2prod build` turns `test` cells
+    into the service's own test suite, so a notebook without them ships untested code.
+
+    ## Example
+    ```python
+    model = LogisticRegression().fit(X_train, y_train)
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: test
+    assert model.score(X_test, y_test) > 0.9
+    assert predict(5.1, 3.5, 1.4, 0.2) == "setosa"
+    ```
+
+    ## Fix
+    Add a code cell tagged `test` with `assert` statements (or `test_*` functions run by
+    ipytest) that check the data, the model quality and `predict`.
+    """
+
+    code = "NB401"
+    name = "no-tests"
+    severity = Severity.ERROR
+    summary = "The notebook has no tests at all"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        target = _first_code_cell(nb)
+        if target is None or not nb.parsed_cells:
+            return
+        if any(c.is_code for c in nb.cells_tagged("test")):
+            return
+        for imp in nb.imports:
+            if imp.top in _TEST_MODULES or "testing" in imp.module.split("."):
+                return
+        if any(_is_test_function(name) for name in nb.functions):
+            return
+        if any(_has_test_magic(c) for c in nb.code_cells):
+            return
+        if any(_is_check_call(c) for c in nb.calls):
+            return
+        if any(_test_scopes(c) for c in nb.parsed_cells):
+            return
+        if any(_has_assert(c) for c in nb.parsed_cells):
+            return
+        yield self.at(
+            target,
+            "the notebook has no tests: no `test` cell, no `assert`, no `test_*` function "
+            "and no test tool (pytest, unittest, ipytest, testbook)",
+        )
+
+
+def _mentions_predict(call: CallFact) -> bool:
+    """`predict(...)`, or `predict` passed on: `map(predict, rows)`, `check(fn=predict)`."""
+    if call.local_name == "predict":
+        return True
+    args = [*call.node.args, *(k.value for k in call.node.keywords)]
+    return any(isinstance(a, ast.Name) and a.id == "predict" for a in args)
+
+
+@register
+class PredictUntested(Rule):
+    """## What it does
+    When a cell is tagged `predict`, checks that a test calls `predict`: a call in a
+    cell tagged `test` (or an `%%ipytest` cell), or inside a `test_*` function or a
+    `Test*` class anywhere in the notebook.
+
+    ## Why is this bad?
+    `predict` is what the service runs for every request. If no test calls it, a change
+    to the preprocessing or the model can break the service without anyone noticing
+    until it answers requests with errors or nonsense. The parity test that the build
+    derives from `example` only compares the service with the notebook: it passes when
+    both are wrong in the same way.
+
+    ## Example
+    ```python
+    # nb2prod: predict
+    def predict(sepal_length: float, sepal_width: float) -> str:
+        return model.predict([[sepal_length, sepal_width]])[0]
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: test
+    assert predict(sepal_length=5.1, sepal_width=3.5) == "setosa"
+    ```
+
+    ## Fix
+    Add a `test` cell that calls `predict` with a known input and asserts on the answer.
+    """
+
+    code = "NB402"
+    name = "predict-untested"
+    severity = Severity.WARNING
+    summary = "The `predict` function is never called by a test"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        predict_cells = nb.cells_tagged("predict")
+        if not predict_cells:
+            return
+        scopes: dict[int, list[tuple[int, int]]] = {}
+        for call in nb.calls:
+            if not _mentions_predict(call):
+                continue
+            cell = call.cell
+            if "test" in cell.nb2prod_tags or _has_test_magic(cell):
+                return
+            if cell.index not in scopes:
+                scopes[cell.index] = _test_scopes(cell)
+            line = call.node.lineno
+            if any(start <= line <= end for start, end in scopes[cell.index]):
+                return
+        target = predict_cells[0]
+        line, column = 1, 1
+        defined = nb.functions.get("predict")
+        if defined is not None and defined[0] is target:
+            line = defined[1].lineno + target.parsed.line_offset
+            column = defined[1].col_offset + 1
+        yield self.at(
+            target,
+            "`predict` is never called by a test: add a `test` cell that calls it and asserts on the result",
+            line=line,
+            column=column,
+        )
+
+
+@register
+class AssertionlessTestCell(Rule):
+    """## What it does
+    Finds cells tagged `test` that check nothing: no `assert`, no `raise`, no `test_*`
+    function or `Test*` class, no pytest fixture, no checking call (`assert_*`,
+    `pytest.raises`, `np.testing.*`, `ipytest.run()`), and no call to a notebook function
+    that asserts.
+
+    ## Why is this bad?
+    Such a cell passes as long as the code does not crash: it prints or computes values
+    that nobody compares with anything. The service's test suite built from it would
+    stay green while predictions go wrong.
+
+    ## Example
+    ```python
+    # nb2prod: test
+    predict(sepal_length=5.1, sepal_width=3.5)
+    ```
+
+    ## Use instead
+    ```python
+    # nb2prod: test
+    assert predict(sepal_length=5.1, sepal_width=3.5) == "setosa"
+    ```
+
+    ## Fix
+    Turn what the cell prints into `assert` statements on the expected values, or remove
+    the `test` tag if the cell is not a test.
+    """
+
+    code = "NB403"
+    name = "test-cell-without-assertion"
+    severity = Severity.WARNING
+    summary = "A `test` cell asserts nothing: it can only fail by crashing"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        cells = [c for c in nb.cells_tagged("test") if c.is_code and c.parsed.tree is not None]
+        if not cells:
+            return
+        wanted = {c.index for c in cells}
+        calls: dict[int, list[CallFact]] = {}
+        for call in nb.calls:
+            if call.cell.index in wanted:
+                calls.setdefault(call.cell.index, []).append(call)
+        for cell in cells:
+            if not self._checks_something(nb, cell, calls.get(cell.index, [])):
+                yield self.at(
+                    cell,
+                    "cell tagged `test` checks nothing (no `assert`, `test_*` function or "
+                    "checking call): it fails only if the code crashes",
+                )
+
+    @staticmethod
+    def _checks_something(nb: Analysis, cell: Cell, calls: list[CallFact]) -> bool:
+        if _has_test_magic(cell) or _test_scopes(cell):
+            return True
+        tree = cell.parsed.tree
+        assert tree is not None
+        if any(_is_fixture_def(s) for s in tree.body):
+            return True
+        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(tree)):
+            return True
+        for call in calls:
+            if _is_check_call(call):
+                return True
+            name = call.local_name
+            if name is None:
+                continue
+            if _is_test_function(name.rsplit(".", 1)[-1]):
+                return True
+            helper = nb.functions.get(name)
+            if helper is not None and any(
+                isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(helper[1])
+            ):
+                return True
+        return False
