@@ -240,9 +240,10 @@ def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) 
 # -- files and many files ---------------------------------------------------------------
 
 
-def lint_file(path: Path, overrides: Overrides = Overrides(), config: Path | None = None) -> NotebookResult:
+def lint_file(path: str | Path, overrides: Overrides = Overrides(), config: Path | None = None) -> NotebookResult:
     """Read and lint one file. Read and config errors go into ``result.error``."""
     display = str(path)
+    path = Path(path)
     try:
         settings = settings_for(path, overrides, config)
     except ConfigError as exc:

@@ -1,3 +1,195 @@
-"""Fixtures for NB1xx."""
+"""Fixtures for NB1xx (reproducibility)."""
 
-FIXTURES: dict = {}
+from _spec import code, md, nb
+
+FIXTURES = {
+    "NB101": {
+        "fires": nb(
+            code("import random"),
+            code("x = random.random()  # expect: NB101\nrandom.shuffle([1, 2, 3])"),
+            code("random.seed(0)\ny = random.randint(1, 6)"),
+        ),
+        "fires_from_import": nb(
+            code("from random import shuffle, choice\nrows = [1, 2, 3]"),
+            code("shuffle(rows)  # expect: NB101\npick = choice(rows)"),
+        ),
+        "fires_helper_never_called": nb(
+            code("import random\n\ndef set_seed(s):\n    random.seed(s)\n"),
+            code("x = random.random()  # expect: NB101"),
+        ),
+        "clean": nb(
+            code("import random\nrandom.seed(42)"),
+            code("x = random.random()\nrandom.shuffle([1, 2, 3])\nrng = random.Random(7)"),
+        ),
+        "clean_skip_cell": nb(
+            code("import random"),
+            code("random.random()", tags=["skip"]),
+            code("random.seed(1)\nrandom.random()"),
+        ),
+        "clean_seed_helper": nb(
+            code("import random\nimport numpy as np\n\ndef seed_all(seed):\n    random.seed(seed)\n"
+                 "    np.random.seed(seed)\n"),
+            code("seed_all(42)"),
+            code("x = random.choice([1, 2, 3])"),
+        ),
+        "clean_seed_everything": nb(
+            code("import random\nimport lightning as L\nL.seed_everything(42)"),
+            code("x = random.random()"),
+        ),
+    },
+    "NB102": {
+        "fires": nb(
+            code("import numpy as np"),
+            code("X = np.random.rand(10, 3)  # expect: NB102\ny = np.random.randint(0, 2, 10)"),
+            code("np.random.seed(0)"),
+        ),
+        "fires_scipy": nb(
+            code("from scipy import stats\nsample = stats.norm.rvs(size=100)  # expect: NB102"),
+        ),
+        "fires_function_called_before_seed": nb(
+            code("import numpy as np\n\ndef make_data():\n    return np.random.randn(5)  # expect: NB102\n"),
+            code("data = make_data()"),
+            code("np.random.seed(0)"),
+        ),
+        "clean": nb(
+            code("import numpy as np\nnp.random.seed(42)"),
+            code("X = np.random.rand(10, 3)\nrng = np.random.default_rng(0)\nz = rng.normal(size=3)"),
+        ),
+        "clean_seeded_inside_function": nb(
+            code("import numpy as np\n\ndef train():\n    np.random.seed(0)\n    return np.random.rand(3)\n"),
+            code("w = train()"),
+        ),
+        "clean_function_called_after_seed": nb(
+            code("import numpy as np\n\ndef make_data():\n    return np.random.randn(5)\n"),
+            code("np.random.seed(0)\ndata = make_data()"),
+        ),
+    },
+    "NB103": {
+        "fires": nb(
+            code("import numpy as np\nimport random\nfrom numpy.random import Generator, PCG64"),
+            code("rng = np.random.default_rng()  # expect: NB103\n"
+                 "legacy = np.random.RandomState(None)  # expect: NB103\n"
+                 "g = Generator(PCG64())  # expect: NB103\n"
+                 "r = random.Random()  # expect: NB103"),
+        ),
+        "clean": nb(
+            code("import numpy as np\nimport random\nSEED = 42"),
+            code("rng = np.random.default_rng(SEED)\nlegacy = np.random.RandomState(seed=0)\n"
+                 "ss = np.random.SeedSequence(1234)\nr = random.Random(1)\n"
+                 "g = np.random.Generator(np.random.PCG64(5))"),
+        ),
+    },
+    "NB104": {
+        "fires": nb(
+            code("import torch\nfrom torch import nn\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                 "        super().__init__()\n        self.fc = nn.Linear(4, 3)  # expect: NB104\n"),
+            code("model = Net()\nnoise = torch.randn(3)"),
+            code("torch.manual_seed(0)"),
+        ),
+        "fires_dataloader": nb(
+            code("from torch.utils.data import DataLoader\ntrain = list(range(10))"),
+            code("loader = DataLoader(train, batch_size=2, shuffle=True)  # expect: NB104"),
+        ),
+        "clean": nb(
+            code("import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, random_split\n"
+                 "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                 "        self.fc = nn.Linear(4, 3)\n"),
+            code("torch.manual_seed(0)\nmodel = Net()\nx = torch.rand(2, 4)"),
+            code("g = torch.Generator().manual_seed(1)\nparts = random_split(list(range(10)), [5, 5], generator=g)\n"
+                 "loader = DataLoader(parts[0], shuffle=True, generator=g)"),
+        ),
+        "clean_lightning": nb(
+            code("import pytorch_lightning as pl\nimport torch\npl.seed_everything(42)"),
+            code("w = torch.nn.init.xavier_uniform_(torch.empty(3, 5))"),
+        ),
+        "clean_no_randomness": nb(
+            code("import torch\nx = torch.zeros(3)\nloader = torch.utils.data.DataLoader([1, 2], shuffle=False)"),
+        ),
+    },
+    "NB105": {
+        "fires": nb(
+            code("import tensorflow as tf"),
+            code("model = tf.keras.Sequential([\n    tf.keras.layers.Dense(10),  # expect: NB105\n"
+                 "    tf.keras.layers.Dropout(0.5),\n])"),
+        ),
+        "fires_dataset_shuffle": nb(
+            code("import tensorflow as tf\nds = tf.data.Dataset.from_tensor_slices([1, 2, 3])"),
+            code("ds = ds.shuffle(100).batch(2)  # expect: NB105"),
+        ),
+        "clean": nb(
+            code("import tensorflow as tf\nfrom tensorflow import keras\nkeras.utils.set_random_seed(42)"),
+            code("model = keras.Sequential([keras.layers.Dense(10)])\nx = tf.random.normal((2, 3))\n"
+                 "ds = tf.data.Dataset.range(10).shuffle(10)"),
+        ),
+        "clean_op_seeds": nb(
+            code("import tensorflow as tf\nimport random\nds = tf.data.Dataset.range(10).shuffle(10, seed=1)\n"
+                 "x = tf.random.uniform((2,), seed=3)\nrandom.shuffle([1, 2])"),
+        ),
+    },
+    "NB106": {
+        "fires": nb(
+            code("from sklearn.model_selection import train_test_split, KFold\n"
+                 "from sklearn.ensemble import RandomForestClassifier\nimport pandas as pd"),
+            code("X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)  # expect: NB106\n"
+                 "cv = KFold(5, shuffle=True)  # expect: NB106\n"
+                 "model = RandomForestClassifier(n_estimators=10, random_state=None)  # expect: NB106\n"
+                 "df = pd.DataFrame({'a': [1, 2]}).sample(frac=1)  # expect: NB106"),
+        ),
+        "fires_old_import_path": nb(
+            code("from sklearn.cross_validation import train_test_split\n"
+                 "parts = train_test_split(X, y)  # expect: NB106"),
+        ),
+        "clean": nb(
+            code("from sklearn import model_selection, linear_model, svm\n"
+                 "from sklearn.ensemble import RandomForestClassifier\n"
+                 "from sklearn.linear_model import LogisticRegression"),
+            code("parts = model_selection.train_test_split(X, y, random_state=0)\n"
+                 "ordered = model_selection.train_test_split(X, y, shuffle=False)\n"
+                 "cv = model_selection.KFold(5)\nlr = LogisticRegression(C=2.0)\n"
+                 "sv = svm.SVC(kernel='linear')\nrf = RandomForestClassifier(**params)\n"
+                 "rf2 = RandomForestClassifier(random_state=SEED)\nrows = df.sample(5)"),
+        ),
+        "clean_global_numpy_seed": nb(
+            code("import numpy as np\nfrom sklearn.cluster import KMeans\nnp.random.seed(0)"),
+            code("km = KMeans(n_clusters=3)"),
+        ),
+    },
+    "NB107": {
+        "fires": nb(
+            code("import pandas as pd\nimport numpy as np\n"
+                 "BASE = 'https://raw.githubusercontent.com/acme/data/master'"),
+            code("iris = pd.read_csv(BASE + '/iris.csv')  # expect: NB107\n"
+                 "wine = pd.read_csv('https://github.com/acme/data/blob/main/wine.csv?raw=true')  # expect: NB107\n"
+                 "cars = np.genfromtxt('https://archive.ics.uci.edu/ml/auto-mpg.data')  # expect: NB107"),
+            code("!wget https://raw.githubusercontent.com/acme/data/main/extra.csv  # expect: NB107"),
+        ),
+        "fires_catalogues": nb(
+            code("from sklearn.datasets import fetch_openml\nfrom datasets import load_dataset\n"
+                 "import seaborn as sns"),
+            code("titanic = fetch_openml('titanic')  # expect: NB107\n"
+                 "imdb = load_dataset('imdb')  # expect: NB107\n"
+                 "tips = sns.load_dataset('tips')  # expect: NB107"),
+        ),
+        "clean": nb(
+            md("# Data"),
+            code("import pandas as pd\nimport pooch\nimport requests\nfrom tensorflow import keras\n"
+                 "from sklearn.datasets import fetch_openml\nfrom datasets import load_dataset"),
+            code("a = pd.read_csv('https://raw.githubusercontent.com/acme/data/"
+                 "3f2c9d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e/iris.csv')\n"
+                 "b = pd.read_csv('https://raw.githubusercontent.com/acme/data/v1.2.0/iris.csv')\n"
+                 "c = pd.read_csv('https://github.com/acme/data/releases/download/v2/iris.csv')\n"
+                 "d = pd.read_csv('https://zenodo.org/records/123456/files/iris.csv')\n"
+                 "e = pd.read_csv('data/iris.csv')\n"
+                 "f = pooch.retrieve('https://example.com/iris.csv', known_hash='sha256:abc')\n"
+                 "g = keras.utils.get_file('iris.csv', 'https://example.com/iris.csv', file_hash='abc')\n"
+                 "h = requests.get('https://api.example.com/users')\n"
+                 "i = pd.read_csv('https://example.com/data/2024-01-31/iris.csv')\n"
+                 "j = fetch_openml('titanic', version=1)\n"
+                 "k = fetch_openml(data_id=40945)\n"
+                 "m = load_dataset('imdb', revision='e6281661ce1c48d982bc483cf8a173c1bbeb5d31')\n"
+                 "n = load_dataset('csv', data_files='train.csv')"),
+            code("!curl https://api.example.com/status"),
+            code("old = pd.read_csv('https://raw.githubusercontent.com/acme/data/master/iris.csv')", tags=["skip"]),
+        ),
+    },
+}
