@@ -45,6 +45,7 @@ class ConfigError(Exception):
 OPTIONS: dict[str, tuple[type, Any, str]] = {
     "max-output-bytes": (int, 1_000_000, "NB704: a cell's outputs larger than this are reported"),
     "max-cell-output-lines": (int, 500, "NB704: text outputs longer than this many lines are reported"),
+    "known-first-party": (list, [], "NB2xx: top-level modules of your own project (never reported as undeclared)"),
     "allowed-magics": (list, [], "NB504/NB505: magics (and \"!\" for shell commands) that are not reported"),
 }
 

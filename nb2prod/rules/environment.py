@@ -1,1 +1,659 @@
-"""NB2xx rules (being written)."""
+"""NB2xx: environment. Could someone else install what this notebook needs?
+
+The dependency files, the import -> distribution mapping and the install-command parser
+live in :mod:`nb2prod.deps`; this module only connects them to the notebook's facts.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
+
+from nb2prod import deps
+from nb2prod.analysis import Analysis, ImportFact, dotted_name
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell
+from nb2prod.rules._base import Rule, register
+
+# -- facts shared by the rules of this family, computed once per notebook ------------------
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_INSTALL_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba"})
+# `%load_ext` names that IPython itself provides.
+_BUILTIN_EXTENSIONS = frozenset({"autoreload", "storemagic"})
+_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
+_PATH_FUNCS = frozenset(
+    {"os.path.abspath", "os.path.realpath", "os.path.normpath", "os.path.expanduser",
+     "pathlib.Path", "pathlib.PurePath", "str"}
+)
+
+
+@dataclass(frozen=True)
+class _Import:
+    """A third-party module the notebook loads: an import statement or `%load_ext`."""
+
+    cell: Cell
+    target: deps.ImportTarget
+    optional: bool  # inside `try: ... except ImportError:`
+    node: ast.AST | None = None  # the import statement
+    offset: int = 0
+    line: int = 1  # for `%load_ext`, which has no node
+    column: int = 1
+
+    @property
+    def verb(self) -> str:
+        return "imported" if self.node is not None else "loaded by `%load_ext`"
+
+    def where(self) -> dict[str, Any]:
+        """Keyword arguments of :meth:`Rule.at` for this place."""
+        if self.node is not None:
+            return {"node": self.node, "offset": self.offset}
+        return {"line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class _Install:
+    cell: Cell
+    line: int
+    column: int
+    end_column: int | None
+    command: str  # "`%pip install`", "`!pip install`", "`pip install` in a `%%bash` cell"
+    spec: deps.InstallSpec
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    imp: _Import
+    distribution: str
+    declarations: tuple[deps.Requirement, ...]
+
+
+class _Environment:
+    """The NB2xx facts of one notebook. Holds its :class:`Analysis` weakly, so that the
+    per-analysis cache below does not keep every linted notebook alive."""
+
+    def __init__(self, nb: Analysis) -> None:
+        self.nb = cast(Analysis, weakref.proxy(nb))
+        path = nb.path
+        self.folder: Path | None = Path(os.path.abspath(path)).parent if path is not None else None
+
+    @cached_property
+    def dependencies(self) -> deps.DependencySet | None:
+        if self.folder is None:
+            return None
+        return deps.find_dependencies(self.folder)
+
+    @cached_property
+    def local_modules(self) -> deps.LocalModules:
+        known = self.nb.option("known-first-party", [])
+        names = [n for n in known if isinstance(n, str)] if isinstance(known, list) else []
+        names.extend(self._written_modules())
+        if self.folder is None:
+            return deps.LocalModules((), names)
+        found = self.dependencies
+        folders = list(deps.module_folders(self.folder, found.folder if found else None))
+        folders.extend(self._sys_path_additions())
+        return deps.LocalModules(folders, names)
+
+    def _written_modules(self) -> Iterator[str]:
+        """Modules the notebook writes itself: ``%%writefile helpers.py``, ``%save``."""
+        for cell in self.nb.code_cells:
+            for m in cell.parsed.magics:
+                if not ((m.kind == "cell" and m.name in ("writefile", "file")) or (m.kind == "line" and m.name == "save")):
+                    continue
+                target = next((w for w in m.args.split() if not w.startswith("-")), "").strip("'\"")
+                if m.name == "save" and not target.endswith(".py"):
+                    target += ".py"
+                parts = Path(target).with_suffix("").parts if target.endswith(".py") else ()
+                if parts and parts[0] not in ("/", "~"):
+                    yield parts[0]  # `import src.helpers`
+                    yield parts[-1]  # `import helpers` after sys.path.append("src")
+
+    def _sys_path_additions(self) -> Iterator[Path]:
+        """Folders added by ``sys.path.append("../src")`` / ``sys.path.insert(0, ...)``."""
+        assert self.folder is not None
+        if not any("sys.path" in c.source for c in self.nb.code_cells):
+            return  # do not make every call a fact for nothing
+        for call in self.nb.calls_to("sys.path.append", "sys.path.insert"):
+            args = call.node.args
+            if args:
+                value = self._literal_path(args[-1])
+                if value:
+                    yield Path(os.path.normpath(self.folder / os.path.expanduser(value)))
+
+    def _literal_path(self, node: ast.expr, depth: int = 0) -> str | None:
+        if depth > 5:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path("..") / "src"
+            left, right = self._literal_path(node.left, depth + 1), self._literal_path(node.right, depth + 1)
+            return os.path.join(left, right) if left is not None and right is not None else None
+        if isinstance(node, ast.Call) and node.args:
+            name = self.nb.qualify(dotted_name(node.func)) or dotted_name(node.func)
+            parts = [self._literal_path(a, depth + 1) for a in node.args]
+            if any(p is None for p in parts):
+                return None
+            if name == "os.path.join":
+                return os.path.join(*parts)  # type: ignore[arg-type]
+            if name in _PATH_FUNCS and len(parts) == 1:
+                return parts[0]
+        return None
+
+    @cached_property
+    def imports(self) -> list[_Import]:
+        """Third-party imports (not stdlib, runtime, relative or first-party) and
+        `%load_ext` extensions, in notebook order."""
+        out: list[_Import] = []
+        guarded: dict[int, frozenset[int]] = {}
+        for fact in self.nb.imports:
+            if fact.level or not fact.module:
+                continue
+            for module in _import_paths(fact):
+                target = self._third_party(module)
+                if target is None:
+                    continue
+                cell = fact.cell
+                if cell.index not in guarded:
+                    has_try = "try" in cell.source
+                    guarded[cell.index] = _guarded_imports(cell.parsed.tree) if has_try else frozenset()
+                optional = id(fact.node) in guarded[cell.index]
+                out.append(_Import(cell, target, optional, node=fact.node, offset=fact.offset))
+        for cell in self.nb.parsed_cells:
+            for m in cell.parsed.magics:
+                if m.kind == "line" and m.name in ("load_ext", "reload_ext"):
+                    module = next(iter(m.args.split()), "")
+                    target = None if module in _BUILTIN_EXTENSIONS else self._third_party(module)
+                    if target is not None:
+                        out.append(_Import(cell, target, False, line=m.line, column=m.column))
+        out.sort(key=lambda i: (i.cell.index, i.node.lineno + i.offset if i.node else i.line))  # type: ignore[attr-defined]
+        return out
+
+    def _third_party(self, module: str) -> deps.ImportTarget | None:
+        if not module.replace(".", "_").isidentifier():
+            return None
+        target = deps.resolve_import(module)
+        if target is None or target.top in self.local_modules:
+            return None
+        return target
+
+    @cached_property
+    def required(self) -> list[_Import]:
+        return [i for i in self.imports if not i.optional]
+
+    @cached_property
+    def verdicts(self) -> list[_Verdict]:
+        """One per distribution, at its first (non-optional) import."""
+        found = self.dependencies
+        if found is None:
+            return []
+        out: list[_Verdict] = []
+        seen: set[str] = set()
+        for imp in self.required:
+            dist, decls = found.match(imp.target)
+            if dist in seen:
+                continue
+            seen.add(dist)
+            out.append(_Verdict(imp, dist, tuple(decls)))
+        return out
+
+    @cached_property
+    def installs(self) -> list[_Install]:
+        """Packages named by install commands in the notebook (magics and shell)."""
+        out: list[_Install] = []
+        for cell in self.nb.code_cells:
+            for m in cell.parsed.magics:
+                if m.kind == "line" and m.name in _INSTALL_MAGICS:
+                    out.extend(self._specs(cell, m.line, f"{m.name} {m.args}", m.column, f"`%{m.name} install`"))
+                elif m.kind in ("shell", "shell_capture"):
+                    out.extend(self._specs(cell, m.line, m.args, m.column, "`!{tool} install`"))
+                elif m.kind == "cell" and m.name in _SHELL_CELL_MAGICS:
+                    label = f"`{{tool}} install` in a `%%{m.name}` cell"
+                    for i in range(m.line, len(cell.lines)):
+                        out.extend(self._specs(cell, i + 1, cell.lines[i], 1, label))
+        return out
+
+    def _specs(self, cell: Cell, line: int, command: str, column: int, label: str) -> Iterator[_Install]:
+        if "install" not in command:
+            return
+        text = cell.lines[line - 1] if 1 <= line <= len(cell.lines) else ""
+        start = max(text.find("install"), 0)
+        for spec in deps.parse_install_command(command):
+            col = text.find(spec.spec, start) if spec.spec else -1
+            how = label.replace("{tool}", spec.tool)
+            if col < 0:
+                yield _Install(cell, line, column, None, how, spec)
+            else:
+                yield _Install(cell, line, col + 1, col + 1 + len(spec.spec), how, spec)
+                start = col + len(spec.spec)
+
+    def relative(self, path: Path) -> str:
+        if self.folder is None:
+            return path.name
+        try:
+            return Path(os.path.relpath(path, self.folder)).as_posix()
+        except ValueError:  # another drive on Windows
+            return str(path)
+
+
+_CACHE: weakref.WeakKeyDictionary[Analysis, _Environment] = weakref.WeakKeyDictionary()
+
+
+def _env(nb: Analysis) -> _Environment:
+    env = _CACHE.get(nb)
+    if env is None:
+        env = _CACHE[nb] = _Environment(nb)
+    return env
+
+
+def _import_paths(fact: ImportFact) -> Iterator[str]:
+    """Dotted paths to resolve: for ``from google.cloud import storage`` the imported
+    names matter (``google.cloud.storage``); elsewhere the module is enough."""
+    node = fact.node
+    if isinstance(node, ast.ImportFrom) and fact.module.split(".", 1)[0] in deps.SUBMODULE_ROOTS:
+        for alias in node.names:
+            yield fact.module if alias.name == "*" else f"{fact.module}.{alias.name}"
+    else:
+        yield fact.module
+
+
+def _catches_import_error(handlers: Sequence[ast.ExceptHandler]) -> bool:
+    for h in handlers:
+        if h.type is None:
+            return True
+        types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        for t in types:
+            name = dotted_name(t)
+            if name is not None and name.rsplit(".", 1)[-1] in _IMPORT_ERRORS:
+                return True
+    return False
+
+
+def _guarded_imports(tree: ast.Module | None) -> frozenset[int]:
+    """ids of import statements inside ``try`` blocks (or their handlers) that catch
+    ImportError: optional dependencies, with a fallback."""
+    if tree is None:
+        return frozenset()
+    found: set[int] = set()
+    stack: list[tuple[ast.stmt, bool]] = [(s, False) for s in tree.body]
+    while stack:
+        stmt, guarded = stack.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if guarded:
+                found.add(id(stmt))
+            continue
+        inner = guarded
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            inner = guarded or _catches_import_error(stmt.handlers)  # type: ignore[attr-defined]
+        for attr in ("body", "orelse", "finalbody"):
+            stack.extend((s, inner if attr == "body" else guarded) for s in getattr(stmt, attr, None) or [])
+        for h in getattr(stmt, "handlers", None) or []:
+            stack.extend((s, inner) for s in h.body)
+        if isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                stack.extend((s, guarded) for s in case.body)
+    return frozenset(found)
+
+
+def _named(imp: _Import, dist: str) -> str:
+    """`sklearn` (scikit-learn), or just `numpy` when the names agree."""
+    if imp.target.name.lower().replace("_", "-") == dist:
+        return f"`{imp.target.name}`"
+    return f"`{imp.target.name}` ({dist})"
+
+
+def _or_list(items: Sequence[str], most: int = 3) -> str:
+    """`a`, `a or b`, `a, b or c`, `a, b, c or 2 other files`."""
+    if len(items) > most + 1:
+        return ", ".join(items[:most]) + f" or {len(items) - most} other files"
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# -- rules -----------------------------------------------------------------------------
+
+
+@register
+class UndeclaredDependency(Rule):
+    """## What it does
+    Finds third-party packages that the notebook imports but that the nearest
+    dependency file does not declare. The nearest dependency files are those of the
+    first folder, from the notebook's folder up to the repository root, that holds a
+    `requirements*.txt`, a `pyproject.toml` with dependencies, an `environment.yml`, a
+    `Pipfile`, a `setup.cfg` or a `setup.py`; all of them are read, with their `-r`
+    includes. Import names are mapped to distributions (`sklearn` is `scikit-learn`,
+    `cv2` is `opencv-python`). Standard-library modules, modules next to the notebook
+    or in the project, relative imports, `IPython`, and imports inside
+    `try: ... except ImportError:` are not reported.
+
+    ## Why is this bad?
+    Whoever installs the project from its dependency file (a colleague, CI, the
+    service's Docker image) gets `ModuleNotFoundError` at this import. The notebook
+    only works in the environment where it was written.
+
+    ## Example
+    ```python
+    # requirements.txt: pandas==2.2.2
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    ```
+
+    ## Use instead
+    ```python
+    # requirements.txt: pandas==2.2.2, scikit-learn==1.5.1
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    ```
+
+    ## Fix
+    Add the distribution named in the message, with the version you use
+    (`pip show scikit-learn`), to the dependency file.
+    """
+
+    code = "NB201"
+    name = "undeclared-dependency"
+    severity = Severity.WARNING
+    summary = "An imported package is missing from the nearest dependency file"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        env = _env(nb)
+        found = env.dependencies
+        if found is None or not found.readable or not found.complete:
+            return
+        files = _or_list([env.relative(f.path) for f in found.readable])
+        note = "".join(
+            f" ({env.relative(f.path)} {f.error})" for f in found.unreadable
+        )
+        installed_in = {s.spec.name: s for s in env.installs if s.spec.name}
+        for v in env.verdicts:
+            if v.declarations:
+                continue
+            imp = v.imp
+            msg = f"{_named(imp, v.distribution)} is {imp.verb} but not declared in {files}"
+            same_name = found.declarations([deps.canonical(imp.target.top)])
+            if same_name:  # `sklearn` on PyPI is not scikit-learn
+                msg += f" (`{same_name[0].spec}` is a different distribution)"
+            install = installed_in.get(v.distribution)
+            if install is not None:
+                msg += f" (only {install.command} in cell {install.cell.index} installs it)"
+            yield self.at(imp.cell, msg + note, **imp.where())
+
+
+@register
+class UnpinnedDependency(Rule):
+    """## What it does
+    Finds imported packages that the nearest dependency file declares without an exact
+    version, when no lock file sits next to it.
+
+    A version is pinned by `==` or `===` in requirements files and PEP 621 tables, by
+    `=` or `==` in a conda `environment.yml`, by a bare version in Poetry and Pipfile
+    tables, or by a direct URL (`name @ https://...`). `~=`, `>=`, `^` and `*` are not
+    pins. A version pinned in a `-c` constraints file, or by any other dependency file
+    of the same folder (a `requirements.txt` compiled from `requirements.in`), counts.
+    A lock file (`poetry.lock`, `uv.lock`, `Pipfile.lock`, `pdm.lock`, `pixi.lock`,
+    `conda-lock.yml`, `pylock.toml`) pins everything.
+
+    ## Why is this bad?
+    An unpinned dependency installs whatever is newest on the day of the install. A
+    new release can change results (a different default in scikit-learn) or break the
+    code, and the model that goes to production is no longer the one that was
+    evaluated.
+
+    ## Example
+    ```text
+    # requirements.txt
+    pandas>=1.5
+    scikit-learn
+    ```
+
+    ## Use instead
+    ```text
+    # requirements.txt
+    pandas==2.2.2
+    scikit-learn==1.5.1
+    ```
+
+    ## Fix
+    Pin the version you use (`pip freeze | grep -i pandas`), compile the file with
+    `pip-compile`/`uv pip compile`, or commit the lock file of your tool.
+    """
+
+    code = "NB202"
+    name = "unpinned-dependency"
+    severity = Severity.WARNING
+    summary = "An imported package is declared without an exact version"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        env = _env(nb)
+        found = env.dependencies
+        if found is None or found.locked:
+            return
+        for v in env.verdicts:
+            if not v.declarations or found.is_pinned({r.name for r in v.declarations}):
+                continue
+            first = v.declarations[0]
+            spec = first.spec if len(first.spec) <= 60 else first.spec[:57] + "..."
+            imp = v.imp
+            yield self.at(
+                imp.cell,
+                f"{_named(imp, v.distribution)} is declared without a pinned version in "
+                f"{env.relative(first.source)} (`{spec}`): pin it with `==` or commit a lock file",
+                **imp.where(),
+            )
+
+
+@register
+class MissingDependencyFile(Rule):
+    """## What it does
+    Reports a notebook that imports third-party packages when no dependency file
+    (`requirements*.txt`, a `pyproject.toml` with dependencies, `environment.yml`,
+    `Pipfile`, `setup.cfg`, `setup.py`) can be found in its folder or in any folder
+    above it, up to the repository root. A dependency file that cannot be parsed
+    (invalid TOML or YAML) does not count, and the message says why.
+
+    ## Why is this bad?
+    Nothing records what the notebook needs. Whoever runs it next must guess the
+    packages from the imports, and their versions from nowhere.
+
+    ## Example
+    ```text
+    project/
+        train.ipynb        # import pandas, sklearn
+    ```
+
+    ## Use instead
+    ```text
+    project/
+        train.ipynb
+        requirements.txt   # pandas==2.2.2, scikit-learn==1.5.1
+    ```
+
+    ## Fix
+    Create a `requirements.txt` next to the notebook (or at the project root) listing
+    the distributions named in the message with their versions, e.g. from
+    `pip freeze`, keeping only what the notebook imports.
+    """
+
+    code = "NB203"
+    name = "missing-dependency-file"
+    severity = Severity.WARNING
+    summary = "No dependency file declares what the notebook imports"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        env = _env(nb)
+        if env.folder is None or not env.required:
+            return
+        found = env.dependencies
+        if found is not None and found.readable:
+            return
+        # Static names only: asking the installed metadata costs a fraction of a second
+        # and would make the message depend on the environment the linter runs in.
+        dists = list(dict.fromkeys(i.target.distributions[0] for i in env.required))
+        shown = ", ".join(dists[:5]) + (f" and {len(dists) - 5} more" if len(dists) > 5 else "")
+        if found is not None:
+            why = "; ".join(f"{env.relative(f.path)} {f.error}" for f in found.unreadable)
+            msg = f"no readable dependency file ({why}); the notebook needs {shown}"
+        else:
+            limit = "the repository root" if deps.repository_root(env.folder) else "the filesystem root"
+            msg = (
+                f"no dependency file (requirements.txt, pyproject.toml, environment.yml, Pipfile) "
+                f"in the notebook's folder or above it up to {limit}; the notebook needs {shown}"
+            )
+        first = env.required[0]
+        yield self.at(first.cell, msg, **first.where())
+
+
+@register
+class UnpinnedInstall(Rule):
+    """## What it does
+    Finds packages installed from the notebook (`%pip install`, `!pip install`,
+    `%conda install`, `pip install` in a `%%bash` cell) without an exact version.
+    Options (`-q`, `-U`, `--index-url URL`), requirement files (`-r requirements.txt`),
+    local paths and URLs are not reported, nor are `pip`, `setuptools` and `wheel`.
+
+    ## Why is this bad?
+    Every run installs whatever version is newest that day, so two runs of the same
+    notebook can use different code. An install inside the notebook is also invisible
+    to the tools that build an environment from dependency files.
+
+    ## Example
+    ```python
+    %pip install -q xgboost pandas>=2
+    ```
+
+    ## Use instead
+    ```python
+    %pip install -q xgboost==2.1.1 pandas==2.2.2
+    ```
+
+    ## Fix
+    Pin each package with `==` (conda: `=`), or better, move the packages to the
+    project's dependency file and install from it (`%pip install -r requirements.txt`).
+    """
+
+    code = "NB204"
+    name = "unpinned-install"
+    severity = Severity.WARNING
+    summary = "A package is installed from the notebook without an exact version"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for inst in _env(nb).installs:
+            spec = inst.spec
+            if spec.pinned or spec.name is None:
+                continue
+            pin = "==" if spec.tool == "pip" else "="
+            yield self.at(
+                inst.cell,
+                f"{inst.command} installs `{spec.spec}` without a pinned version: use `{spec.name}{pin}<version>`",
+                line=inst.line,
+                column=inst.column,
+                end_line=inst.line if inst.end_column else None,
+                end_column=inst.end_column,
+            )
+
+
+def _has_code(nb: Analysis) -> bool:
+    return any(c.source.strip() for c in nb.code_cells)
+
+
+@register
+class MissingKernelspec(Rule):
+    """## What it does
+    Checks that the notebook's metadata names its kernel (`metadata.kernelspec.name`).
+
+    ## Why is this bad?
+    Tools that run notebooks (papermill, nbclient, `nb2prod build`, CI) start the
+    kernel that the notebook names. Without one they must guess, or refuse to run it
+    (papermill: "No kernel name found in notebook").
+
+    ## Example
+    ```json
+    {"metadata": {}}
+    ```
+
+    ## Use instead
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}}}
+    ```
+
+    ## Fix
+    Open the notebook in Jupyter, select a kernel (Kernel > Change Kernel) and save.
+    """
+
+    code = "NB205"
+    name = "missing-kernelspec"
+    severity = Severity.WARNING
+    summary = "The notebook's metadata does not name its kernel"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if not _has_code(nb):
+            return
+        ks = nb.nb.metadata.get("kernelspec")
+        if isinstance(ks, dict) and isinstance(ks.get("name"), str) and ks["name"].strip():
+            return
+        what = "no kernelspec" if not isinstance(ks, dict) else "a kernelspec without a kernel name"
+        yield self.at(nb.nb.cells[0], f"the notebook's metadata has {what}: tools that run it must guess the kernel")
+
+
+@register
+class MissingLanguageVersion(Rule):
+    """## What it does
+    Checks that the notebook's metadata records the version of its language
+    (`metadata.language_info.version`, written by the kernel when the notebook is
+    saved).
+
+    ## Why is this bad?
+    Without it nobody knows which Python the results came from, and the service
+    built from the notebook cannot choose a matching base image. Language versions
+    change behaviour (dict order, `hash` randomisation, removed modules).
+
+    ## Example
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"},
+                  "language_info": {"name": "python", "version": "3.11.9"}}}
+    ```
+
+    ## Fix
+    Run the notebook with its kernel and save it: Jupyter writes `language_info`.
+    """
+
+    code = "NB206"
+    name = "missing-language-version"
+    severity = Severity.INFO
+    summary = "The notebook's metadata does not record the language version"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if not _has_code(nb):
+            return
+        li = nb.nb.metadata.get("language_info")
+        if isinstance(li, dict) and isinstance(li.get("version"), str) and li["version"].strip():
+            return
+        language = "Python" if nb.nb.is_python else _language_name(nb)
+        yield self.at(
+            nb.nb.cells[0],
+            "the notebook's metadata records no language version (`language_info.version`): "
+            f"the {language} version it ran with is unknown",
+        )
+
+
+def _language_name(nb: Analysis) -> str:
+    for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
+        table = nb.nb.metadata.get(key)
+        if isinstance(table, dict) and isinstance(table.get(field_name), str) and table[field_name].strip():
+            return table[field_name].strip()
+    return nb.nb.language
