@@ -6,7 +6,6 @@ CLI offers whatever is registered, and an unknown name is an error that lists th
 
 from __future__ import annotations
 
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
