@@ -131,10 +131,12 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
 
 
 def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Mask 1-based, end-exclusive column spans, keeping what :func:`mask` keeps."""
     chars = list(text)
     for start, end in spans:
-        for i in range(max(start - 1, 0), min(end - 1, len(chars))):
-            if i >= start - 1 + 4 and not chars[i].isspace():
+        keep = 4 if end - start > 8 else 1
+        for i in range(max(start - 1, 0) + keep, min(end - 1, len(chars))):
+            if not chars[i].isspace():
                 chars[i] = "*"
     return "".join(chars)
 

@@ -1,1 +1,1154 @@
-"""NB6xx rules (being written)."""
+"""NB6xx: security and privacy. No secrets or personal data in the file.
+
+Secrets are found line by line, in three ways:
+
+* well-known formats (AWS, GitHub, Slack, private keys, JWTs, ...) through the plugins of
+  detect-secrets, plus a few formats it does not know yet (Google API keys, Hugging Face
+  and newer OpenAI/Anthropic keys);
+* credentials in URLs (``postgresql://user:password@host``), via detect-secrets'
+  basic-auth plugin;
+* string values given to secret-looking names (``api_key = "..."``,
+  ``password="..."``, ``"token": "..."``, ``%env API_KEY=...``, ``?api_key=...``).
+  Names that are unambiguous (``password``, ``api_key``, ``client_secret``) take any
+  value that is not a placeholder; ambiguous ones (``key``, ``token``, ``auth``) take
+  only random-looking values. detect-secrets' generic entropy plugins, which flag every
+  hash and id, are not used.
+
+Every text first meets a cheap prefilter (``_anchors``); only the lines it points at are
+looked at closely, and detect-secrets is imported (and configured, once per
+process) only when such a line needs it. Findings never carry a secret: messages show a
+masked excerpt, and source lines are masked by the engine through ``redact`` spans.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import threading
+import weakref
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from nb2prod.analysis import Analysis
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell
+from nb2prod.rules._base import Rule, register
+
+# Output text scanned per output and MIME type: enough for any printed secret, bounded
+# for multi-megabyte outputs (a plotly bundle, a whole DataFrame as HTML).
+_MAX_OUTPUT_CHARS = 64_000
+# Lines longer than this are examined in windows around the prefilter's matches.
+_MAX_LINE = 2_000
+_WINDOW_BEFORE, _WINDOW_AFTER = 200, 800
+
+_TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+
+# -- the prefilter ----------------------------------------------------------------------
+# A superset of what the detectors below can find, in two cheap parts. Neither spans
+# lines ([ \t], never \s).
+#
+# Known formats: every alternative starts with a literal character, so that `re` skips
+# ahead with a character set instead of trying each alternative at each position; the
+# anchors are chosen among rarer characters ("J(?<=eyJ)", not "eyJ"; never "."), and
+# lookbehinds finish the job ("_(?<=ghp_)").
+_FORMAT_ANCHORS = re.compile(
+    "|".join(
+        (
+            r"AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|ABIA[0-9A-Z]{16}|ACCA[0-9A-Z]{16}|A3T[A-Z0-9][0-9A-Z]{16}",  # AWS
+            r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}",  # Artifactory
+            r"AccountKey=",  # Azure storage
+            r"AIza[\w-]{35}",  # Google API key
+            r"M[\w-]{23,25}\.|N[\w-]{23,25}\.|O[\w-]{23,25}\.",  # Discord
+            r"J(?<=eyJ)[\w-]{4,}\.",  # JWT
+            r"://hooks\.slack\.com|xox[abposrABPOSR]-",  # Slack
+            r"://api\.softlayer\.com",  # SoftLayer (Cloudant URLs carry user:password@)
+            r"_(?<=gh[pousr]_)[A-Za-z0-9_]{36}|_pat_",  # GitHub
+            r"_(?<=hf_)[A-Za-z]{30}",  # Hugging Face
+            r"_live_",  # Stripe
+            r"_authToken",  # npm
+            r"-(?<=glpat-)|-(?<=gldt-)|-(?<=glft-)|-(?<=glsoat-)|-(?<=glrt-)|-(?<=glcbt-)",  # GitLab
+            r"-(?<=glimt-)|-(?<=glptt-)|-(?<=glagent-)|-(?<=gloas-)|GR1348941",  # GitLab
+            r"-us\d",  # Mailchimp
+            r"T3BlbkFJ|-proj-|-svcacct-|-admin-|-ant-",  # OpenAI, Anthropic
+            r"-AgE",  # PyPI
+            r"SG\.[\w-]{22}\.",  # SendGrid
+            r"q0csp-",  # Square
+            r":[\w-]{35}",  # Telegram
+            r"AC[a-z0-9]{32}|SK[a-z0-9]{32}",  # Twilio
+            r"PRIVATE KEY|PuTTY-User-Key-File",  # private keys
+            r"://[^\s/@:]*:[^\s/@]*@",  # credentials in a URL
+        )
+    )
+)
+# Secret-looking names given a value, searched in the lower-cased text (`re.I` on the
+# mixed-case text is several times slower).
+_NAME_WORDS = ("key", "token", "secret", "pass", "pw", "auth", "cred")
+_NAME_ANCHOR = re.compile(
+    r"(?:key|token|secret|pass|pw|auth|cred)[\w.-]{0,16}(?:[\"'`]\]?[ \t]*[:=,]|\]?[ \t]*(?:[:=]|=>|<-))"
+)
+
+
+def _anchors(text: str) -> Iterator[int]:
+    """Offsets in ``text`` where a secret may be; nothing for most texts, quickly."""
+    for m in _FORMAT_ANCHORS.finditer(text):
+        yield m.start()
+    low = text.lower()
+    if not any(w in low for w in _NAME_WORDS):  # substring tests are the cheapest screen
+        return
+    if len(low) == len(text):
+        for m in _NAME_ANCHOR.finditer(low):
+            yield m.start()
+        return
+    pos = 0  # lower-casing changed lengths (rare letters): go line by line
+    for line in text.splitlines(keepends=True):
+        if _NAME_ANCHOR.search(line.lower()):
+            yield pos
+        pos += len(line)
+
+
+def _has_anchor(text: str) -> bool:
+    return next(_anchors(text), None) is not None
+
+
+# Lines that can interest detect-secrets (the rest only meet our own detectors).
+_DS_ANCHORS = re.compile(
+    "|".join(
+        (
+            r"(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}",
+            r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}",
+            r"AccountKey=",
+            r"[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27}",
+            r"gh[pousr]_[A-Za-z0-9_]{36}",
+            r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941",
+            r"eyJ[\w-]{4,}\.",
+            r"[0-9a-z]{32}-us\d",
+            r"_authToken",
+            r"T3BlbkFJ",
+            r"pypi-AgE",
+            r"SG\.[\w-]{22}\.",
+            r"xox[abposrABPOSR]-|hooks\.slack\.com",
+            r"sq0csp-",
+            r"[rs]k_live_",
+            r"\d{8,10}:[\w-]{35}",
+            r"(?:AC|SK)[a-z0-9]{32}",
+            r"PRIVATE KEY|PuTTY-User-Key-File",
+            r"softlayer|cloudant",
+            r"://[^\s/@:]*:[^\s/@]*@",
+            # keyword-based plugins (AWS secret keys, IBM, Cloudant, SoftLayer): long values
+            r"(?i:key|pwd|pw|pass|token)[\w\"'\]]{0,4}[ \t]*(?:=>?|:=?)[ \t]*[\"']?[\w/+-]{24}",
+        )
+    )
+)
+
+# -- detect-secrets, configured once per process -----------------------------------------
+# Every plugin except the generic ones: Base64/Hex entropy flag every hash and id in a
+# notebook, the keyword plugin is replaced by our own name-aware check, and public IP
+# addresses are not secrets.
+_DS_PLUGIN_NAMES = (
+    "ArtifactoryDetector",
+    "AWSKeyDetector",
+    "AzureStorageKeyDetector",
+    "BasicAuthDetector",
+    "CloudantDetector",
+    "DiscordBotTokenDetector",
+    "GitHubTokenDetector",
+    "GitLabTokenDetector",
+    "IbmCloudIamDetector",
+    "IbmCosHmacDetector",
+    "JwtTokenDetector",
+    "MailchimpDetector",
+    "NpmDetector",
+    "OpenAIDetector",
+    "PrivateKeyDetector",
+    "PypiTokenDetector",
+    "SendGridDetector",
+    "SlackDetector",
+    "SoftlayerDetector",
+    "SquareOAuthDetector",
+    "StripeDetector",
+    "TelegramBotTokenDetector",
+    "TwilioKeyDetector",
+)
+
+# detect-secrets' secret types, as our messages name them.
+_DS_KINDS = {
+    "Artifactory Credentials": "Artifactory credential",
+    "AWS Access Key": "AWS access key",
+    "Azure Storage Account access key": "Azure storage account key",
+    "Basic Auth Credentials": "password in connection URL",
+    "Cloudant Credentials": "Cloudant credential",
+    "Discord Bot Token": "Discord bot token",
+    "GitHub Token": "GitHub token",
+    "GitLab Token": "GitLab token",
+    "IBM Cloud IAM Key": "IBM Cloud IAM key",
+    "IBM COS HMAC Credentials": "IBM COS HMAC credential",
+    "JSON Web Token": "JSON Web Token",
+    "Mailchimp Access Key": "Mailchimp API key",
+    "NPM tokens": "npm token",
+    "OpenAI Token": "OpenAI API key",
+    "Private Key": "private key",
+    "PyPI Token": "PyPI token",
+    "SendGrid API Key": "SendGrid API key",
+    "Slack Token": "Slack token",
+    "SoftLayer Credentials": "SoftLayer credential",
+    "Square OAuth Secret": "Square OAuth secret",
+    "Stripe Access Key": "Stripe live key",
+    "Telegram Bot Token": "Telegram bot token",
+    "Twilio API Key": "Twilio API key",
+}
+
+_ds_lock = threading.Lock()
+_ds_state: tuple[list[Any], Any] | None = None  # (plugins, is_sequential_string)
+
+
+def _detect_secrets() -> tuple[list[Any], Any]:
+    """detect-secrets' plugin instances, built once per process.
+
+    The plugins are initialised inside ``transient_settings`` (detect-secrets' own way to
+    configure a run without touching its global settings) and kept; we call their
+    ``analyze_string`` directly, which reads no settings, so no settings context is
+    entered per notebook or line (entering one costs about 1 ms).
+    """
+    global _ds_state
+    if _ds_state is None:
+        with _ds_lock:
+            if _ds_state is None:
+                try:
+                    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+                    from detect_secrets.filters.heuristic import is_sequential_string
+                    from detect_secrets.settings import get_plugins, transient_settings
+
+                    available = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+                    names = [n for n in _DS_PLUGIN_NAMES if n in available]
+                    with transient_settings({"plugins_used": [{"name": n} for n in names]}):
+                        plugins = list(get_plugins())
+                    _ds_state = (plugins, is_sequential_string)
+                except Exception:  # a broken install: our own detectors still run
+                    _ds_state = ([], lambda _secret: False)
+    return _ds_state
+
+
+# -- our own formats --------------------------------------------------------------------
+_OWN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![\w-])")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}(?!\w)")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,}")),
+    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{82}(?!\w)")),
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+)
+_KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{40,}")
+_PRIVATE_KEY_HEADER = re.compile(r"-*BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|PuTTY-User-Key-File-\d:?")
+
+# -- secret-looking names ---------------------------------------------------------------
+_NAME = r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}"
+_QUOTED = r"""(?:"(?P<v1>[^"\\\r\n]{1,512})"|'(?P<v2>[^'\\\r\n]{1,512})'|`(?P<v3>[^`\\\r\n]{1,512})`)"""
+# name = "value", name="value" (keyword argument), name: str = "value", NAME"] = "value",
+# name <- "value" (R)
+_ASSIGN = re.compile(
+    rf"(?<![\w.\-])(?P<name>{_NAME})(?:[\"'`]?\])?[ \t]*"
+    rf"(?::[ \t]*[A-Za-z_][\w\[\]., |]{{0,40}}?[ \t]*)?(?:=|:=|=>|<-)[ \t]*@?(?P<prefix>[rRbBuUfF]{{0,2}}){_QUOTED}"
+)
+# "name": "value" (dicts, JSON), name: "value" (YAML)
+_COLON = re.compile(rf"(?<![\w.\-])(?P<name>{_NAME})[\"'`]?[ \t]*:[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
+# ("name", "value"): os.environ.setdefault, set_key, config.set ... (judged strictly)
+_PAIR = re.compile(rf"[\"'](?P<name>{_NAME})[\"'][ \t]*,[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
+# ?api_key=value in a URL (judged strictly)
+_QUERY = re.compile(rf"[?&](?P<name>{_NAME})=(?P<v1>[^&\s\"'#<>]{{6,512}})")
+# %env NAME=value, export NAME=value, NAME=value (env files, `printenv` output)
+_ENV = re.compile(
+    r"^[ \t]*(?P<cmd>(?:[%!]?(?:env|set_env|setenv|export)|!?set)[ \t]+)?"
+    r"(?P<name>[A-Za-z_]\w{0,63})[ \t]*=[ \t]*(?P<v1>[^\s\"'`;#]{1,512})[ \t]*;?(?:[ \t]+#.*)?$"
+)
+# name: value, unquoted (YAML, logs; judged strictly)
+_YAML = re.compile(rf"^[ \t]*(?:-[ \t]+)?(?P<name>{_NAME})[ \t]*:[ \t]+(?P<v1>[^\s\"'`#]{{1,512}})[ \t]*$")
+# password=... inside a connection string: "host=db user=etl password=...", "...;PWD=...;"
+_DSN_PASSWORD = re.compile(r"(?<![\w.])(?P<name>password|passwd|pwd)[ \t]*=[ \t]*(?P<v1>[^\s;\"'&{}()<>]{1,256})", re.I)
+_DSN_OTHER_KEY = re.compile(
+    r"(?<![\w.])(?:user|uid|user id|username|host|server|dbname|database|data source)[ \t]*=", re.I
+)
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "passcode"})
+_SHORT_PASSWORD_WORDS = frozenset({"pass", "pw"})  # only after a qualifier (`db_pass`), or `pw` alone
+_PASS_QUALIFIERS = frozenset(
+    {"db", "database", "user", "admin", "root", "sql", "mysql", "postgres", "pg", "ftp", "smtp", "mail",
+     "email", "login", "ssh", "redis", "ldap", "proxy", "wifi", "api", "my", "app", "sudo", "key", "neo4j"}
+)
+_STRONG_QUALIFIERS = frozenset(
+    {"api", "access", "secret", "private", "auth", "client", "app", "application", "master", "account",
+     "service", "subscription", "consumer", "developer", "dev", "license", "encryption", "signing", "hmac",
+     "session", "storage", "bot", "bearer", "refresh", "personal", "oauth", "jwt", "webhook", "shared",
+     "security", "id"}
+)
+_COMPOUNDS = {
+    "apikey": "API key", "secretkey": "secret key", "accesskey": "access key", "privatekey": "private key",
+    "authkey": "key", "clientkey": "key", "masterkey": "key", "appkey": "key", "apitoken": "API token",
+    "accesstoken": "access token", "authtoken": "auth token", "bearertoken": "token", "refreshtoken": "token",
+    "clientsecret": "client secret", "appsecret": "secret", "apisecret": "secret",
+}
+# Words that make a name something other than a secret (`pad_token`, `sort_key`, `public_key`).
+_NOT_SECRET = frozenset(
+    {"public", "pub", "publishable", "tokenizer", "tokenizers", "pad", "eos", "bos", "unk", "sep", "cls",
+     "mask", "special", "start", "end", "max", "min", "num", "n", "count", "len", "length", "size", "type",
+     "types", "sort", "primary", "foreign", "partition", "group", "column", "col", "index", "idx", "dict",
+     "map", "lookup", "cache", "file", "filename", "path", "dir", "url", "uri", "endpoint", "field", "label",
+     "prompt", "hint", "regex", "pattern", "policy", "name", "names", "prefix", "suffix", "env", "var",
+     "hash", "hashed", "salt", "bucket", "object", "blob", "row", "sequence", "seq", "input", "output",
+     "word", "vocab", "embedding", "position", "keyboard", "hot", "short", "cut", "range", "expiry",
+     "expires", "expiration", "reset", "forgot", "confirm", "new", "old", "strength", "rule", "header",
+     "location", "format", "placeholder", "example", "dummy", "fake", "test", "page", "next", "continuation",
+     "cursor", "pagination", "sync", "csrf", "xsrf"}
+)
+_TRAILING = frozenset({"value", "val", "str", "string", "plain", "raw", "b64", "base64", "hex"})
+
+_PLACEHOLDER_WORDS = frozenset(
+    {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key", "none", "null",
+     "nil", "undefined", "true", "false", "test", "testing", "demo", "sample", "default", "foo", "bar",
+     "baz", "foobar", "abc", "abcd", "abc123", "changeme", "admin123", "n/a", "na", "tbd", "todo", "empty",
+     "string", "str", "user", "username", "login", "mypassword", "yourpassword"}
+)
+_PLACEHOLDER_PARTS = (
+    "your", "example", "placeholder", "changeme", "change_me", "change-me", "replace", "insert", "dummy",
+    "redacted", "xxx", "***", "...", "todo", "fixme", "<", ">", "{", "}", "%s", "%(", "here", "password",
+    "passwd", "secret", "token", "apikey", "api_key", "api-key", "fake", "•",
+)
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890123456789", "qwertyuiopasdfghjklzxcvbnm")
+_FILE_EXT = re.compile(
+    r"\.(?:json|txt|pem|key|crt|cer|p12|pfx|ya?ml|cfg|conf|ini|env|csv|pkl|pickle|h5|pt|bin|gpg|asc|pub|"
+    r"toml|db|sqlite|py|ipynb|html?|xml|md)$",
+    re.I,
+)
+_IDENT_SEGMENT = re.compile(
+    r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[a-z]+(?:[A-Z][a-z]+)+|[a-z]+\d{1,4}|\d{1,4}|\d{1,2}[a-z]{1,2}"
+)
+_SEPARATORS = re.compile(r"[-_./: +~]")
+_PATH_SEGMENT = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}|\d+)(?:[A-Z][a-z]+|[A-Z]+\d*|\d+)*")
+_UUID = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}", re.I)
+_AUTH_SCHEME = re.compile(r"^(?:Bearer|Token|Basic|token|bearer)[ \t]+(?=\S)")
+_EXAMPLE_HOST = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)\b|@(?:host|hostname)\b", re.I)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One secret in a line: what it is and where (0-based, end exclusive)."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+    priority: int  # lower wins when hits overlap: known formats before name-based guesses
+    mask_from: int | None = None  # where masking starts, when not at ``start`` (key blocks)
+
+
+@dataclass(frozen=True)
+class _NameClass:
+    strength: str  # "password" | "strong" | "weak"
+    label: str  # what the value is: "password", "API key", "token" ...
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORDS.findall(name)]
+
+
+def _classify_name(name: str) -> _NameClass | None:
+    """Is ``name`` (a variable, key or argument) a name for a secret? How sure are we?"""
+    words = _words(name)
+    while words and (words[-1].isdigit() or words[-1] in _TRAILING):
+        words.pop()
+    if not words or any(w in _NOT_SECRET for w in words):
+        return None
+    head, quals = words[-1], words[:-1]
+    if head in _PASSWORD_WORDS or (
+        head in _SHORT_PASSWORD_WORDS and (quals[-1] in _PASS_QUALIFIERS if quals else head == "pw")
+    ):
+        return _NameClass("password", "password")
+    if head.endswith(("password", "passwd")) and len(head) > 8:
+        return _NameClass("password", "password")
+    if head in _COMPOUNDS:
+        return _NameClass("strong", _COMPOUNDS[head])
+    if head in {"credential", "credentials", "creds", "authorization"}:
+        return _NameClass("strong", "credential" if head != "authorization" else "authorization header")
+    if head in {"key", "token", "secret"}:
+        if not quals:
+            return _NameClass("weak", head)
+        q = quals[-1]
+        if head == "secret" or q in _STRONG_QUALIFIERS or (head == "token" and q in {"github", "gh", "hf", "slack"}):
+            if q == "api":
+                return _NameClass("strong", f"API {head}")
+            if q in {"secret", "access", "private", "client"}:
+                return _NameClass("strong", f"{q} {head}")
+            return _NameClass("strong", head)
+        return _NameClass("weak", head)
+    if head in {"auth", "oauth"}:
+        return _NameClass("weak", "credential")
+    return None
+
+
+def _entropy(value: str) -> float:
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+
+
+def _is_placeholder(value: str) -> bool:
+    low = value.lower()
+    if low in _PLACEHOLDER_WORDS or any(p in low for p in _PLACEHOLDER_PARTS):
+        return True
+    if value.startswith("$") or len(set(low)) <= 2:
+        return True
+    if not re.search(r"[a-wyzA-WYZ]", value):  # no letters but x: "1234", "xx-xx", "****"
+        return True
+    stripped = re.sub(r"[\W_]", "", low)
+    return len(stripped) >= 4 and any(stripped in s for s in _SEQUENCES)
+
+
+def _is_identifier_like(value: str) -> bool:
+    """Words, not randomness: ``bert-base-uncased``, ``DEMO_KEY``, ``MySecretKey``."""
+    parts = [p for p in _SEPARATORS.split(value) if p]
+    return bool(parts) and all(_IDENT_SEGMENT.fullmatch(p) for p in parts)
+
+
+def _is_path_or_url(value: str) -> bool:
+    if value.startswith(("/", "./", "../", "~", "\\\\")) or re.match(r"[A-Za-z]:[\\/]", value):
+        return True
+    if "://" in value or _FILE_EXT.search(value):
+        return True
+    if "/" not in value:
+        return False
+    # Base64 has `/` but never `-`, `_` or `.` with it; paths are made of words.
+    return bool(re.search(r"[-_.]", value)) or all(_PATH_SEGMENT.fullmatch(p) for p in value.split("/") if p)
+
+
+def _is_random(value: str) -> bool:
+    """Random-looking enough to be a key: long, letters and digits, high entropy."""
+    if len(value) < 16 or _UUID.search(value):
+        return False
+    if not (re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
+        return False
+    if _is_identifier_like(value):
+        return False
+    h = _entropy(value)
+    if re.fullmatch(r"[0-9a-fA-F]+", value):
+        return h >= 3.0
+    return h >= 3.5
+
+
+def _judge(name: str, value: str, strict: bool) -> str | None:
+    """The kind of secret that ``name = value`` is, or None when it is not one."""
+    cls = _classify_name(name)
+    if cls is None:
+        return None
+    if not value or any(c.isspace() for c in value) or len(value) > 512:
+        return None
+    if _is_placeholder(value) or _is_path_or_url(value) or value.lower() == name.lower():
+        return None
+    if strict or cls.strength == "weak":
+        ok = _is_random(value)
+    elif cls.strength == "password":
+        ok = len(value) >= 4
+    else:
+        ok = len(value) >= 8 and not _is_identifier_like(value) and _entropy(value) >= 2.5
+    if not ok:
+        return None
+    if cls.strength == "password":
+        return f"hard-coded password assigned to `{name}`"
+    if cls.strength == "weak" or strict:
+        return f"high-entropy string assigned to `{name}`"
+    return f"hard-coded {cls.label} assigned to `{name}`"
+
+
+# -- scanning one line --------------------------------------------------------------------
+
+
+def _value_span(m: re.Match[str]) -> tuple[str, int, int] | None:
+    for g in ("v1", "v2", "v3"):
+        v = m.group(g) if g in m.re.groupindex else None
+        if v is not None:
+            return v, m.start(g), m.end(g)
+    return None
+
+
+def _name_hits(line: str, context: str) -> Iterator[_Hit]:
+    """Values given to secret-looking names. ``context``: code, markdown, raw or output."""
+    for regex, strict in ((_ASSIGN, False), (_COLON, False), (_PAIR, True), (_QUERY, True)):
+        for m in regex.finditer(line):
+            span = _value_span(m)
+            if span is None:
+                continue
+            if regex is _QUERY and "%" in span[0] and _is_path_or_url(unquote(span[0])):
+                continue  # X-Goog-Credential=sa%40project.iam.gserviceaccount.com%2F...: an identity
+            prefix = m.group("prefix") if "prefix" in m.re.groupindex else ""
+            if prefix and "f" in prefix.lower() and "{" in span[0]:
+                continue  # an f-string: the value comes from elsewhere
+            hit = _value_hit(m.group("name"), *span, strict)
+            if hit:
+                yield hit
+    m = _ENV.match(line)
+    if m and (m.group("cmd") or context in ("raw", "output", "markdown")):
+        name = m.group("name")
+        # NAME=value with an upper-case name is an environment variable being set.
+        strict = not (m.group("cmd") or (name.isupper() and context != "markdown"))
+        hit = _value_hit(name, m.group("v1"), m.start("v1"), m.end("v1"), strict)
+        if hit:
+            yield hit
+    if context != "code":
+        m = _YAML.match(line)
+        if m:
+            hit = _value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
+            if hit:
+                yield hit
+    if _DSN_OTHER_KEY.search(line):
+        for m in _DSN_PASSWORD.finditer(line):
+            if context == "code" and line.count('"', 0, m.start()) % 2 == 0 and line.count("'", 0, m.start()) % 2 == 0:
+                continue  # in code, only inside a string literal: `pwd=os.getcwd()` is not one
+            hit = _value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), False)
+            if hit:
+                yield _Hit("password in connection string", hit.start, hit.end, hit.value, 1)
+
+
+def _value_hit(name: str, value: str, start: int, end: int, strict: bool) -> _Hit | None:
+    scheme = _AUTH_SCHEME.match(value)  # "Bearer <token>": the token is the secret
+    if scheme:
+        value, start = value[scheme.end():], start + scheme.end()
+    kind = _judge(name, value, strict)
+    return _Hit(kind, start, end, value, 2) if kind else None
+
+
+def _pattern_hits(line: str, after: str) -> Iterator[_Hit]:
+    """Secrets of known formats. ``after``: text that follows the line (for key blocks)."""
+    for kind, regex in _OWN_PATTERNS:
+        for m in regex.finditer(line):
+            if kind == "private key":
+                if not _KEY_MATERIAL.search(line, m.end()) and not _KEY_MATERIAL.search(after[:600]):
+                    continue  # a header with no key under it: documentation
+                yield _Hit(kind, m.start(), len(line), line[m.start():], 0, mask_from=m.end())
+            elif not _is_placeholder(m.group()):
+                yield _Hit(kind, m.start(), m.end(), m.group(), 0)
+    if not _DS_ANCHORS.search(line):
+        return
+    plugins, is_sequential = _detect_secrets()
+    for plugin in plugins:
+        try:
+            found = list(plugin.analyze_string(line))
+        except Exception:  # a plugin bug must not stop the others
+            continue
+        for value in found:
+            if not isinstance(value, str) or not value:
+                continue
+            kind = _DS_KINDS.get(plugin.secret_type, str(plugin.secret_type))
+            for start, end in _occurrences(line, value, kind):
+                if kind in _UNBOUNDED_KINDS and _inside_longer_word(line, start, start + len(value)):
+                    continue  # `ACCA...` inside a DNA sequence, a Telegram-like run in an AWS ARN
+                hit = _ds_hit(kind, line, start, line[start:end], after, is_sequential)
+                if hit is not None:
+                    yield hit
+
+
+# detect-secrets patterns without word boundaries: their match must be a whole word.
+_UNBOUNDED_KINDS = frozenset({"AWS access key", "Twilio API key", "Mailchimp API key", "Telegram bot token"})
+
+
+def _inside_longer_word(line: str, start: int, end: int) -> bool:
+    return (start > 0 and line[start - 1].isalnum()) or (end < len(line) and line[end].isalnum())
+
+
+_TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
+
+
+def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
+    """Where ``value`` is in ``line``, extended to the end of the token it starts.
+
+    A plugin may report only the start of a secret (detect-secrets' GitHub plugin reports
+    the `ghp` prefix, its JWT pattern may stop before the signature); masking less than
+    the whole token would leak the rest.
+    """
+    i = line.find(value)
+    while i >= 0:
+        end = i + len(value)
+        if kind not in ("private key", "password in connection URL"):
+            while end < len(line) and line[end] in _TOKEN_CHAR:
+                end += 1
+        yield i, end
+        i = line.find(value, end)
+
+
+def _ds_hit(kind: str, line: str, start: int, value: str, after: str, is_sequential: Any) -> _Hit | None:
+    end = start + len(value)
+    if kind == "private key":
+        if not _KEY_MATERIAL.search(line, end) and not _KEY_MATERIAL.search(after[:600]):
+            return None
+        return _Hit(kind, start, len(line), line[start:], 0, mask_from=end)
+    if kind == "password in connection URL":
+        url_rest = line[end:end + 200]
+        if len(value) < 3 or _is_placeholder(value) or _EXAMPLE_HOST.match(url_rest):
+            return None
+        return _Hit(kind, start, end, value, 1)
+    if _is_placeholder(value) or is_sequential(value):
+        return None
+    if kind == "JSON Web Token" and line[max(0, start - 3):start] == "pk.":
+        return None  # a Mapbox public token
+    if kind == "AWS access key":
+        kind = "AWS secret access key" if len(value) == 40 else "AWS access key ID"
+    if kind == "Telegram bot token" and _is_identifier_like(value.partition(":")[2]):
+        return None  # `123456789:labeling-job-algorithm-specification` in an ARN
+    if kind == "Slack token" and value.startswith("http"):
+        kind = "Slack webhook URL"
+    return _Hit(kind, start, end, value, 0)
+
+
+def _line_hits(line: str, after: str, context: str) -> list[_Hit]:
+    """The secrets in one line, without overlaps (a known format beats a name guess)."""
+    hits = sorted([*_pattern_hits(line, after), *_name_hits(line, context)], key=lambda h: (h.priority, h.start))
+    kept: list[_Hit] = []
+    for h in hits:
+        i = next((i for i, k in enumerate(kept) if h.start < k.end and k.start < h.end), None)
+        if i is None:
+            kept.append(h)
+        else:  # the same secret seen twice: one hit, masking what either saw
+            k = kept[i]
+            kept[i] = _Hit(k.kind, min(k.start, h.start), max(k.end, h.end), k.value, k.priority, k.mask_from)
+    kept.sort(key=lambda h: h.start)
+    return kept
+
+
+def _windows(line: str) -> Iterator[tuple[int, str]]:
+    """(offset, text) pieces of ``line`` worth examining; long lines only around matches."""
+    if len(line) <= _MAX_LINE:
+        yield 0, line
+        return
+    last_end = -1
+    for at in sorted(set(_anchors(line))):
+        start = max(at - _WINDOW_BEFORE, last_end, 0)
+        if start > at:
+            continue
+        end = min(at + _WINDOW_AFTER, len(line))
+        last_end = end
+        yield start, line[start:end]
+
+
+def _scan_lines(lines: list[str], starts: list[int], text: str, context: str) -> Iterator[tuple[int, list[_Hit]]]:
+    """(line index, hits) for the lines of ``text`` that hold secrets.
+
+    ``lines`` and ``starts`` are the lines (without ends) and their offsets in ``text``.
+    """
+    seen: set[int] = set()
+    for at in _anchors(text):
+        i = bisect_right(starts, at) - 1
+        if i in seen or i < 0:
+            continue
+        seen.add(i)
+        line = lines[i]
+        after_start = starts[i] + len(line)
+        after = text[after_start:after_start + 800]
+        hits: list[_Hit] = []
+        for off, piece in _windows(line):
+            for h in _line_hits(piece, after if off + len(piece) >= len(line) else "", context):
+                mask_from = None if h.mask_from is None else h.mask_from + off
+                hits.append(_Hit(h.kind, h.start + off, h.end + off, h.value, h.priority, mask_from))
+        if hits:
+            yield i, hits
+
+
+def _split(text: str) -> tuple[list[str], list[int]]:
+    """Lines as ``str.splitlines`` cuts them (so as ``Cell.lines``) and their offsets."""
+    lines, starts, pos = [], [], 0
+    for chunk in text.splitlines(keepends=True):
+        starts.append(pos)
+        lines.append(chunk.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"))
+        pos += len(chunk)
+    return lines, starts
+
+
+# -- masking ------------------------------------------------------------------------------
+
+
+def _excerpt(value: str) -> str:
+    """A secret as a message may show it: its first characters, then stars."""
+    from nb2prod.engine import mask  # not at import time: the engine imports the rules
+
+    return mask(value)
+
+
+def _redact(start: int, end: int, line_length: int) -> tuple[int, int]:
+    """A 1-based ``redact`` span for the 0-based [start, end) of a line.
+
+    The engine keeps the first 4 characters of a span; for secrets of 8 characters or
+    fewer only their first is kept, as :func:`~nb2prod.engine.mask` does, so the span
+    starts 3 characters early (characters before a secret are shown anyway).
+    """
+    keep = 4 if end - start > 8 else 1
+    return (start + 1 - (4 - keep), min(end, line_length) + 1)
+
+
+def _describe(hits: list[_Hit]) -> tuple[str, str]:
+    first = hits[0]
+    shown = first.value
+    if first.kind == "private key":
+        header = _PRIVATE_KEY_HEADER.match(first.value)
+        shown = header.group() if header else "-----BEGIN PRIVATE KEY-----"
+        excerpt = shown.strip("-") + " ..."
+    else:
+        excerpt = _excerpt(shown)
+    more = f" (and {len(hits) - 1} more on this line)" if len(hits) > 1 else ""
+    return first.kind, f"`{excerpt}`{more}"
+
+
+# -- outputs --------------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _join(value: Any) -> str:
+    """nbformat multiline text (a string or a list of strings) as one string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        try:
+            return "".join(value)
+        except TypeError:  # a malformed file: keep the strings
+            return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
+def _output_texts(out: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, text) of one output: streams, text MIME types, tracebacks; never images."""
+    kind = out.get("output_type")
+    if kind == "stream":
+        name = out.get("name")
+        yield (name if isinstance(name, str) else "stream"), _join(out.get("text"))[:_MAX_OUTPUT_CHARS]
+    elif kind in ("execute_result", "display_data", "update_display_data"):
+        data = out.get("data")
+        if not isinstance(data, dict):
+            return
+        for mime in _TEXT_MIMES:
+            value = data.get(mime)
+            if mime == "application/json" and value is not None and not isinstance(value, (str, list)):
+                value = _json_text(value)
+            text = _join(value)[:_MAX_OUTPUT_CHARS]
+            if mime == "text/html" and "&" in text:
+                text = html.unescape(text)
+            if mime in ("text/html", "text/markdown"):
+                text = _blank_data_uris(text)
+            if text:
+                yield mime, text
+    elif kind == "error":
+        parts = [_join(out.get("evalue"))]
+        tb = out.get("traceback")
+        if isinstance(tb, list):
+            parts.extend(t for t in tb if isinstance(t, str))
+        text = "\n".join(parts)[:_MAX_OUTPUT_CHARS]
+        if "\x1b" in text:
+            text = _ANSI.sub("", text)
+        yield "traceback", text
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value)[:_MAX_OUTPUT_CHARS]
+    except (TypeError, ValueError):
+        return ""
+
+
+_OutputTexts = list[tuple[Cell, int, list[tuple[str, str]]]]
+_output_cache: weakref.WeakKeyDictionary[Analysis, _OutputTexts] = weakref.WeakKeyDictionary()
+
+
+def _outputs(nb: Analysis) -> _OutputTexts:
+    """(cell, 1-based output index, [(where, text)]) of every output with text.
+
+    Computed once per notebook for the three rules that read outputs.
+    """
+    cached = _output_cache.get(nb)
+    if cached is None:
+        cached = []
+        for cell in nb.code_cells:
+            for i, out in enumerate(cell.outputs, start=1):
+                texts = [(w, t) for w, t in _output_texts(out) if t]
+                if texts:
+                    cached.append((cell, i, texts))
+        _output_cache[nb] = cached
+    return cached
+
+
+# -- the rules ------------------------------------------------------------------------------
+
+
+@register
+class SecretInSource(Rule):
+    """## What it does
+    Finds secrets written into cells: cloud keys and tokens of known formats (AWS,
+    GitHub, GitLab, Slack, Stripe, OpenAI, Google, Hugging Face, JWTs ... through
+    detect-secrets), private keys, passwords in connection URLs, and values given to
+    secret-looking names (`password = "..."`, `api_key="..."`, `%env TOKEN=...`) in code,
+    Markdown and raw cells.
+
+    Placeholders (`"<your-key>"`, `"xxx"`, `"changeme"`, `"${VAR}"`) and values read at
+    run time (`os.environ[...]`, `getpass()`) are not reported. Ambiguous names (`key`,
+    `token`) are reported only with random-looking values.
+
+    ## Why is this bad?
+    A notebook is shared, committed and rendered on the web; every copy carries the
+    secret, and removing it later does not remove it from the history. Leaked keys are
+    found and abused by bots within minutes.
+
+    ## Example
+    ```python
+    import boto3
+    s3 = boto3.client("s3", aws_access_key_id="AKIA...", aws_secret_access_key="...")
+    ```
+
+    ## Use instead
+    ```python
+    import os
+    import boto3
+    s3 = boto3.client(
+        "s3",
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    ```
+
+    ## Fix
+    Revoke the secret first (it is compromised), then read it at run time from the
+    environment, a `.env` file kept out of version control, or a secrets manager;
+    `getpass.getpass()` for interactive use. Rewrite the repository history if the
+    notebook was committed.
+    """
+
+    code = "NB601"
+    name = "secret-in-source"
+    severity = Severity.ERROR
+    summary = "A secret (key, token, password, private key) is written in a cell"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell in nb.nb.cells:
+            source = cell.source
+            context = cell.cell_type if cell.cell_type in ("code", "markdown", "raw") else "raw"
+            if context == "markdown":
+                source = _blank_data_uris(source)  # inline images
+            if not source or not _has_anchor(source):
+                continue
+            lines, starts = _split(source)
+            for i, hits in _scan_lines(lines, starts, source, context):
+                yield self._finding(cell, i, hits)
+
+    def _finding(self, cell: Cell, i: int, hits: list[_Hit]) -> Finding:
+        kind, shown = _describe(hits)
+        first = hits[0]
+        line_length = len(cell.lines[i]) if i < len(cell.lines) else first.end
+        redact = tuple(
+            _redact(h.start if h.mask_from is None else h.mask_from, h.end, line_length)
+            for h in hits
+            if h.mask_from is None or h.mask_from < h.end
+        )
+        return self.at(
+            cell,
+            f"{kind}: {shown}",
+            line=i + 1,
+            column=first.start + 1,
+            end_line=i + 1,
+            end_column=first.end + 1,
+            redact=redact,
+        )
+
+
+_DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+;base64,[A-Za-z0-9+/=_-]+")
+
+
+def _blank_data_uris(text: str) -> str:
+    """Replace inline base64 images by spaces of the same length (offsets are kept)."""
+    if "base64," not in text:
+        return text
+    return _DATA_URI.sub(lambda m: " " * len(m.group()), text)
+
+
+@register
+class SecretInOutput(Rule):
+    """## What it does
+    Finds secrets in saved outputs: printed tokens, an environment dump, a connection
+    string in a log, a key in a traceback. Streams, text, HTML, JSON and tracebacks are
+    read (the first 64 kB of each); images are not.
+
+    ## Why is this bad?
+    Outputs are saved in the `.ipynb` file and shown wherever the notebook is rendered
+    (GitHub, nbviewer, a shared drive). A secret printed once is as leaked as one
+    written in the code, and harder to notice.
+
+    ## Example
+    ```python
+    print(os.environ)          # environ({'GITHUB_TOKEN': 'ghp_...', ...})
+    ```
+
+    ## Use instead
+    ```python
+    print(sorted(os.environ))  # the names only
+    ```
+
+    ## Fix
+    Revoke the secret, clear the output (or all outputs:
+    `jupyter nbconvert --clear-output --inplace nb.ipynb`), and stop printing it.
+    """
+
+    code = "NB602"
+    name = "secret-in-output"
+    severity = Severity.ERROR
+    summary = "A secret appears in a saved output"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell, i, texts in _outputs(nb):
+            seen: set[str] = set()
+            for where, text in texts:
+                if not _has_anchor(text):
+                    continue
+                lines, starts = _split(text)
+                for _, hits in _scan_lines(lines, starts, text, "output"):
+                    for h in hits:
+                        if h.value in seen:
+                            continue
+                        seen.add(h.value)
+                        kind, shown = _describe([h])
+                        kind = kind.removeprefix("hard-coded ")
+                        yield self.at(cell, f"{kind} in output {i} ({where}): {shown}", output=i)
+
+
+# -- personal data ----------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+\-/:])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})@"
+    r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?P<tld>[A-Za-z]{2,24}))(?![\w\-]|\.\w)"
+)
+_EXAMPLE_DOMAINS = re.compile(
+    r"(?:^|\.)(?:example\.(?:com|org|net|edu)|[\w-]+\.(?:example|test|invalid|localhost|local|internal)|"
+    r"(?:your|my)-?(?:domain|company|email|mail)\.\w+|domain\.(?:com|org|net)|email\.com|"
+    r"users\.noreply\.github\.com)$",
+    re.I,
+)
+_ROLE_LOCALS = frozenset(
+    {"test", "tests", "testing", "noreply", "no-reply", "donotreply", "do-not-reply", "user", "username",
+     "someone", "somebody", "name", "email", "you", "your", "yourname", "your.name", "your.email",
+     "youremail", "me", "foo", "bar", "info", "admin", "administrator", "support", "contact", "hello",
+     "help", "sales", "team", "office", "webmaster", "postmaster", "hostmaster", "abuse", "security",
+     "privacy", "press", "jobs", "careers", "git", "hg", "root", "nobody", "mailer-daemon", "feedback",
+     "notifications", "notification", "newsletter", "billing", "legal", "marketing", "media", "dev",
+     "developers", "maintainers", "john.doe", "jane.doe", "johndoe", "janedoe", "first.last", "firstname.lastname"}
+)
+_NOT_TLDS = frozenset(
+    {"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "css", "js", "ts", "json", "py", "ipynb",
+     "txt", "csv", "tsv", "html", "htm", "xml", "pdf", "md", "zip", "gz", "tar", "bz2", "xz", "h5", "pkl",
+     "npy", "npz", "parquet", "yaml", "yml", "toml", "ini", "cfg", "log", "so", "dll", "exe", "whl", "egg",
+     "jar", "mp3", "mp4", "wav", "avi", "mov", "tif", "tiff", "eps", "ps", "tex", "rst", "sh", "bat", "r",
+     "jl", "cpp", "hpp", "c", "h", "java", "rb", "go", "rs", "lock", "tmp", "bak", "pt", "pth", "ckpt", "onnx"}
+)
+# Credit lines (`pip show`, `git log`, dataset descriptions): public attributions.
+_CREDIT_LINE = re.compile(
+    r"[ \t:*#-]*(?:Author|Maintainer|Creator|Donor|Contributor|Contact|Committer|Signed-off-by|Co-authored-by)s?"
+    r"(?:[-_ ]e-?mail)?[ \t]*:",
+    re.I,
+)
+
+
+def _emails(text: str) -> Iterator[str]:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        local, domain, tld = m.group("local"), m.group("domain"), m.group("tld")
+        if tld.lower() in _NOT_TLDS or local.lower() in _ROLE_LOCALS or _EXAMPLE_DOMAINS.search(domain):
+            continue
+        if len(domain.rsplit(".", 2)[-2]) == 1:
+            continue  # a@b.com: a toy address
+        if local.startswith(("noreply", "no-reply", "test")) or local.endswith(".") or ".." in local:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if _CREDIT_LINE.match(text, line_start):
+            continue
+        yield m.group()
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[0]}{'*' * min(max(len(local) - 1, 3), 8)}@{domain}"
+
+
+# International numbers (+country code) and North American ones written with separators.
+# Each alternative starts with a literal character (lookbehinds find the digits before
+# it) so that `re` can skip ahead; the boundaries are checked in code.
+_PHONE = re.compile(
+    r"\+\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,5}){1,5}"  # +44 20 7946 0958
+    r"|\)(?<=\(\d{3}\)) ?\d{3}-\d{4}"  # (415) 555-2671
+    r"|-(?<=\d{3}-)\d{3}-\d{4}"  # 415-555-2671
+    r"|\.(?<=\d{3}\.)\d{3}\.\d{4}"  # 415.555.2671
+)
+_PHONE_BACK = {"+": 0, ")": 4, "-": 3, ".": 3}  # where the number starts, before the anchor
+_BEFORE_PHONE = frozenset("+-./#_0123456789")
+_SIGNED_FLOAT = re.compile(r"\+\d+\.\d+")
+
+
+def _phone_numbers(text: str) -> Iterator[str]:
+    for m in _PHONE.finditer(text):
+        start, end = m.start() - _PHONE_BACK[text[m.start()]], m.end()
+        candidate = text[start:end]
+        if start and (text[start - 1] in _BEFORE_PHONE or text[start - 1].isalpha()):
+            continue
+        if end < len(text) and (text[end].isalnum() or text[end] in "-+" or (
+                text[end] in "." and end + 1 < len(text) and text[end + 1].isdigit())):
+            continue
+        digits = sum(c.isdigit() for c in candidate)
+        if not 8 <= digits <= 15 or _SIGNED_FLOAT.fullmatch(candidate):
+            continue
+        if _is_valid_phone(candidate):
+            yield candidate
+
+
+def _is_valid_phone(candidate: str) -> bool:
+    import phonenumbers  # about 30 ms, and only for outputs with a candidate
+
+    try:
+        number = phonenumbers.parse(candidate, None if candidate.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+def _mask_phone(number: str) -> str:
+    n_digits = sum(c.isdigit() for c in number)
+    seen = 0
+    out = []
+    for c in number:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > n_digits - 2 else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+class _PersonalDataRule(Rule):
+    """Shared check of NB603/NB604: one finding per output, with a count and one example."""
+
+    noun: str = ""
+    nouns: str = ""
+    needs_python = False
+
+    def find(self, text: str) -> Iterable[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def key(self, value: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def show(self, value: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        for cell, i, texts in _outputs(nb):
+            distinct: dict[str, str] = {}  # normalised -> first as written
+            for _where, text in texts:
+                for value in self.find(text):
+                    distinct.setdefault(self.key(value), value)
+            if not distinct:
+                continue
+            shown = self.show(next(iter(distinct.values())))
+            if len(distinct) == 1:
+                article = "an" if self.noun[0] in "aeiou" else "a"
+                message = f"output {i} shows {article} {self.noun}: `{shown}`"
+            else:
+                message = f"output {i} shows {len(distinct)} {self.nouns}, e.g. `{shown}`"
+            yield self.at(cell, message, output=i)
+
+
+@register
+class EmailInOutput(_PersonalDataRule):
+    """## What it does
+    Finds email addresses in saved outputs (streams, text, HTML, tracebacks): a
+    `df.head()` of customer records, a printed user object, a log line.
+
+    Addresses that are not personal are not reported: reserved example domains
+    (`example.com`, `*.test`), role and no-reply addresses (`info@`, `noreply@`, `git@`),
+    file names such as `logo@2x.png`, and the author fields of `pip show`.
+
+    ## Why is this bad?
+    An email address is personal data (GDPR, CCPA). Saved in a notebook it is copied to
+    every clone and rendered on the web, outside any access control or retention policy.
+
+    ## Example
+    ```python
+    customers.head()   # shows an `email` column
+    ```
+
+    ## Use instead
+    ```python
+    customers.drop(columns=["email"]).head()
+    ```
+
+    ## Fix
+    Clear the output, and show data without the personal columns (or masked or
+    synthetic data) before saving the notebook.
+    """
+
+    code = "NB603"
+    name = "email-in-output"
+    severity = Severity.WARNING
+    summary = "An email address appears in a saved output"
+    noun = "email address"
+    nouns = "email addresses"
+
+    def find(self, text: str) -> Iterable[str]:
+        return _emails(text)
+
+    def key(self, value: str) -> str:
+        return value.lower()
+
+    def show(self, value: str) -> str:
+        return _mask_email(value)
+
+
+@register
+class PhoneNumberInOutput(_PersonalDataRule):
+    """## What it does
+    Finds phone numbers in saved outputs. Only numbers written as phone numbers are
+    considered: with a `+` country code (`+44 20 7946 0958`) or in the North American
+    format with separators (`(415) 555-2671`, `415-555-2671`); each must be a valid
+    number for its country (checked with the phonenumbers library). Plain digit runs,
+    such as ids and amounts in a DataFrame, are never reported.
+
+    ## Why is this bad?
+    A phone number is personal data (GDPR, CCPA). Saved in a notebook it is copied to
+    every clone and rendered on the web, outside any access control or retention policy.
+
+    ## Example
+    ```python
+    contacts.sample(5)   # shows a `phone` column
+    ```
+
+    ## Use instead
+    ```python
+    contacts.drop(columns=["phone"]).sample(5)
+    ```
+
+    ## Fix
+    Clear the output, and show data without the personal columns (or masked or
+    synthetic data) before saving the notebook.
+    """
+
+    code = "NB604"
+    name = "phone-number-in-output"
+    severity = Severity.WARNING
+    summary = "A phone number appears in a saved output"
+    noun = "phone number"
+    nouns = "phone numbers"
+
+    def find(self, text: str) -> Iterable[str]:
+        return _phone_numbers(text)
+
+    def key(self, value: str) -> str:
+        return re.sub(r"\D", "", value)
+
+    def show(self, value: str) -> str:
+        return _mask_phone(value)
