@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--breakdown", action="store_true", help="also time the stages of one lint")
     args = parser.parse_args(argv)
 
     corpus = Path(args.corpus)
@@ -101,7 +102,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:34}{secs:9.3f}{n / secs:13.0f}{secs / f_med:9.2f}")
     print(f"findings: {len(run.findings)}; target: 1 process <= 3.00x floor -> "
           f"{'met' if l_med <= 3 * f_med else 'NOT met'} ({l_med / f_med:.2f}x)")
+    if args.breakdown:
+        breakdown(paths, f_med, args.repeat)
     return 0
+
+
+def breakdown(paths: list[Path], floor_seconds: float, repeat: int) -> None:
+    """Cumulative stages of a single-process lint, each as a multiple of the floor."""
+    from nb2prod.analysis import Analysis
+    from nb2prod.notebook import read_notebook
+
+    def stage(upto: str) -> Callable[[], object]:
+        def run() -> None:
+            for p in paths:
+                nb = read_notebook(p)
+                if upto == "read":
+                    continue
+                a = Analysis(nb)
+                _ = a.parsed_cells
+                if upto == "parse":
+                    continue
+                _ = a.calls, a.strings, a.module_definitions
+                if upto == "facts":
+                    continue
+                _ = a.name_problems
+
+        return run
+
+    print("where the time goes (cumulative, median of runs):")
+    previous = 0.0
+    for label, key in [("read + validate (nbformat schema)", "read"), ("+ parse (IPython-aware)", "parse"),
+                       ("+ shared facts (one AST walk)", "facts"), ("+ pyflakes over the notebook", "pyflakes")]:
+        _, secs = timed(stage(key), repeat)
+        print(f"  {label:34}{secs:9.3f}s{secs / floor_seconds:7.2f}x floor  (+{secs - previous:.3f}s)")
+        previous = secs
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nb2prod._ast import iter_nodes
 from nb2prod.notebook import Cell, Notebook
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ class Analysis:
         facts = _CellFacts()
         calls, strings, imports = facts.calls, facts.strings, facts.imports
         Call, Constant, Import, ImportFrom = ast.Call, ast.Constant, ast.Import, ast.ImportFrom
-        for node in ast.walk(tree):
+        for node in iter_nodes(tree):
             t = type(node)
             if t is Call:
                 calls.append(node)  # type: ignore[arg-type]
@@ -244,7 +245,7 @@ class Analysis:
             off = c.parsed.line_offset
             for name, line in _top_level_bindings(c.parsed.tree, ":=" in c.source):  # type: ignore[arg-type]
                 defs.setdefault(name, Definition(c, line + off))
-        for c in self.code_cells:
+        for c in self.code_cells if self.nb.is_python else ():
             # `%%capture out` and `x = !cmd` bind names too (the latter is an Assign).
             cm = c.parsed.cell_magic
             if cm is not None and cm.name == "capture" and cm.args:
@@ -266,7 +267,7 @@ class Analysis:
     @cached_property
     def dynamic_namespace_from(self) -> int | None:
         """Index of the first cell after which names may appear unseen (%run, %load, %store -r)."""
-        for c in self.code_cells:
+        for c in self.code_cells if self.nb.is_python else ():
             for m in c.parsed.magics:
                 if m.kind == "line" and (
                     m.name in {"run", "load", "load_ext", "ipytest"} or (m.name == "store" and "-r" in m.args)

@@ -16,6 +16,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from nb2prod._ast import iter_nodes
+
 __all__ = ["Magic", "ParsedCode", "SyntaxProblem", "parse_code", "PYTHON_BODY_CELL_MAGICS"]
 
 # Cell magics whose body is ordinary Python code run in the user namespace.
@@ -199,7 +201,7 @@ def _const(args: list[ast.expr], i: int) -> str:
 
 def _collect_magics(tree: ast.Module) -> list[Magic]:
     magics: list[Magic] = []
-    for node in ast.walk(tree):
+    for node in iter_nodes(tree):
         if not isinstance(node, ast.Call):
             continue
         attr = _is_get_ipython_attr(node.func)

@@ -13,6 +13,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from nb2prod._ast import iter_nodes
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.notebook import Cell
@@ -90,7 +91,7 @@ def _has_assert(cell: Cell) -> bool:
     tree = cell.parsed.tree
     if tree is None or not _ASSERT_TEXT.search(cell.parsed.code):
         return False
-    return any(isinstance(n, ast.Assert) for n in ast.walk(tree))
+    return any(isinstance(n, ast.Assert) for n in iter_nodes(tree))
 
 
 def _first_code_cell(nb: Analysis) -> Cell | None:
@@ -294,7 +295,7 @@ class AssertionlessTestCell(Rule):
         assert tree is not None
         if any(_is_fixture_def(s) for s in tree.body):
             return True
-        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(tree)):
+        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in iter_nodes(tree)):
             return True
         for call in calls:
             if _is_check_call(call):
@@ -306,7 +307,7 @@ class AssertionlessTestCell(Rule):
                 return True
             helper = nb.functions.get(name)
             if helper is not None and any(
-                isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(helper[1])
+                isinstance(n, (ast.Assert, ast.Raise)) for n in iter_nodes(helper[1])
             ):
                 return True
         return False
