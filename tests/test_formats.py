@@ -123,3 +123,12 @@ def test_junit_below_fail_on_goes_to_system_out(run: RunResult, tmp_path: Path) 
 def test_junit_strips_control_characters(tmp_path: Path) -> None:
     bad = NotebookResult(path="x.ipynb", error="weird \x01 byte")
     ET.fromstring(render("junit", RunResult([bad]), ctx(tmp_path)))
+
+
+def test_locations_name_the_output_for_output_findings() -> None:
+    from nb2prod.diagnostics import Finding
+    from nb2prod.formats.text import location
+
+    assert location("nb.ipynb", Finding("NB303", "m", cell=3, line=2, column=5)) == "nb.ipynb:cell 3:2:5"
+    assert location("nb.ipynb", Finding("NB303", "m", cell=3, output=1)) == "nb.ipynb:cell 3:output 1"
+    assert location("nb.ipynb", Finding("NB303", "m", cell=None)) == "nb.ipynb:1:1"

@@ -30,9 +30,12 @@ def render_github(run: RunResult, ctx: FormatContext) -> str:
             lines.append(f"::error file={_prop(path)},title=nb2prod::{_data(nb.error)}")
             continue
         for f in nb.findings:
-            where = f"cell {f.cell}, line {f.line}" if f.cell is not None else f"line {f.line}"
-            if f.output is not None:
-                where += f", output {f.output}"
+            if f.cell is None:
+                where = f"line {f.line}"
+            elif f.output is not None:
+                where = f"cell {f.cell}, output {f.output}"
+            else:
+                where = f"cell {f.cell}, line {f.line}"
             title = _prop(f"{f.code} {f.name}".strip())
             lines.append(
                 f"::{_LEVEL[f.severity]} file={_prop(path)},line={nb.file_line(f)},title={title}"

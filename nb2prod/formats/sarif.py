@@ -86,12 +86,13 @@ def render_sarif(run: RunResult, ctx: FormatContext) -> str:
             continue
         for f in nb.findings:
             cell = f"cell {f.cell}" if f.cell is not None else "notebook"
+            where = f"{cell}, output {f.output}" if f.output is not None else f"{cell}, line {f.line}"
             results.append(
                 {
                     "ruleId": f.code,
                     "ruleIndex": index[f.code],
                     "level": _LEVEL[f.severity],
-                    "message": {"text": f"{f.message} ({cell}, line {f.line})"},
+                    "message": {"text": f"{f.message} ({where})"},
                     "locations": [
                         {
                             "physicalLocation": {

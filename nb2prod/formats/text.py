@@ -25,8 +25,11 @@ _SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.I
 
 
 def location(path: str, f: Finding) -> str:
+    """``nb.ipynb:cell 3:2:5`` (source), ``nb.ipynb:cell 3:output 1`` (an output)."""
     if f.cell is None:
         return f"{path}:{f.line}:{f.column}"
+    if f.output is not None:
+        return f"{path}:cell {f.cell}:output {f.output}"
     return f"{path}:cell {f.cell}:{f.line}:{f.column}"
 
 
@@ -94,8 +97,6 @@ def render_text(run: RunResult, ctx: FormatContext) -> str:
             head.append(f.code, style=_SEV_STYLE[f.severity])
             head.append(f" [{f.severity.label}] ", style=_SEV_STYLE[f.severity])
             head.append(f.message)
-            if f.output is not None:
-                head.append(f" (output {f.output})", style="dim")
             console.print(head)
             frame = _frame(f) if ctx.show_source else None
             if frame is not None:

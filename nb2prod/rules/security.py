@@ -916,7 +916,7 @@ class SecretInOutput(Rule):
                         seen.add(h.value)
                         kind, shown = _describe([h])
                         kind = kind.removeprefix("hard-coded ")
-                        yield self.at(cell, f"{kind} in output {i} ({where}): {shown}", output=i)
+                        yield self.at(cell, f"{kind} in the output ({where}): {shown}", output=i)
 
 
 # -- personal data ----------------------------------------------------------------------------
@@ -1057,9 +1057,9 @@ class _PersonalDataRule(Rule):
             shown = self.show(next(iter(distinct.values())))
             if len(distinct) == 1:
                 article = "an" if self.noun[0] in "aeiou" else "a"
-                message = f"output {i} shows {article} {self.noun}: `{shown}`"
+                message = f"the output shows {article} {self.noun}: `{shown}`"
             else:
-                message = f"output {i} shows {len(distinct)} {self.nouns}, e.g. `{shown}`"
+                message = f"the output shows {len(distinct)} {self.nouns}, e.g. `{shown}`"
             yield self.at(cell, message, output=i)
 
 

@@ -175,7 +175,7 @@ class HugeOutput(Rule):
             for i, out in enumerate(cell.outputs, start=1):
                 n = _text_lines(out)
                 if n > max_lines:
-                    yield self.at(cell, f"output {i} has {n} lines of text (limit {max_lines})", output=i)
+                    yield self.at(cell, f"the output has {n} lines of text (limit {max_lines})", output=i)
                     break
 
 
