@@ -19,6 +19,7 @@ from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis
 from nb2prod.config import ConfigError, Overrides, Settings, settings_for
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.masking import mask_spans, redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, notebook_from_dict, read_notebook
 from nb2prod.rules import REGISTRY
 from nb2prod.score import Score, score
@@ -122,29 +123,21 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
     findings = _apply_suppressions(nb, raw, enabled)
     for f in findings:
         f.severity = settings.severity_of(f.code, REGISTRY[f.code].severity)
-        if f.redact and f.source_line is not None:
-            f.source_line = _mask_spans(f.source_line, f.redact)
+        _mask_secrets(f)
     findings.sort(key=Finding.sort_key)
     result.findings = findings
     result.score = score(findings)
     return result
 
 
-def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """Mask 1-based, end-exclusive column spans, keeping what :func:`mask` keeps."""
-    chars = list(text)
-    for start, end in spans:
-        keep = 4 if end - start > 8 else 1
-        for i in range(max(start - 1, 0) + keep, min(end - 1, len(chars))):
-            if not chars[i].isspace():
-                chars[i] = "*"
-    return "".join(chars)
-
-
-def mask(secret: str) -> str:
-    """A secret as it may be shown: its first 4 characters, then stars."""
-    keep = 4 if len(secret) > 8 else 1
-    return secret[:keep] + "*" * min(max(len(secret) - keep, 3), 12)
+def _mask_secrets(f: Finding) -> None:
+    """Mask secrets in what a finding shows: the spans its rule marked, and anything
+    the secret detector recognises in its message or source line (whatever the rule)."""
+    if f.source_line is not None:
+        if f.redact:
+            f.source_line = mask_spans(f.source_line, ((s - 1, e - 1) for s, e in f.redact))
+        f.source_line = redact(f.source_line)
+    f.message = redact(f.message)
 
 
 @dataclass

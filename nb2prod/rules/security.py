@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.masking import mask
 from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 
@@ -668,22 +669,27 @@ def _split(text: str) -> tuple[list[str], list[int]]:
 # -- masking ------------------------------------------------------------------------------
 
 
-def _excerpt(value: str) -> str:
-    """A secret as a message may show it: its first characters, then stars."""
-    from nb2prod.engine import mask  # not at import time: the engine imports the rules
-
-    return mask(value)
-
-
 def _redact(start: int, end: int, line_length: int) -> tuple[int, int]:
-    """A 1-based ``redact`` span for the 0-based [start, end) of a line.
+    """A 1-based, end-exclusive ``redact`` span for the 0-based [start, end) of a line."""
+    return (start + 1, min(end, line_length) + 1)
 
-    The engine keeps the first 4 characters of a span; for secrets of 8 characters or
-    fewer only their first is kept, as :func:`~nb2prod.engine.mask` does, so the span
-    starts 3 characters early (characters before a secret are shown anyway).
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """0-based, end-exclusive spans of the secrets in ``text`` (any number of lines).
+
+    The engine masks these in every finding's message and source line, whatever rule
+    produced it (see :mod:`nb2prod.masking`).
     """
-    keep = 4 if end - start > 8 else 1
-    return (start + 1 - (4 - keep), min(end, line_length) + 1)
+    if not _has_anchor(text):
+        return []
+    lines, starts = _split(text)
+    spans: list[tuple[int, int]] = []
+    for i, hits in _scan_lines(lines, starts, text, "source"):
+        for h in hits:
+            start = h.start if h.mask_from is None else h.mask_from
+            if start < h.end:
+                spans.append((starts[i] + start, starts[i] + h.end))
+    return spans
 
 
 def _describe(hits: list[_Hit]) -> tuple[str, str]:
@@ -694,7 +700,7 @@ def _describe(hits: list[_Hit]) -> tuple[str, str]:
         shown = header.group() if header else "-----BEGIN PRIVATE KEY-----"
         excerpt = shown.strip("-") + " ..."
     else:
-        excerpt = _excerpt(shown)
+        excerpt = mask(shown)
     more = f" (and {len(hits) - 1} more on this line)" if len(hits) > 1 else ""
     return first.kind, f"`{excerpt}`{more}"
 

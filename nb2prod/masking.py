@@ -1,0 +1,45 @@
+"""Masking secrets wherever nb2prod shows text: messages, code frames, every format.
+
+One rule for what is shown of a secret: its first 4 characters when it is longer than
+8, else its first character; the rest becomes ``*``. The security rules find secrets;
+the engine also passes every finding's message and source line through :func:`redact`,
+so a secret is masked even when another rule quotes it (an error output, a URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["mask", "mask_spans", "redact", "kept"]
+
+
+def kept(length: int) -> int:
+    """How many leading characters of a secret of ``length`` characters are shown."""
+    return 4 if length > 8 else 1
+
+
+def mask(secret: str) -> str:
+    """A secret as it may be shown: its first characters, then stars."""
+    keep = kept(len(secret))
+    return secret[:keep] + "*" * min(max(len(secret) - keep, 3), 12)
+
+
+def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Mask the 0-based, end-exclusive ``spans`` of ``text`` (spaces are kept)."""
+    chars = list(text)
+    for start, end in spans:
+        start = max(start, 0)
+        for i in range(start + kept(end - start), min(end, len(chars))):
+            if not chars[i].isspace():
+                chars[i] = "*"
+    return "".join(chars)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret the security rules recognise masked."""
+    if not text:
+        return text
+    from nb2prod.rules.security import secret_spans  # the detector lives with its rules
+
+    spans = secret_spans(text)
+    return mask_spans(text, spans) if spans else text
