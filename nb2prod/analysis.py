@@ -119,9 +119,19 @@ def dotted_name(node: ast.expr) -> str | None:
 class Analysis:
     """The shared, lazily computed facts of one notebook under one configuration."""
 
-    def __init__(self, nb: Notebook, settings: Settings | None = None) -> None:
+    def __init__(
+        self, nb: Notebook, settings: Settings | None = None, enabled: frozenset[str] | None = None
+    ) -> None:
         self.nb = nb
         self.settings = settings
+        # The rules that run on this notebook (None: all). Rules that hand a case over
+        # to another rule check that the other one runs.
+        self.enabled = enabled
+        # Things the user should know that are not findings (shown as notes).
+        self.notices: list[str] = []
+
+    def runs(self, code: str) -> bool:
+        return self.enabled is None or code in self.enabled
 
     @property
     def path(self) -> Path | None:
@@ -294,7 +304,12 @@ class Analysis:
                 stmt_cell[id(stmt)] = c
         module = ast.Module(body=body, type_ignores=[])
         problems: list[NameProblem] = []
-        for kind, name, node, top, in_function in _pyflakes.check(module, IPYTHON_NAMES):
+        try:
+            found = list(_pyflakes.check(module, IPYTHON_NAMES))
+        except RecursionError:
+            self.notices.append("code too deeply nested for pyflakes: undefined names and unused imports not checked")
+            return []
+        for kind, name, node, top, in_function in found:
             if kind == "undefined" and _HISTORY_NAME.match(name):
                 continue
             cell = stmt_cell.get(id(top))

@@ -113,7 +113,17 @@ def _error(message: str) -> int:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write the report next to its destination, then rename: never a half-written file."""
+    """Write the report next to its destination, then rename: never a half-written file.
+
+    Only regular files (or new ones) are replaced that way; a symlink is followed to its
+    target, and a device or pipe (``/dev/stdout``) is written to directly.
+    """
+    if path.exists() and not path.is_file():  # follows symlinks: /dev/stdout, a FIFO
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
+    if path.is_symlink():
+        path = path.resolve()
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -152,7 +162,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
         if str(out_dir) and not out_dir.is_dir():
             return _error(f"{args.output}: folder {out_dir} does not exist")
 
-    targets = list(discover(args.paths))
+    if not base.enabled(None):
+        print("nb2prod: warning: no rules are selected (check select/ignore)", file=sys.stderr)
+    targets = list(discover(args.paths, config))
     linted = iter(lint_paths([t.path for t in targets if not t.error], overrides, config, jobs=args.jobs).notebooks)
     # Keep the order of the command line: unusable arguments stay where they were given.
     run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])

@@ -75,7 +75,11 @@ def _transform(source: str) -> str:
 def _parse(code: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
-        return ast.parse(code)
+        try:
+            return ast.parse(code)
+        except (RecursionError, MemoryError):
+            # CPython's parser gives up on pathologically nested code; so do we.
+            raise SyntaxError("too deeply nested to parse") from None
 
 
 def parse_code(source: str) -> ParsedCode:

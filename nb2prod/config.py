@@ -114,6 +114,8 @@ def _resolved(codes: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str
 
 def _matches(pattern: str, rel: str) -> bool:
     pattern = pattern.rstrip("/")
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
     if fnmatch.fnmatch(rel, pattern):
         return True
     if "/" not in pattern and fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern):
@@ -216,11 +218,14 @@ def _read_pyproject(path: Path) -> dict[str, Any]:
 def _read_pyproject_cached(path: Path, mtime_ns: int) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return data
 
 
 def _has_table(path: Path) -> bool:
@@ -247,7 +252,10 @@ def _load(config_file: Path | None, mtime_ns: int | None, overrides: Overrides) 
     table: Mapping[str, Any] = {}
     if config_file is not None:
         data = _read_pyproject_cached(config_file, mtime_ns)
-        raw = data.get("tool", {}).get("nb2prod", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{config_file}: [tool] must be a table")
+        raw = tool.get("nb2prod", {})
         if not isinstance(raw, dict):
             raise ConfigError(f"{config_file}: [tool.nb2prod] must be a table")
         table = raw

@@ -7,8 +7,10 @@ The engine never executes notebook code.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from nb2prod.masking import mask_spans, redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, notebook_from_dict, read_notebook
 from nb2prod.rules import REGISTRY
 from nb2prod.score import Score, score
-from nb2prod.selection import most_specific
+from nb2prod.selection import SelectorError, expand, most_specific
 
 __all__ = [
     "NotebookResult",
@@ -71,6 +73,7 @@ class NotebookResult:
             "error": self.error,
             "score": self.score.to_dict() if self.score else None,
             "notices": self.notices,
+            "internal_errors": self.internal_errors,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -90,7 +93,9 @@ class RunResult:
         return round(sum(scores) / len(scores)) if scores else None
 
     def exit_code(self, fail_on: Severity | None = None) -> int:
-        if any(nb.error for nb in self.notebooks):
+        """0 clean, 1 findings at or above ``fail_on``, 2 a file could not be read or
+        checked completely (a rule failed: a bug of nb2prod's, reported as such)."""
+        if any(nb.error or nb.internal_errors for nb in self.notebooks):
             return 2
         return 1 if any(nb.failing(fail_on) for nb in self.notebooks) else 0
 
@@ -106,7 +111,7 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
     if mapping:
         result.file_lines = dict(mapping)
     enabled = settings.enabled(nb.path)
-    analysis = Analysis(nb, settings)
+    analysis = Analysis(nb, settings, enabled)
     if not nb.is_python:
         result.notices.append(f"kernel language is {nb.language!r}: rules that read Python code were skipped")
     raw: list[Finding] = []
@@ -126,6 +131,7 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
         _mask_secrets(f)
     findings.sort(key=Finding.sort_key)
     result.findings = findings
+    result.notices.extend(analysis.notices)
     result.score = score(findings)
     return result
 
@@ -150,28 +156,58 @@ class _Suppression:
     used: set[str] = field(default_factory=set)
 
 
+def _comments(source: str) -> Iterable[tuple[int, int, str]]:
+    """(line, column, text) of the comments in a cell: real ``#`` comments only, not a
+    ``"# noqa"`` inside a string. Cells the tokenizer rejects (IPython syntax, syntax
+    errors) fall back to a search line by line."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        for i, line in enumerate(source.splitlines(), start=1):
+            at = line.find("#")
+            if at >= 0:
+                yield i, at, line[at:]
+        return
+    for tok in tokens:
+        if tok.type == tokenize.COMMENT:
+            yield tok.start[0], tok.start[1], tok.string
+
+
+def _tag_prefixes(selectors: list[str]) -> list[str]:
+    """Cell-tag selectors as code prefixes; rule names and families are accepted too."""
+    names = {code: rule.name for code, rule in REGISTRY.items()}
+    out = []
+    for sel in selectors:
+        try:
+            out.append(expand(sel, names) or "NB")
+        except SelectorError:
+            out.append(sel.upper())  # reported by NB720 as unknown
+    return out
+
+
 def _suppressions(nb: Notebook) -> tuple[dict[tuple[int, int], _Suppression], dict[int, _Suppression]]:
     by_line: dict[tuple[int, int], _Suppression] = {}
     by_cell: dict[int, _Suppression] = {}
     for cell in nb.cells:
         selectors = tagmod.ignore_selectors(cell.tags)
         if selectors is not None:
-            prefixes = [] if "" in selectors else [s.upper() for s in selectors]
+            prefixes = [] if "" in selectors else _tag_prefixes(selectors)
             by_cell[cell.index] = _Suppression(cell, None, 1, prefixes, prefixes)
         if not cell.is_code or "noqa" not in cell.source.lower():
             continue
-        for i, text in enumerate(cell.lines, start=1):
+        for line, col, text in _comments(cell.source):
             m = _NOQA.search(text)
             if not m:
                 continue
             codes = m.group("codes")
+            column = col + m.start() + 1
             if codes is None:
-                by_line[(cell.index, i)] = _Suppression(cell, i, m.start() + 1, [], [])
+                by_line[(cell.index, line)] = _Suppression(cell, line, column, [], [])
                 continue
             written = [c.upper() for c in re.split(r"[\s,]+", codes) if c]
             ours = [c for c in written if c.startswith("NB")]
             if ours:
-                by_line[(cell.index, i)] = _Suppression(cell, i, m.start() + 1, ours, ours)
+                by_line[(cell.index, line)] = _Suppression(cell, line, column, ours, ours)
     return by_line, by_cell
 
 
@@ -182,30 +218,39 @@ def _notebook_ignores(nb: Notebook) -> list[str]:
     return []
 
 
+def _covers(s: _Suppression | None, code: str) -> bool:
+    return s is not None and (not s.prefixes or most_specific(code, s.prefixes) is not None)
+
+
 def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozenset[str]) -> list[Finding]:
     by_line, by_cell = _suppressions(nb)
     nb_ignores = _notebook_ignores(nb)
+
+    def suppressor(f: Finding) -> _Suppression | bool | None:
+        if nb_ignores and most_specific(f.code, nb_ignores) is not None:
+            return True
+        if f.cell is None:
+            return None
+        if f.output is None:
+            for line in (f.line, f.end_line or f.line):
+                s = by_line.get((f.cell, line))
+                if _covers(s, f.code):
+                    return s
+        s = by_cell.get(f.cell)
+        return s if _covers(s, f.code) else None
+
     kept: list[Finding] = []
     for f in findings:
-        if nb_ignores and most_specific(f.code, nb_ignores) is not None:
-            continue
-        hit = None
-        if f.cell is not None and f.output is None:
-            for line in {f.line, f.end_line or f.line}:
-                s = by_line.get((f.cell, line))
-                if s is not None and (not s.prefixes or most_specific(f.code, s.prefixes) is not None):
-                    hit = s
-                    break
-        if hit is None and f.cell is not None:
-            s = by_cell.get(f.cell)
-            if s is not None and (not s.prefixes or most_specific(f.code, s.prefixes) is not None):
-                hit = s
-        if hit is not None:
+        hit = suppressor(f)
+        if isinstance(hit, _Suppression):
             hit.used.add(most_specific(f.code, hit.prefixes) or "" if hit.prefixes else "")
-            continue
-        kept.append(f)
+        if hit is None:
+            kept.append(f)
     if UNUSED_SUPPRESSION in enabled:
-        kept.extend(_unused_suppressions([*by_line.values(), *by_cell.values()], enabled))
+        # Unused-suppression findings can be silenced like any other.
+        for f in _unused_suppressions([*by_line.values(), *by_cell.values()], enabled):
+            if suppressor(f) is None:
+                kept.append(f)
     return kept
 
 
@@ -216,7 +261,9 @@ def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) 
             continue  # a blanket noqa comment may be meant for another tool
         unused = [
             p for p in s.prefixes
-            if p not in s.used and (any(c.startswith(p) for c in enabled) or not any(c.startswith(p) for c in REGISTRY))
+            if p not in s.used
+            and not UNUSED_SUPPRESSION.startswith(p)  # that one silences these reports
+            and (any(c.startswith(p) for c in enabled) or not any(c.startswith(p) for c in REGISTRY))
         ]
         if not unused:
             continue
@@ -228,8 +275,7 @@ def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) 
             msg = f"`# noqa` for {what}, but nothing on this line is reported for it"
         if unknown:
             msg += f" (unknown code: {', '.join(unknown)})"
-        f = rule.at(s.cell, msg, line=s.line or 1, column=s.column)
-        yield f
+        yield rule.at(s.cell, msg, line=s.line or 1, column=s.column)
 
 
 # -- files and many files ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from nb2prod.diagnostics import FAMILIES
 
-__all__ = ["SelectorError", "expand", "specificity", "resolve", "most_specific"]
+__all__ = ["SelectorError", "expand", "resolve", "most_specific", "lookup"]
 
 T = TypeVar("T")
 
@@ -40,10 +40,6 @@ def expand(selector: str, codes: Mapping[str, str]) -> str:
         if fam.key == s.lower():
             return fam.prefix
     raise SelectorError(f"unknown rule selector {selector!r}")
-
-
-def specificity(prefix: str) -> int:
-    return len(prefix)
 
 
 def most_specific(code: str, prefixes: Iterable[str]) -> str | None:

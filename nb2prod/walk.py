@@ -92,11 +92,11 @@ class _Ignorer:
         return specs
 
 
-def _exclude_patterns(directory: Path) -> list[tuple[Path, list[str]]]:
+def _exclude_patterns(directory: Path, config: Path | None) -> list[tuple[Path, list[str]]]:
     from nb2prod.config import ConfigError, settings_for
 
     try:
-        s = settings_for(directory / "_")
+        s = settings_for(directory / "_", config=config)
     except ConfigError:
         return []  # reported when the notebooks themselves are linted
     if s.root is None or not s.exclude:
@@ -104,8 +104,11 @@ def _exclude_patterns(directory: Path) -> list[tuple[Path, list[str]]]:
     return [(s.root.resolve(), s.exclude)]
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[Target]:
-    """Yield the notebooks to lint, in a stable order, with no duplicates."""
+def discover(paths: Iterable[str | Path], config: Path | None = None) -> Iterator[Target]:
+    """Yield the notebooks to lint, in a stable order, with no duplicates.
+
+    ``config`` is the ``--config`` file, whose ``exclude`` then applies (relative to it).
+    """
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
@@ -121,7 +124,7 @@ def discover(paths: Iterable[str | Path]) -> Iterator[Target]:
         if not p.is_dir():
             yield Target(p, "not a file or directory")
             continue
-        ignorer = _Ignorer(_exclude_patterns(p.resolve()))
+        ignorer = _Ignorer(_exclude_patterns(p.resolve(), config))
         for found in _walk(p, ignorer):
             key = found.resolve()
             if key not in seen:

@@ -6,14 +6,15 @@ CLI offers whatever is registered, and an unknown name is an error that lists th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nb2prod.diagnostics import Severity
+from nb2prod.diagnostics import Finding, Severity
 from nb2prod.engine import RunResult
 
-__all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path"]
+__all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path", "where"]
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,24 @@ def render(name: str, run: RunResult, context: FormatContext) -> str:
 
 
 def display_path(path: str, cwd: Path) -> str:
-    """A path relative to ``cwd`` when it is below it, with forward slashes."""
-    p = Path(path)
+    """A path relative to ``cwd`` when it is below it, with forward slashes.
+
+    Symlinks are not resolved: a finding is shown under the name the user gave.
+    """
+    p = Path(os.path.abspath(path))
     try:
-        rel = p.resolve().relative_to(cwd.resolve())
-        return rel.as_posix()
-    except (ValueError, OSError):
-        return p.as_posix() if not p.is_absolute() else str(p)
+        return p.relative_to(os.path.abspath(cwd)).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def where(f: Finding) -> str:
+    """``cell 3, line 2`` / ``cell 3, output 1``: the place of a finding in words."""
+    if f.cell is None:
+        return f"line {f.line}"
+    if f.output is not None:
+        return f"cell {f.cell}, output {f.output}"
+    return f"cell {f.cell}, line {f.line}"
 
 
 # Importing the modules registers the formats.

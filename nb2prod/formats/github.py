@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nb2prod.diagnostics import Severity
 from nb2prod.engine import RunResult
-from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.formats import FormatContext, display_path, register, where
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -29,17 +29,13 @@ def render_github(run: RunResult, ctx: FormatContext) -> str:
         if nb.error:
             lines.append(f"::error file={_prop(path)},title=nb2prod::{_data(nb.error)}")
             continue
+        for err in nb.internal_errors:
+            lines.append(f"::error file={_prop(path)},title=nb2prod internal error::{_data(err)}")
         for f in nb.findings:
-            if f.cell is None:
-                where = f"line {f.line}"
-            elif f.output is not None:
-                where = f"cell {f.cell}, output {f.output}"
-            else:
-                where = f"cell {f.cell}, line {f.line}"
             title = _prop(f"{f.code} {f.name}".strip())
             lines.append(
                 f"::{_LEVEL[f.severity]} file={_prop(path)},line={nb.file_line(f)},title={title}"
-                f"::{_data(f'{f.message} ({where})')}"
+                f"::{_data(f'{f.message} ({where(f)})')}"
             )
     score = run.score
     if score is not None:

@@ -27,6 +27,7 @@ def render_json(run: RunResult, ctx: FormatContext) -> str:
         "summary": {
             "notebooks": len(run.notebooks),
             "unreadable": sum(1 for nb in run.notebooks if nb.error),
+            "internal_errors": sum(len(nb.internal_errors) for nb in run.notebooks),
             "findings": len(run.findings),
             "error": counts["error"],
             "warning": counts["warning"],

@@ -43,6 +43,10 @@ def render_junit(run: RunResult, ctx: FormatContext) -> str:
                 f"{path}: {nb.error}"
             )
             continue
+        for err in nb.internal_errors:
+            ET.SubElement(case, "error", type="internal", message=_clean(err)).text = _clean(f"{path}: {err}")
+        if nb.internal_errors:
+            errors += 1
         failing = nb.failing(ctx.fail_on)
         if failing:
             failures += 1

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from nb2prod import __version__
 from nb2prod.diagnostics import Finding, Severity, family_of
 from nb2prod.engine import NotebookResult, RunResult
-from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.formats import FormatContext, display_path, register, where
 from nb2prod.rules import REGISTRY
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -74,7 +75,15 @@ def render_sarif(run: RunResult, ctx: FormatContext) -> str:
     results = []
     notifications = []
     for nb in run.notebooks:
-        uri = display_path(nb.path, ctx.cwd)
+        uri = quote(display_path(nb.path, ctx.cwd), safe="/:")
+        for err in nb.internal_errors:
+            notifications.append(
+                {
+                    "level": "error",
+                    "message": {"text": f"{uri}: internal error: {err}"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                }
+            )
         if nb.error:
             notifications.append(
                 {
@@ -86,13 +95,12 @@ def render_sarif(run: RunResult, ctx: FormatContext) -> str:
             continue
         for f in nb.findings:
             cell = f"cell {f.cell}" if f.cell is not None else "notebook"
-            where = f"{cell}, output {f.output}" if f.output is not None else f"{cell}, line {f.line}"
             results.append(
                 {
                     "ruleId": f.code,
                     "ruleIndex": index[f.code],
                     "level": _LEVEL[f.severity],
-                    "message": {"text": f"{f.message} ({where})"},
+                    "message": {"text": f"{f.message} ({where(f)})"},
                     "locations": [
                         {
                             "physicalLocation": {

@@ -122,17 +122,27 @@ def _summary(run: RunResult, ctx: FormatContext) -> Text:
     if not run.notebooks:
         t.append("No notebooks found.", style="yellow")
         return t
+    internal = sum(len(nb.internal_errors) for nb in run.notebooks)
+    if unreadable == n:
+        t.append(f"No notebook could be read ({n} file{'s' if n != 1 else ''}).", style="bold red")
+        return t
     if run.findings:
         parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 and s is not Severity.INFO else ''}"
                  for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s]]
         t.append(f"Found {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''} ({', '.join(parts)})",
                  style="bold")
         t.append(f" in {n} notebook{'s' if n != 1 else ''}.")
+    elif unreadable or internal:
+        t.append("No findings", style="bold")
+        t.append(f" in {n - unreadable} of {n} file{'s' if n != 1 else ''}.")
     else:
         t.append("All checks passed!", style="bold green")
         t.append(f" ({n} notebook{'s' if n != 1 else ''})")
     if unreadable:
         t.append(f" {unreadable} file{'s' if unreadable != 1 else ''} could not be read.", style="bold red")
+    if internal:
+        t.append(f" {internal} rule{'s' if internal != 1 else ''} failed (a bug in nb2prod: please report it).",
+                 style="bold red")
     if run.score is not None:
         t.append(f" Readiness {run.score}/100.", style="bold")
     failing = sum(len(nb.failing(ctx.fail_on)) for nb in run.notebooks)

@@ -46,12 +46,22 @@ class UndefinedName(Rule):
         defs = nb.module_definitions
         dynamic = nb.dynamic_namespace_from
         for p in nb.name_problems:
-            if p.kind != "undefined" or p.name in defs:
+            if p.kind != "undefined":
                 continue
+            d = defs.get(p.name)
+            if d is not None:
+                line = p.node.lineno + p.offset  # type: ignore[attr-defined]
+                if (d.cell.index, d.line) <= (p.cell.index, line) or nb.runs("NB304"):
+                    continue  # bound by a magic pyflakes cannot see, or NB304's case
             if dynamic is not None and p.cell.index >= dynamic:
                 continue
-            if not p.in_function and p.cell.execution_count is not None and not p.cell.has_error_output():
-                continue  # NB305: it existed when the cell ran
+            if (
+                nb.runs("NB305")
+                and not p.in_function
+                and p.cell.execution_count is not None
+                and not p.cell.has_error_output()
+            ):
+                continue  # NB305 reports it: it existed when the cell ran
             yield self.at(p.cell, f"undefined name `{p.name}`", node=p.node, offset=p.offset)
 
 
