@@ -89,6 +89,8 @@ class Notebook:
     nbformat_minor: int = 0
     raw_text: str | None = None
     schema_error: str | None = None
+    # The size of the file in bytes, as read (None when the model was not read from a file).
+    size_bytes: int | None = None
 
     @property
     def display_path(self) -> str:
@@ -96,13 +98,18 @@ class Notebook:
 
     @cached_property
     def language(self) -> str:
-        """The kernel language, lower case; ``python`` when the notebook does not say."""
-        ks = self.metadata.get("kernelspec")
-        if isinstance(ks, dict) and isinstance(ks.get("language"), str) and ks["language"]:
-            return ks["language"].lower()
-        li = self.metadata.get("language_info")
-        if isinstance(li, dict) and isinstance(li.get("name"), str) and li["name"]:
-            return li["name"].lower()
+        """The kernel language, lower case; ``python`` when the notebook does not say.
+
+        Taken from ``kernelspec.language``, else ``language_info.name``, else jupytext's
+        ``jupytext.main_language`` (written when an R, Julia or PowerShell script is
+        converted to a notebook without a kernel).
+        """
+        for key, field_name in (("kernelspec", "language"), ("language_info", "name"), ("jupytext", "main_language")):
+            section = self.metadata.get(key)
+            if isinstance(section, dict):
+                value = section.get(field_name)
+                if isinstance(value, str) and value.strip():
+                    return value.strip().lower()
         return "python"
 
     @property
@@ -114,24 +121,17 @@ class Notebook:
         return [c for c in self.cells if c.cell_type == "code"]
 
     @cached_property
-    def source_line_map(self) -> dict[int, int] | None:
-        """Cell index -> 1-based line in the raw file where the cell's source begins.
+    def source_line_map(self) -> dict[int, tuple[int, bool]] | None:
+        """Cell index -> (1-based line in the raw file where the cell's source begins,
+        whether each source line is on its own file line).
 
         Used so that SARIF and GitHub annotations land on the right line of the
-        ``.ipynb`` file in a pull request. ``None`` when the raw text is unknown or its
-        layout cannot be matched to the cells.
+        ``.ipynb`` file in a pull request (see ``engine.NotebookResult.file_line``).
+        ``None`` when the raw text is unknown or its layout cannot be matched to the cells.
         """
         if self.raw_text is None:
             return None
         return _source_lines(self.raw_text, len(self.cells))
-
-    def file_line(self, cell: int | None, line: int) -> int:
-        """The 1-based line of the raw file holding ``line`` of cell ``cell``."""
-        mapping = self.source_line_map
-        if cell is None or not mapping or cell not in mapping:
-            return 1
-        start, one_per_line = mapping[cell]  # type: ignore[misc]
-        return start + (line - 1 if one_per_line else 0)
 
 
 def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
@@ -168,16 +168,18 @@ def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
 
 
 def notebook_from_dict(
-    data: Any, path: Path | None = None, raw_text: str | None = None
+    data: Any, path: Path | None = None, raw_text: str | None = None, *, size_bytes: int | None = None
 ) -> Notebook:
     """Build the model from decoded JSON. Raises :class:`NotebookError` when unusable."""
     if not isinstance(data, dict):
         raise NotebookError(f"not a notebook: top-level JSON is {type(data).__name__}, not an object")
     major = data.get("nbformat")
-    if not isinstance(major, int):
+    if not isinstance(major, int) or isinstance(major, bool):
         raise NotebookError("not a notebook: no integer 'nbformat' field")
     if major > 4:
         raise NotebookError(f"unsupported nbformat {major} (this version of nb2prod reads up to 4)")
+    if major < 1:
+        raise NotebookError(f"unsupported nbformat {major} (nbformat versions start at 1)")
     if major < 4:
         data = _upgrade(data, major)
         raw_text = None  # the raw layout is v3; lines would not match the model
@@ -219,6 +221,7 @@ def notebook_from_dict(
         nbformat_minor=minor if isinstance(minor, int) else 0,
         raw_text=raw_text,
         schema_error=schema_error,
+        size_bytes=size_bytes,
     )
 
 
@@ -228,9 +231,13 @@ def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
     try:
         node = nbformat.from_dict(data)
         upgraded = nbformat.convert(node, 4)
-    except Exception as exc:  # nbformat raises many types for malformed v1-v3 files
-        raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: {exc}") from None
-    return json.loads(json.dumps(upgraded))
+        # Back to plain JSON types, which also rejects anything the converters left
+        # that JSON cannot hold.
+        return json.loads(json.dumps(upgraded))
+    except Exception:  # nbformat raises many types (KeyError, AttributeError...) for malformed v1-v3 files
+        # Its messages name its internals ("missing a key: 'list' object has no
+        # attribute 'orig_nbformat'"), which tell the user nothing about their file.
+        raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: its content is malformed") from None
 
 
 def _schema_error(data: dict[str, Any]) -> str | None:
@@ -353,4 +360,4 @@ def read_notebook(path: str | Path) -> Notebook:
         raise NotebookError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise NotebookError("invalid JSON: nested too deeply") from None
-    return notebook_from_dict(data, path=p, raw_text=text)
+    return notebook_from_dict(data, path=p, raw_text=text, size_bytes=len(raw))

@@ -144,3 +144,10 @@ def test_per_file_ignores_with_dot_slash(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nper-file-ignores = { "./nbs/b.ipynb" = ["NB702"] }\n')
     path = _nb(tmp_path, v4.new_code_cell("import os"), name="nbs/b.ipynb")
     assert lint_file(path, Overrides(select=("NB702",))).findings == []
+
+
+def test_huge_output_limit_counts_bytes_not_characters(tmp_path: Path) -> None:
+    cell = v4.new_code_cell("print(text)", execution_count=1)
+    cell.outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "漢" * 400_000})]
+    path = _nb(tmp_path, cell)  # 400k characters, 1.2 MB in UTF-8
+    assert [f.code for f in lint_file(path, Overrides(select=("NB704",))).findings] == ["NB704"]

@@ -3,8 +3,6 @@ registers every rule. ``REGISTRY`` maps code -> rule instance, in code order."""
 
 from __future__ import annotations
 
-from nb2prod.rules._base import DOC_SECTIONS, REGISTRY, Rule, register
-
 # Importing the family modules registers their rules.
 from nb2prod.rules import (  # noqa: E402,F401  (imported for their side effect)
     environment,
@@ -15,6 +13,7 @@ from nb2prod.rules import (  # noqa: E402,F401  (imported for their side effect)
     structure,
     testing,
 )
+from nb2prod.rules._base import DOC_SECTIONS, REGISTRY, Rule, register
 
 __all__ = ["REGISTRY", "Rule", "register", "DOC_SECTIONS", "get_rule"]
 

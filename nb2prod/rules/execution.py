@@ -60,7 +60,9 @@ class OutOfOrderExecution(Rule):
 @register
 class UnexecutedCell(Rule):
     """## What it does
-    Finds code cells that were never run, between cells that were.
+    Finds non-empty code cells that were never run although a cell below them was,
+    including cells above the first executed one. Cells tagged `skip`, and cells below
+    the last executed cell (a notebook run part of the way), are not reported.
 
     ## Why is this bad?
     The saved outputs below such a cell were produced without it. Either the cell is
@@ -93,10 +95,11 @@ class UnexecutedCell(Rule):
     def check(self, nb: Analysis) -> Iterator[Finding]:
         cells = [c for c in nb.code_cells if c.source.strip()]
         last_executed = max((i for i, c in enumerate(cells) if c.execution_count is not None), default=-1)
-        first_executed = min((i for i, c in enumerate(cells) if c.execution_count is not None), default=-1)
         if last_executed < 0:
-            return
-        for cell in cells[first_executed:last_executed]:
+            return  # nothing ran: a clean, unexecuted notebook
+        # Every cell above the last executed one, also above the first executed one: a
+        # cell never run before the first run cell is as missing from the outputs.
+        for cell in cells[:last_executed]:
             if cell.execution_count is None and "skip" not in cell.nb2prod_tags:
                 yield self.at(cell, "cell was never executed, but cells below it were")
 

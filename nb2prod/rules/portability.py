@@ -81,13 +81,34 @@ _TOKEN = re.compile(r"""[^\s'",;()]+""")
 _SEP = re.compile(r"[\\/]")
 
 
-def _source_column(cell: Cell, line: int, text: str, fallback: int) -> int:
-    """1-based column of ``text`` on ``line`` of the cell (as written), else ``fallback``."""
-    if 1 <= line <= len(cell.lines):
-        i = cell.lines[line - 1].find(text)
-        if i >= 0:
-            return i + 1
-    return fallback
+def _source_span(cell: Cell, line: int, text: str, node: ast.expr, offset: int) -> tuple[int, int | None]:
+    """1-based ``(column, end column)`` (end exclusive) of ``text`` on ``line`` of the cell
+    as written, so that the finding covers exactly the path inside the quotes, not the
+    quotes and brackets after it.
+
+    ``text`` is looked for as it is and as a non-raw literal writes it (backslashes
+    doubled), first from the string literal ``node`` onwards, then from the start of the
+    line (a `!cmd` line that IPython rewrote). When it is not on the line (a multi-line
+    or otherwise escaped string), the span falls back to the start of the literal and
+    no end.
+    """
+    if not 1 <= line <= len(cell.lines):
+        return node.col_offset + 1, None
+    source = cell.lines[line - 1]
+    literal = _char_column(source, node.col_offset) if node.lineno + offset == line else 0
+    if text:
+        escaped = text.replace("\\", "\\\\")
+        for candidate in dict.fromkeys((text, escaped)):
+            for start in dict.fromkeys((literal, 0)):
+                i = source.find(candidate, start)
+                if i >= 0:
+                    return i + 1, i + 1 + len(candidate)
+    return literal + 1, None
+
+
+def _char_column(line: str, byte_offset: int) -> int:
+    """The character index of a UTF-8 byte offset (what ``ast`` gives) in ``line``."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def _leftmost_string(expr: ast.expr) -> ast.Constant | None:
@@ -178,13 +199,15 @@ class UserHomePath(Rule):
                 continue
             path = m.group("path")
             line = s.node.lineno + s.offset
-            col = _source_column(s.cell, line, path, s.node.col_offset + 1)
+            col, end = _source_span(s.cell, line, path, s.node, s.offset)
             what = _home_kind(path)
             yield self.at(
                 s.cell,
                 f"`{_short(path)}` {what}: it exists only on the author's machine",
                 line=line,
                 column=col,
+                end_line=line if end is not None else None,
+                end_column=end,
             )
         for cell in nb.code_cells:
             cm = cell.parsed.cell_magic
@@ -279,12 +302,14 @@ class AbsolutePath(Rule):
         if not _is_absolute(value, strict=strict) or _HOME.search(value):
             return None
         line = const.lineno + offset
-        col = _source_column(cell, line, value, const.col_offset + 1)
+        col, end = _source_span(cell, line, value, const, offset)
         return self.at(
             cell,
             f"absolute path `{_short(value)}` exists only on machines laid out like this one",
             line=line,
             column=col,
+            end_line=line if end is not None else None,
+            end_column=end,
         )
 
 
@@ -394,7 +419,9 @@ class PathOutsideProject(Rule):
             done.update(id(p) for p in parts)
             joined = "/".join(p.value for p in parts)
             if _levels_up(joined) > depth:
-                yield self._report(call.cell, parts[0], call.offset, joined, _levels_up(joined) - depth, root)
+                yield self._report(
+                    call.cell, parts[0], call.offset, joined, _levels_up(joined) - depth, root, where=parts[0].value
+                )
         for s in candidates:
             if id(s.node) in done:
                 continue
@@ -406,9 +433,13 @@ class PathOutsideProject(Rule):
                     yield self._report(s.cell, s.node, s.offset, token, up - depth, root)
                     break
 
-    def _report(self, cell: Cell, node: ast.Constant, offset: int, token: str, above: int, root: Path) -> Finding:
+    def _report(
+        self, cell: Cell, node: ast.Constant, offset: int, token: str, above: int, root: Path, *, where: str = ""
+    ) -> Finding:
+        """``where``: the text to point at when it is not ``token`` (the first string of
+        an `os.path.join(...)`, whose joined path is not written anywhere)."""
         line = node.lineno + offset
-        col = _source_column(cell, line, token, node.col_offset + 1)
+        col, end = _source_span(cell, line, where or token, node, offset)
         folders = "folder" if above == 1 else "folders"
         return self.at(
             cell,
@@ -416,6 +447,8 @@ class PathOutsideProject(Rule):
             "a clone of the project does not have it",
             line=line,
             column=col,
+            end_line=line if end is not None else None,
+            end_column=end,
         )
 
 

@@ -173,8 +173,8 @@ class HugeOutput(Rule):
         max_bytes = nb.option("max-output-bytes", 1_000_000)
         max_lines = nb.option("max-cell-output-lines", 500)
         # A file smaller than the limit cannot hold a cell whose outputs exceed it.
-        raw = nb.nb.raw_text
-        check_bytes = raw is None or len(raw) > max_bytes
+        size = nb.nb.size_bytes
+        check_bytes = size is None or size > max_bytes
         for cell in nb.code_cells:
             if not cell.outputs:
                 continue
@@ -190,8 +190,9 @@ class HugeOutput(Rule):
 
 
 def _output_size(out: dict) -> int:
+    """Bytes the output takes in the file (UTF-8, as nbformat writes it)."""
     try:
-        return len(json.dumps(out))
+        return len(json.dumps(out, ensure_ascii=False).encode("utf-8"))
     except (TypeError, ValueError):
         return 0
 

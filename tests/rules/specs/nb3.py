@@ -21,11 +21,31 @@ FIXTURES = {
             code("print(x)", count=2, outputs=[stream("1\n")]),
             expect_cells=[2],
         ),
+        "fires_above_first_executed": nb(
+            md("# Title"),
+            code("import os"),  # never run, above the first executed cell
+            code("x = 1", count=1),
+            code("print(x)", count=2),
+            expect_cells=[2],
+        ),
         "clean": nb(
             code("x = 1", count=1),
             code("print(x)", count=2),
             code("plot(x)", tags=["skip"]),
             code("x = 5"),
+        ),
+        "clean_skip_above_first_executed": nb(
+            code("plot(x)", tags=["skip"]),
+            code("# nb2prod: skip\nshow(x)"),
+            code(""),
+            code("   \n"),
+            code("x = 1", count=1),
+            code("print(x)", count=2),
+            code("x = 5"),
+        ),
+        "clean_nothing_executed": nb(
+            code("x = 1"),
+            code("print(x)"),
         ),
     },
     "NB303": {

@@ -14,6 +14,8 @@ FIXTURES = {
             code("DRIVE = '/content/drive/MyDrive/iris.csv'  # expect: NB501", tags=["skip"]),
             code("x = open(f'/root/{name}.txt')  # expect: NB501\n"
                  "y = 'c:/users/jake/notes.txt'  # expect: NB501"),
+            code("import os\nos.chdir('/Users/alice/x')  # expect: NB501\n"
+                 "s = 'é'; t = '/home/zoë/data.csv'  # expect: NB501"),
         ),
         "fires_cell_magic": nb(
             code("%%writefile /Users/jake/helpers.py\ndef f():\n    return 1"),
@@ -46,6 +48,7 @@ FIXTURES = {
                  "WIN = 'D:\\\\datasets\\\\iris.csv'  # expect: NB502\n"
                  "dataset = ImageFolder(root='/datasets/images')  # expect: NB502\n"
                  "sdf = spark.read.csv('/mnt/raw/events')  # expect: NB502"),
+            code("s = 'é'; fh = open(' /srv/données/x.csv ')  # expect: NB502"),
         ),
         "fires_writefile": nb(
             code("%%writefile /srv/app/helpers.py\ndef f():\n    return 1"),
