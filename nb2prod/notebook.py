@@ -23,8 +23,8 @@ class NotebookError(Exception):
     """A file that cannot be read as a notebook. ``str()`` is one line, without the path."""
 
 
-def _text(value: Any) -> str:
-    """nbformat multiline strings: a string or a list of strings."""
+def multiline_text(value: Any) -> str:
+    """nbformat multiline strings: a string or a list of strings (non-strings skipped)."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
@@ -205,7 +205,7 @@ def notebook_from_dict(
             Cell(
                 index=i,
                 cell_type=cell_type,
-                source=_text(c.get("source")),
+                source=multiline_text(c.get("source")),
                 id=cid if isinstance(cid, str) else None,
                 metadata=meta if isinstance(meta, dict) else {},
                 outputs=[o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else [],

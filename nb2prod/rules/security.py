@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.masking import mask
-from nb2prod.notebook import Cell
+from nb2prod.notebook import Cell, multiline_text
 from nb2prod.rules._base import Rule, register
 
 # Output text scanned per output and MIME type: enough for any printed secret, bounded
@@ -710,24 +710,12 @@ def _describe(hits: list[_Hit]) -> tuple[str, str]:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _join(value: Any) -> str:
-    """nbformat multiline text (a string or a list of strings) as one string."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        try:
-            return "".join(value)
-        except TypeError:  # a malformed file: keep the strings
-            return "".join(v for v in value if isinstance(v, str))
-    return ""
-
-
 def _output_texts(out: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(where, text) of one output: streams, text MIME types, tracebacks; never images."""
     kind = out.get("output_type")
     if kind == "stream":
         name = out.get("name")
-        yield (name if isinstance(name, str) else "stream"), _join(out.get("text"))[:_MAX_OUTPUT_CHARS]
+        yield (name if isinstance(name, str) else "stream"), multiline_text(out.get("text"))[:_MAX_OUTPUT_CHARS]
     elif kind in ("execute_result", "display_data", "update_display_data"):
         data = out.get("data")
         if not isinstance(data, dict):
@@ -736,7 +724,7 @@ def _output_texts(out: dict[str, Any]) -> Iterator[tuple[str, str]]:
             value = data.get(mime)
             if mime == "application/json" and value is not None and not isinstance(value, (str, list)):
                 value = _json_text(value)
-            text = _join(value)[:_MAX_OUTPUT_CHARS]
+            text = multiline_text(value)[:_MAX_OUTPUT_CHARS]
             if mime == "text/html" and "&" in text:
                 text = html.unescape(text)
             if mime in ("text/html", "text/markdown"):
@@ -744,7 +732,7 @@ def _output_texts(out: dict[str, Any]) -> Iterator[tuple[str, str]]:
             if text:
                 yield mime, text
     elif kind == "error":
-        parts = [_join(out.get("evalue"))]
+        parts = [multiline_text(out.get("evalue"))]
         tb = out.get("traceback")
         if isinstance(tb, list):
             parts.extend(t for t in tb if isinstance(t, str))
