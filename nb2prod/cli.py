@@ -78,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=["table", "markdown", "json"], default="table")
 
+    build = sub.add_parser("build", help="turn a tagged notebook into an installable prediction service")
+    build.add_argument("notebook", help="the training notebook (cells tagged predict, serve, example...)")
+    build.add_argument("--output", "-o", metavar="DIR", help="project folder to create (default: NOTEBOOK-service)")
+    build.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE",
+                       help="override a value of the `parameters` cell (a Python literal); repeatable")
+    build.add_argument("--template", metavar="PATH|URL", help="a cookiecutter template (see docs/templates.md)")
+    build.add_argument("--verify", action="store_true",
+                       help="install the service into a fresh venv and run its tests")
+    build.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    build.add_argument("--no-gate", dest="gate", action="store_false", help="build even if lint finds errors")
+    build.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per cell (default: 600)")
+    build.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to run the notebook with")
+
     tags = sub.add_parser("tags", help="list the cell tag vocabulary")
     tags.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -95,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_rules(args)
         if args.command == "tags":
             return cmd_tags(args)
+        if args.command == "build":
+            return cmd_build(args)
     except KeyboardInterrupt:
         print("nb2prod: interrupted", file=sys.stderr)
         return 130
@@ -260,6 +275,50 @@ def cmd_rules(args: argparse.Namespace) -> int:
         width = max(len(r.name) for r in REGISTRY.values())
         for r in REGISTRY.values():
             print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {r.summary}")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from nb2prod.build import BuildError, BuildOptions, Event, build
+    from nb2prod.build.plan import parse_parameter
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        parameters = dict(parse_parameter(p) for p in args.parameter)
+        notebook = Path(args.notebook)
+        options = BuildOptions(
+            notebook=notebook,
+            output=Path(args.output) if args.output else None,
+            parameters=parameters,
+            template=args.template,
+            verify=args.verify,
+            force=args.force,
+            gate=args.gate,
+            timeout=args.timeout,
+            kernel_name=args.kernel,
+        )
+        marks = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}
+
+        def show(event: Event) -> None:
+            if event.status in marks:
+                took = f" [dim]{event.seconds:.1f}s[/]" if event.seconds is not None else ""
+                err.print(f"{marks[event.status]} {event.stage:<8} {escape(event.message)}{took}")
+            elif event.status == "progress" and err.is_terminal:
+                err.print(f"  [dim]{event.stage}: {escape(event.message)}[/]")
+
+        from rich.markup import escape
+
+        result = build(options, show)
+    except BuildError as exc:
+        return _error(f"{args.notebook}: {exc}")
+    if result.verified is False:
+        log = result.output / "verify.log"
+        log.write_text(result.verify_log, encoding="utf-8")
+        return _error(f"{result.output}: the generated service failed its checks; see {log}")
+    print(f"Built {result.output} (package {result.package_name}). Next:")
+    print(f"  pip install {result.output} && {result.project_name} serve")
     return EXIT_OK
 
 

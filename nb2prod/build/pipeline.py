@@ -1,0 +1,357 @@
+"""The build pipeline: lint gate -> analyse -> execute -> capture -> render -> verify.
+
+Everything is written into a staging folder beside the target and moved into place at
+the end, so a failed build leaves nothing behind and an existing project is replaced
+only with ``force`` (and then only once the new one is complete).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nb2prod import __version__
+from nb2prod.build.errors import BuildError
+from nb2prod.build.events import EventSink, Reporter
+from nb2prod.build.execute import Capture, execute
+from nb2prod.build.plan import BuildPlan, make_plan
+from nb2prod.notebook import Cell, NotebookError, read_notebook
+
+__all__ = ["BuildOptions", "BuildResult", "build", "default_template", "project_names"]
+
+# The service's own libraries: not part of the model, so a minimum version is enough.
+SERVICE_REQUIREMENTS = ("fastapi>=0.110", "uvicorn>=0.29")
+
+
+@dataclass
+class BuildOptions:
+    notebook: Path
+    output: Path | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None
+    verify: bool = False
+    force: bool = False
+    gate: bool = True
+    timeout: int = 600
+    kernel_name: str | None = None
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    project_name: str
+    package_name: str
+    plan: BuildPlan
+    capture: Capture
+    timings: dict[str, float]
+    verified: bool | None = None
+    verify_log: str = ""
+
+
+def default_template() -> Path:
+    """The bundled template: inside the wheel, else the checkout's ``templates/``."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates" / "service", here.parent / "templates" / "service"):
+        if (candidate / "cookiecutter.json").is_file():
+            return candidate
+    raise BuildError("the default template is missing from this installation of nb2prod")
+
+
+def project_names(output: Path) -> tuple[str, str]:
+    """(distribution name, package name) from the output folder's name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", output.name.lower()).strip("-") or "service"
+    if not slug[0].isalpha():
+        slug = f"service-{slug}"
+    return slug, slug.replace("-", "_")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _strip_tag_comment(source: str) -> str:
+    lines = source.splitlines()
+    if lines and re.match(r"^\s*#\s*nb2prod\s*:", lines[0]):
+        lines = lines[1:]
+    return "\n".join(lines).strip("\n")
+
+
+def _model_code(plan: BuildPlan) -> str:
+    blocks = []
+    for cell in sorted(plan.exported_cells, key=lambda c: c.index):
+        tag = "predict" if cell is plan.predict_cell else "serve"
+        blocks.append(f"# --- notebook cell {cell.index} ({tag}) ---\n{_strip_tag_comment(cell.source)}\n")
+    return "\n\n".join(blocks)
+
+
+def _script_source(cell: Cell) -> str:
+    """A training cell as script code: IPython-only lines become comments."""
+    source = _strip_tag_comment(cell.source)
+    parsed = cell.parsed
+    if parsed.cell_magic is not None:
+        return "\n".join(f"# (not run outside IPython) {line}" for line in source.splitlines())
+    if not parsed.magics:
+        return source
+    lines = cell.source.splitlines()
+    for m in parsed.magics:
+        if 1 <= m.line <= len(lines):
+            lines[m.line - 1] = f"# (not run outside IPython) {lines[m.line - 1].strip()}"
+    return _strip_tag_comment("\n".join(lines))
+
+
+def _train_code(plan: BuildPlan) -> str:
+    skip = {c.index for c in [*plan.skip_cells, *plan.test_cells, *plan.example_cells]}
+    blocks = []
+    for cell in plan.nb.cells:
+        if not cell.is_code or cell.index in skip or not cell.source.strip():
+            continue
+        blocks.append(f"# --- notebook cell {cell.index} ---\n{_script_source(cell)}\n")
+        if cell is plan.parameters_cell and plan.parameters:
+            lines = [f"{k} = {v!r}" for k, v in plan.parameters.items()]
+            blocks.append("# --- build parameters ---\n" + "\n".join(lines) + "\n")
+    return "\n\n".join(blocks)
+
+
+def _test_code(plan: BuildPlan) -> str:
+    blocks = []
+    for cell in plan.exported_test_cells:
+        body = _strip_tag_comment(cell.source)
+        tree = cell.parsed.tree
+        defines_tests = tree is not None and any(
+            getattr(s, "name", "").startswith("test") for s in tree.body
+        )
+        if defines_tests:
+            blocks.append(f"# --- notebook cell {cell.index} (test) ---\n{body}\n")
+        else:
+            blocks.append(
+                f"# --- notebook cell {cell.index} (test) ---\ndef test_cell_{cell.index}() -> None:\n"
+                + textwrap.indent(body or "pass", "    ")
+                + "\n"
+            )
+    return "\n\n".join(blocks)
+
+
+def _requirements(capture: Capture) -> list[str]:
+    pins = [f"{dist}=={capture.versions[dist]}" for dist in capture.needed_distributions if dist in capture.versions]
+    have = {re.split(r"[=<>]", p, maxsplit=1)[0].lower() for p in pins}
+    for req in SERVICE_REQUIREMENTS:
+        if re.split(r"[=<>]", req, maxsplit=1)[0].lower() not in have:
+            pins.append(req)
+    return sorted(pins, key=str.lower)
+
+
+def _context(
+    plan: BuildPlan, capture: Capture, project: str, package: str, lint_score: int | None
+) -> dict[str, Any]:
+    nb_path = plan.nb.path
+    notebook_sha = _sha256(nb_path) if nb_path is not None and nb_path.is_file() else ""
+    built = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    artifacts = [
+        {**a, "cell": plan.artifact_cells.get(a["name"])} for a in capture.artifacts
+    ]
+    lock = {
+        "nb2prod_version": __version__,
+        "built_at": built,
+        "notebook": {"name": nb_path.name if nb_path else "", "sha256": notebook_sha},
+        "python": capture.python,
+        "parameters": plan.parameters,
+        "seeds": plan.seeds,
+        "lint_score": lint_score,
+        "artifacts": [
+            {k: a[k] for k in ("name", "file", "format", "sha256", "bytes", "type", "trusted")} for a in artifacts
+        ],
+        "packages": capture.versions,
+        "requirements": _requirements(capture),
+        "examples": len(capture.examples),
+    }
+    major_minor = ".".join(capture.python.split(".")[:2])
+    return {
+        "project_name": project,
+        "package_name": package,
+        "title": plan.title or project,
+        "description": plan.description,
+        "python_version": major_minor,
+        "nb2prod_version": __version__,
+        "notebook_name": nb_path.name if nb_path else "notebook.ipynb",
+        "_fields": [f.to_dict() for f in plan.fields],
+        "_return_annotation": plan.return_annotation,
+        "_model_code": _model_code(plan),
+        "_train_code": _train_code(plan),
+        "_test_code": _test_code(plan),
+        "_artifacts": artifacts,
+        "_examples": capture.examples,
+        "_requirements": lock["requirements"],
+        "_parameters": plan.parameters,
+        "_lock": lock,
+    }
+
+
+def _render(template: str, context: dict[str, Any], staging: Path) -> Path:
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.main import cookiecutter
+
+    out = staging / "rendered"
+    out.mkdir()
+    try:
+        project = cookiecutter(
+            template, no_input=True, extra_context=context, output_dir=str(out), overwrite_if_exists=False
+        )
+    except CookiecutterException as exc:
+        raise BuildError(f"template {template}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
+    except Exception as exc:  # Jinja errors and the like, from a custom template
+        raise BuildError(f"template {template} failed to render: {type(exc).__name__}: {exc}") from None
+    return Path(project)
+
+
+def _place(project: Path, target: Path, force: bool) -> None:
+    if target.exists() and target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if not target.exists():
+        os.replace(project, target)
+        return
+    if not force:
+        raise BuildError(f"{target} is not empty: use --force to replace it")
+    backup = target.with_name(f".{target.name}.nb2prod-old-{os.getpid()}")
+    os.replace(target, backup)
+    try:
+        os.replace(project, target)
+    except OSError:
+        os.replace(backup, target)
+        raise
+    if backup.is_dir() and not backup.is_symlink():
+        shutil.rmtree(backup)
+    else:
+        backup.unlink()
+
+
+def _check_target(target: Path, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise BuildError(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise BuildError(f"{target} is not empty: use --force to replace it")
+    if not target.parent.is_dir():
+        raise BuildError(f"{target.parent} does not exist")
+
+
+def verify(project: Path, reporter: Reporter, python: str = sys.executable) -> tuple[bool, str]:
+    """A fresh venv, ``pip install`` of the project with its test extra, its tests."""
+    with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
+        venv = Path(tmp) / "venv"
+        steps = [
+            ("creating a fresh virtual environment", [python, "-m", "venv", str(venv)]),
+            ("installing the package and its test dependencies",
+             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{project}[test]"]),
+            ("running the generated tests",
+             [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")]),
+        ]
+        log = []
+        for label, cmd in steps:
+            reporter.progress("verify", label)
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            log.append(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
+            if proc.returncode != 0:
+                return False, "\n".join(log)
+        return True, "\n".join(log)
+
+
+def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
+    """Build the service. Raises :class:`BuildError`; then nothing was written."""
+    reporter = Reporter(sink)
+    nb_path = options.notebook
+    try:
+        nb = read_notebook(nb_path)
+    except NotebookError as exc:
+        raise BuildError(f"{nb_path}: {exc}") from None
+    target = options.output or nb_path.parent / f"{nb_path.stem}-service"
+    target = Path(os.path.abspath(target))
+    _check_target(target, options.force)
+    project, package = project_names(target)
+
+    lint_score = None
+    reporter.start("lint")
+    from nb2prod.config import ConfigError, settings_for
+    from nb2prod.diagnostics import Severity
+    from nb2prod.engine import lint_notebook
+
+    try:
+        result = lint_notebook(nb, settings_for(nb_path))
+    except ConfigError as exc:
+        reporter.failed("lint", str(exc))
+        raise BuildError(str(exc)) from None
+    lint_score = result.score.total if result.score else None
+    errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+    if errors and options.gate:
+        shown = "; ".join(f"cell {f.cell}: {f.code} {f.message}" for f in errors[:3])
+        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        reporter.failed("lint", f"{len(errors)} error(s)")
+        raise BuildError(f"lint found {len(errors)} error(s) that block the build: {shown}{more} "
+                         "(fix them, or build anyway with --no-gate)")
+    reporter.done("lint", f"readiness {lint_score}/100, {len(result.findings)} finding(s)",
+                  score=lint_score, findings=len(result.findings))
+
+    reporter.start("analyse")
+    try:
+        plan = make_plan(nb, options.parameters)
+    except BuildError as exc:
+        reporter.failed("analyse", str(exc))
+        raise
+    reporter.done("analyse", f"predict({', '.join(f.name for f in plan.fields)}); "
+                  f"artifacts: {', '.join(plan.artifacts) or 'none'}",
+                  fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts)
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.nb2prod-", dir=target.parent))
+    try:
+        capture_dir = staging / "capture"
+        capture_dir.mkdir()
+        reporter.start("execute", "running the notebook in a fresh kernel")
+        try:
+            capture = execute(plan, capture_dir, reporter, timeout=options.timeout, kernel_name=options.kernel_name)
+        except BuildError as exc:
+            stage = "capture" if "capture" in reporter._started else "execute"  # noqa: SLF001
+            reporter.failed(stage, str(exc))
+            raise
+        reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s)")
+
+        reporter.start("render", "rendering the service template")
+        template = options.template or str(default_template())
+        context = _context(plan, capture, project, package, lint_score)
+        rendered = _render(template, context, staging)
+        package_dir = rendered / package
+        if not package_dir.is_dir():
+            raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
+        artifact_dir = package_dir / "artifacts"
+        artifact_dir.mkdir(exist_ok=True)
+        for a in capture.artifacts:
+            shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
+        _place(rendered, target, options.force)
+        reporter.done("render", str(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
+    if options.verify:
+        reporter.start("verify", "installing into a fresh venv and running the generated tests")
+        ok, log = verify(target, reporter)
+        result_obj.verified, result_obj.verify_log = ok, log
+        if ok:
+            reporter.done("verify", "the generated tests pass")
+        else:
+            reporter.failed("verify", "the generated project's install or tests failed")
+    else:
+        reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
+    result_obj.timings = reporter.timings
+    return result_obj

@@ -1,0 +1,314 @@
+"""Analyse a tagged notebook into a build plan, before anything runs.
+
+The ``predict`` function's signature gives the request schema; the free names of the
+``predict`` and ``serve`` code that are neither imported nor defined there are the
+artifacts (DESIGN 5); the imports of that code give the service's dependencies.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from nb2prod import _pyflakes
+from nb2prod.analysis import IPYTHON_NAMES, Analysis
+from nb2prod.build.errors import BuildError
+from nb2prod.notebook import Cell, Notebook
+
+__all__ = ["Field", "BuildPlan", "make_plan", "parse_parameter"]
+
+_EXPORT_TAGS = ("serve", "predict")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    annotation: str
+    required: bool
+    default: Any = None
+    default_repr: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "annotation": self.annotation,
+            "required": self.required,
+            "default": self.default,
+            "default_repr": self.default_repr,
+        }
+
+
+@dataclass
+class BuildPlan:
+    nb: Notebook
+    predict_cell: Cell
+    fields: list[Field]
+    return_annotation: str
+    serve_cells: list[Cell]
+    parameters_cell: Cell | None
+    parameters: dict[str, Any]
+    example_cells: list[Cell]
+    reference_cells: list[Cell]
+    test_cells: list[Cell]
+    skip_cells: list[Cell]
+    artifacts: list[str]
+    artifact_cells: dict[str, int]
+    export_modules: list[str]  # top-level modules imported by exported code
+    exported_test_cells: list[Cell] = field(default_factory=list)
+    notebook_only_tests: dict[int, list[str]] = field(default_factory=dict)  # cell -> training names used
+    seeds: list[dict[str, Any]] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+
+    @property
+    def exported_cells(self) -> list[Cell]:
+        return [*self.serve_cells, self.predict_cell]
+
+
+def _fail(message: str) -> BuildError:
+    return BuildError(message)
+
+
+def _literal(node: ast.expr | None) -> tuple[bool, Any]:
+    if node is None:
+        return False, None
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False, None
+    return True, value
+
+
+def _predict_function(cell: Cell) -> ast.FunctionDef:
+    tree = cell.parsed.tree
+    if tree is None:
+        err = cell.parsed.syntax_error
+        raise _fail(f"cell {cell.index} (tagged `predict`) does not parse: {err.message if err else 'syntax error'}")
+    functions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "predict"]
+    if not functions:
+        assigned = any(
+            isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "predict" for t in s.targets)
+            for s in tree.body
+        )
+        if assigned:
+            raise _fail(f"cell {cell.index}: `predict` is assigned, not defined with `def predict(...)`")
+        raise _fail(f"cell {cell.index} is tagged `predict` but defines no function `predict`")
+    fn = functions[-1]
+    if isinstance(fn, ast.AsyncFunctionDef):
+        raise _fail(f"cell {cell.index}: `predict` must be a plain function, not `async def`")
+    return fn
+
+
+def _fields(fn: ast.FunctionDef, cell: Cell) -> list[Field]:
+    args = fn.args
+    if args.vararg or args.kwarg:
+        raise _fail(f"cell {cell.index}: `predict` takes *args/**kwargs; name each input so it can become a field")
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = [*zip(positional, defaults, strict=True), *zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    if not pairs:
+        raise _fail(f"cell {cell.index}: `predict` takes no inputs; its parameters become the request fields")
+    out: list[Field] = []
+    for arg, default in pairs:
+        annotation = ast.unparse(arg.annotation) if arg.annotation is not None else "Any"
+        if default is None:
+            out.append(Field(arg.arg, annotation, True))
+            continue
+        ok, value = _literal(default)
+        if not ok:
+            raise _fail(
+                f"cell {cell.index}: the default of `{arg.arg}` ({ast.unparse(default)}) is not a literal value"
+            )
+        out.append(Field(arg.arg, annotation, False, value, ast.unparse(default)))
+    return out
+
+
+def _free_names(cells: list[Cell]) -> list[str]:
+    """Names the code of ``cells`` reads but neither imports nor defines, in order."""
+    body: list[ast.stmt] = []
+    for c in cells:
+        if c.parsed.tree is None:
+            err = c.parsed.syntax_error
+            raise _fail(f"cell {c.index} does not parse: {err.message if err else 'syntax error'}")
+        if c.parsed.magics:
+            m = c.parsed.magics[0]
+            shown = f"%{m.name}" if m.kind in ("line", "cell") else "!shell command"
+            raise _fail(f"cell {c.index} is exported to the service but uses IPython syntax ({shown}) on line {m.line}")
+        body.extend(c.parsed.tree.body)
+    names: list[str] = []
+    for kind, name, _node, _top, _in_function in _pyflakes.check(ast.Module(body=body, type_ignores=[]), IPYTHON_NAMES):
+        if kind == "undefined" and name not in names:
+            names.append(name)
+    return names
+
+
+def _title(nb: Notebook) -> tuple[str, str]:
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or not cell.source.strip():
+            continue
+        lines = cell.source.strip().splitlines()
+        m = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", lines[0])
+        if not m:
+            return "", ""
+        rest = "\n".join(lines[1:]).strip().split("\n\n")[0]
+        return m.group(1).strip(), " ".join(rest.split())
+    return "", ""
+
+
+def parse_parameter(text: str) -> tuple[str, Any]:
+    """``name=value`` from the command line; the value is a Python literal, else a string."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise _fail(f"-p {text!r}: expected name=value")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw
+    return name, value
+
+
+def _parameters(cell: Cell | None) -> dict[str, Any]:
+    if cell is None or cell.parsed.tree is None:
+        return {}
+    values: dict[str, Any] = {}
+    for stmt in cell.parsed.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            ok, value = _literal(stmt.value)
+            if ok:
+                values[stmt.targets[0].id] = value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            ok, value = _literal(stmt.value)
+            if ok:
+                values[stmt.target.id] = value
+    return values
+
+
+_SEED_CALLS = {
+    "random.seed", "numpy.random.seed", "numpy.random.default_rng", "numpy.random.RandomState",
+    "torch.manual_seed", "tensorflow.random.set_seed", "tensorflow.keras.utils.set_random_seed",
+    "keras.utils.set_random_seed", "lightning.seed_everything", "pytorch_lightning.seed_everything",
+    "transformers.set_seed",
+}
+
+
+def _seeds(analysis: Analysis, skipped: set[int]) -> list[dict[str, Any]]:
+    seeds: list[dict[str, Any]] = []
+    for call in analysis.calls:
+        if call.cell.index in skipped:
+            continue
+        if call.qualname in _SEED_CALLS and call.node.args:
+            ok, value = _literal(call.node.args[0])
+            seeds.append({"call": call.local_name, "value": value if ok else ast.unparse(call.node.args[0]),
+                          "cell": call.cell.index})
+        elif "random_state" in call.keywords:
+            ok, value = _literal(call.keywords["random_state"])
+            seeds.append({"call": f"{call.local_name}(random_state=...)",
+                          "value": value if ok else ast.unparse(call.keywords["random_state"]),
+                          "cell": call.cell.index})
+    return seeds
+
+
+def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPlan:
+    """Check the tags and derive what the build needs. Raises :class:`BuildError`."""
+    if not nb.is_python:
+        raise _fail(f"the notebook's kernel language is {nb.language!r}; nb2prod builds Python notebooks")
+    analysis = Analysis(nb)
+
+    def tagged(tag: str) -> list[Cell]:
+        return [c for c in nb.cells if c.is_code and tag in c.nb2prod_tags]
+
+    skip_cells = tagged("skip")
+    skipped = {c.index for c in skip_cells}
+    predict_cells = [c for c in tagged("predict") if c.index not in skipped]
+    if not predict_cells:
+        raise _fail("no cell is tagged `predict`: tag the cell that defines `def predict(...)` "
+                    "(metadata tag `predict`, or a first line `# nb2prod: predict`)")
+    if len(predict_cells) > 1:
+        raise _fail(f"{len(predict_cells)} cells are tagged `predict` (cells "
+                    f"{', '.join(str(c.index) for c in predict_cells)}); keep one")
+    predict_cell = predict_cells[0]
+    fn = _predict_function(predict_cell)
+    fields = _fields(fn, predict_cell)
+    serve_cells = [c for c in tagged("serve") if c.index not in skipped and c is not predict_cell]
+
+    param_cells = [c for c in tagged("parameters") if c.index not in skipped]
+    parameters_cell = param_cells[0] if param_cells else None
+    parameters = _parameters(parameters_cell)
+    for name, value in (overrides or {}).items():
+        if parameters_cell is None:
+            raise _fail(f"-p {name}=...: the notebook has no cell tagged `parameters`")
+        if name not in parameters:
+            known = ", ".join(sorted(parameters)) or "none"
+            raise _fail(f"-p {name}=...: the parameters cell (cell {parameters_cell.index}) "
+                        f"assigns no `{name}` (it has: {known})")
+        parameters[name] = value
+
+    exported = sorted([*serve_cells, predict_cell], key=lambda c: c.index)
+    free = _free_names(exported)
+    defs = analysis.module_definitions
+    artifacts: list[str] = []
+    artifact_cells: dict[str, int] = {}
+    for name in free:
+        d = defs.get(name)
+        if d is None or d.cell.index in skipped:
+            raise _fail(f"`predict` needs `{name}`, which no cell defines"
+                        + (" (only a `skip` cell does)" if d is not None else ""))
+        artifacts.append(name)
+        artifact_cells[name] = d.cell.index
+
+    export_modules: list[str] = []
+    for imp in analysis.imports:
+        if imp.cell in exported and imp.level == 0 and imp.top and imp.top not in export_modules:
+            export_modules.append(imp.top)
+
+    test_cells = [c for c in tagged("test") if c.index not in skipped]
+    exported_names = {n for c in exported for n, _ in _bindings(c)} | set(artifacts) | {"example", "examples"}
+    exported_tests: list[Cell] = []
+    notebook_only: dict[int, list[str]] = {}
+    for c in test_cells:
+        if c.parsed.tree is None or c.parsed.magics:
+            notebook_only[c.index] = ["(IPython syntax)"]
+            continue
+        needs = [n for n in _free_names([c]) if n not in exported_names]
+        if needs:
+            notebook_only[c.index] = needs
+        else:
+            exported_tests.append(c)
+
+    title, description = _title(nb)
+    return BuildPlan(
+        nb=nb,
+        predict_cell=predict_cell,
+        fields=fields,
+        return_annotation=ast.unparse(fn.returns) if fn.returns is not None else "Any",
+        serve_cells=serve_cells,
+        parameters_cell=parameters_cell,
+        parameters=parameters,
+        example_cells=[c for c in tagged("example") if c.index not in skipped],
+        reference_cells=[c for c in tagged("reference") if c.index not in skipped],
+        test_cells=test_cells,
+        skip_cells=skip_cells,
+        artifacts=artifacts,
+        artifact_cells=artifact_cells,
+        export_modules=export_modules,
+        exported_test_cells=exported_tests,
+        notebook_only_tests=notebook_only,
+        seeds=_seeds(analysis, skipped),
+        title=title,
+        description=description,
+    )
+
+
+def _bindings(cell: Cell) -> list[tuple[str, int]]:
+    from nb2prod.analysis import _top_level_bindings
+
+    tree = cell.parsed.tree
+    return list(_top_level_bindings(tree)) if tree is not None else []
