@@ -91,13 +91,11 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
                 try:
                     import joblib
                 except ImportError:
-                    fmt = "pickle"
-                    path = os.path.join(out_dir, "artifacts", f"{name}.pkl")
-                    with open(path, "wb") as fh:
-                        pickle.dump(obj, fh, protocol=4)
-                else:
-                    joblib.dump(obj, path)
-                    used_modules.add("joblib")
+                    result["errors"].append({"artifact": name, "error": "joblib is not installed in the notebook's "
+                                             "environment (pip install joblib)"})
+                    continue
+                joblib.dump(obj, path)
+                used_modules.add("joblib")
         except Exception as exc:  # noqa: BLE001
             result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
             continue

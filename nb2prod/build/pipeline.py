@@ -182,8 +182,8 @@ def _context(
     return {
         "project_name": project,
         "package_name": package,
-        "title": plan.title or project,
-        "description": plan.description,
+        "title": _verbatim(plan.title or project),
+        "description": _verbatim(plan.description),
         "python_version": major_minor,
         "nb2prod_version": __version__,
         "notebook_name": nb_path.name if nb_path else "notebook.ipynb",
@@ -198,6 +198,14 @@ def _context(
         "_parameters": plan.parameters,
         "_lock": lock,
     }
+
+
+def _verbatim(text: str) -> str:
+    """Cookiecutter renders plain (non ``_``) string values as Jinja: keep a title such as
+    "Costs in {{region}}" as written."""
+    if "{" in text or "%" in text:
+        return "{% raw %}" + text + "{% endraw %}"
+    return text
 
 
 def _render(template: str, context: dict[str, Any], staging: Path) -> Path:

@@ -1,0 +1,88 @@
+"""Shared fixtures: the service on a free local port, over real HTTP; the notebook's training variables."""
+
+import builtins
+import dis
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from types import CodeType, FunctionType
+
+import httpx
+import pytest
+import uvicorn
+
+from {{ cookiecutter.package_name }}.app import create_app
+
+STARTUP_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The URL of the service, run by uvicorn in a thread on a free port, once it is ready."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        _wait_until_ready(url, thread)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def client(base_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client of the running service (no proxy: it is on this machine)."""
+    with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def training_variables(request: pytest.FixtureRequest) -> None:
+    """Give the notebook's test cells the variables they read from the training code.
+
+    A test cell may check, say, a score on the test set: that is no artifact, so the
+    training code is run once to recompute the names the tests read but the module lacks.
+    Artifacts keep their shipped values.
+    """
+    namespace = vars(request.module)
+    functions = [value for value in namespace.values() if isinstance(value, FunctionType)]
+    read = set().union(*(_global_names(f.__code__) for f in functions if f.__globals__ is namespace))
+    missing = read - namespace.keys() - vars(builtins).keys()
+    if missing:
+        from {{ cookiecutter.package_name }}.train import run_training
+
+        trained = run_training()
+        namespace.update({name: trained[name] for name in missing if name in trained})
+
+
+def _global_names(code: CodeType) -> set[str]:
+    """The global names that `code`, and the functions and comprehensions inside it, read."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _wait_until_ready(url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    with httpx.Client(base_url=url, timeout=5, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if not thread.is_alive():
+                pytest.fail("the server stopped while starting")
+            try:
+                response = client.get("/ready")
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code == 200:
+                return
+            if response is not None and response.json().get("status") == "failed":
+                pytest.fail(f"the service will not become ready: {response.json()['reason']}")
+            time.sleep(0.05)
+    pytest.fail(f"the service was not ready within {STARTUP_SECONDS} s")

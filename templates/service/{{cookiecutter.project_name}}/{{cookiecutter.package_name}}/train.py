@@ -1,0 +1,27 @@
+"""Retraining: the notebook's training cells, then new artifacts and an updated lock.
+
+The training code runs inside `run_training()` with the notebook's imports and serving
+code in scope, as in the notebook. `train()` writes the artifacts the lock names, in the
+same formats, and the lock with their new sha256s.
+"""
+
+from pathlib import Path
+
+from {{ cookiecutter.package_name }} import lockfile
+from {{ cookiecutter.package_name }}.model import *  # the imports and serve code the training cells use
+
+
+def run_training() -> dict[str, object]:
+    """Run the notebook's training cells, with their parameters; return the variables they define."""
+    # ---- notebook code: the training cells of {{ cookiecutter.notebook_name }} ----
+{{ cookiecutter._train_code.strip("\n") | indent(4, first=True) }}
+    # ---- end of notebook code ----
+    return locals()
+
+
+def train(output_dir: lockfile.PathLike | None = None) -> Path:
+    """Retrain, then write the artifacts and the lock into `output_dir` (default: this package).
+
+    Returns the path of the new lock.
+    """
+    return lockfile.write_artifacts(run_training(), output_dir)
