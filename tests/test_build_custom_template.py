@@ -65,7 +65,8 @@ def test_a_custom_template_gets_the_documented_context(tmp_path: Path) -> None:
 def test_a_template_without_the_package_folder_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "svc"
     with pytest.raises(BuildError, match="rendered no folder named 'svc'"):
-        build(BuildOptions(_notebook(tmp_path), out, template=str(_template(tmp_path, package_folder=False)), gate=False))
+        template = str(_template(tmp_path, package_folder=False))
+        build(BuildOptions(_notebook(tmp_path), out, template=template, gate=False))
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doubler.ipynb", "tpl"]
 

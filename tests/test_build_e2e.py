@@ -60,7 +60,8 @@ CATEGORICAL = [
      "                 for c, v, k in rows]", []),
     ("model = make_pipeline(\n"
      "    make_column_transformer((OneHotEncoder(handle_unknown='ignore'), ['city', 'vehicle']),"
-     " remainder='passthrough'),\n    LinearRegression(),\n)\nmodel.fit(df[['city', 'vehicle', 'km']], df['minutes'])", []),
+     " remainder='passthrough'),\n    LinearRegression(),\n)\n"
+     "model.fit(df[['city', 'vehicle', 'km']], df['minutes'])", []),
     ("def predict(city: str, vehicle: str = 'van', km: float = 1.0) -> float:\n"
      "    row = pd.DataFrame([[city, vehicle, km]], columns=['city', 'vehicle', 'km'])\n"
      "    return round(float(model.predict(row)[0]), 3)", ["predict"]),

@@ -168,7 +168,9 @@ def test_requirements_syntax(tmp_path: Path) -> None:
 
 def test_requirements_includes_and_constraints(tmp_path: Path) -> None:
     write(tmp_path, {
-        "requirements.txt": "-r requirements/base.txt\n--requirement=dev.txt\n-c constraints.txt\npandas\n-r missing.txt\n",
+        "requirements.txt": (
+            "-r requirements/base.txt\n--requirement=dev.txt\n-c constraints.txt\npandas\n-r missing.txt\n"
+        ),
         "requirements/base.txt": "numpy==1.26.4\n-r ../cycle.txt\n",
         "cycle.txt": "-r requirements.txt\nscipy==1.14.0\n",
         "dev.txt": "pytest\n",
@@ -392,7 +394,10 @@ def test_caches_see_edits(tmp_path: Path) -> None:
         ("pip install -e . ./local git+https://github.com/o/r.git@v1", [(None, True), (None, True)]),
         ("pip install torch --index-url https://download.pytorch.org/whl/cpu", [("torch", False)]),
         ("pip install pkg @ https://example.com/pkg.whl", [("pkg", True)]),
-        ("pip install x 2>&1 > /dev/null && pip install y==1.0; conda install -y z", [("x", False), ("y", True), ("z", False)]),
+        (
+            "pip install x 2>&1 > /dev/null && pip install y==1.0; conda install -y z",
+            [("x", False), ("y", True), ("z", False)],
+        ),
         ("conda install -c conda-forge -y numpy=1.26 'scipy>=1' python=3.11", [("numpy", True), ("scipy", False)]),
         ("mamba install pytorch", [("torch", False)]),
         ("uv pip install rich==13.7.1", [("rich", True)]),

@@ -105,7 +105,10 @@ class _Environment:
         """Modules the notebook writes itself: ``%%writefile helpers.py``, ``%save``."""
         for cell in self.nb.code_cells:
             for m in cell.parsed.magics:
-                if not ((m.kind == "cell" and m.name in ("writefile", "file")) or (m.kind == "line" and m.name == "save")):
+                writes_file = (m.kind == "cell" and m.name in ("writefile", "file")) or (
+                    m.kind == "line" and m.name == "save"
+                )
+                if not writes_file:
                     continue
                 target = next((w for w in m.args.split() if not w.startswith("-")), "").strip("'\"")
                 if m.name == "save" and not target.endswith(".py"):

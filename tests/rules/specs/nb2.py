@@ -47,7 +47,8 @@ FIXTURES = {
                 "import pandas as pd\nfrom dateutil import parser"
             ),
             code("try:\n    import ujson as json\nexcept ImportError:\n    import simplejson as json"),
-            code("try:\n    import google.colab\n    IN_COLAB = True\nexcept ModuleNotFoundError:\n    IN_COLAB = False"),
+            code("try:\n    import google.colab\n    IN_COLAB = True\n"
+                 "except ModuleNotFoundError:\n    IN_COLAB = False"),
             files={
                 "requirements.txt": (
                     "# the service's dependencies\n-r requirements/base.txt\n"
@@ -115,7 +116,8 @@ FIXTURES = {
         ),
         "clean_lock_file": nb(
             code("import pandas as pd"),
-            files={"pyproject.toml": '[project]\nname = "demo"\ndependencies = ["pandas>=2"]\n', "uv.lock": "version = 1\n"},
+            files={"pyproject.toml": '[project]\nname = "demo"\ndependencies = ["pandas>=2"]\n',
+                   "uv.lock": "version = 1\n"},
         ),
         "clean_constraints": nb(
             code("import pandas as pd"),
