@@ -655,8 +655,8 @@ def _requirements_cached(path: str, key: tuple[int, int], constraint: bool) -> _
             if m:
                 target = m.group(2).strip().strip("'\"")
                 if "://" not in target:
-                    constraint = m.group(1) in ("-c", "--constraint")
-                    includes.append((os.path.normpath(os.path.join(folder, target)), constraint))
+                    is_constraint = m.group(1) in ("-c", "--constraint")
+                    includes.append((os.path.normpath(os.path.join(folder, target)), is_constraint))
                 continue
             m = _EDITABLE.match(line)
             if m:
