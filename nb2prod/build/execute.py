@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,6 @@ def execute(
 ) -> Capture:
     """Execute and capture. Raises :class:`BuildError` naming the failing cell."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     book, origin = execution_notebook(plan, out_dir)
     ks = plan.nb.metadata.get("kernelspec")
@@ -90,13 +91,47 @@ def execute(
             reporter.start("capture", "serialising artifacts and recording examples")
 
     workdir = plan.nb.path.parent if plan.nb.path is not None else Path.cwd()
-    client = NotebookClient(
-        book,
-        timeout=timeout,
-        kernel_name=name or "python3",
-        resources={"metadata": {"path": str(workdir)}},
-        on_cell_start=on_cell_start,
+    with tempfile.TemporaryDirectory(prefix="nb2prod-kernel-") as sockets:
+        client = NotebookClient(
+            book,
+            timeout=timeout,
+            kernel_name=name or "python3",
+            kernel_manager_class=_ipc_kernel_manager(os.path.join(sockets, "kernel")),
+            resources={"metadata": {"path": str(workdir)}},
+            on_cell_start=on_cell_start,
+        )
+        _run(client, book, origin, timeout, name)
+    data = json.loads((out_dir / "capture.json").read_text(encoding="utf-8"))
+    _raise_capture_errors(plan, data)
+    return Capture(
+        python=data["python"],
+        artifacts=data["artifacts"],
+        examples=data["examples"],
+        versions=data["versions"],
+        needed_distributions=data["needed_distributions"],
+        artifact_dir=out_dir / "artifacts",
+        executed=book,
     )
+
+
+def _ipc_kernel_manager(socket_prefix: str) -> type:
+    """A KernelManager whose kernel talks over Unix sockets under ``socket_prefix``: no
+    TCP ports, nothing reachable from outside, no warning about unencrypted TCP. nbclient
+    creates and owns it, so it also shuts the kernel down and closes the channels."""
+    from jupyter_client.manager import KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", socket_prefix)
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+def _run(client: Any, book: nbformat.NotebookNode, origin: list[int | None], timeout: int, name: str | None) -> None:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
     try:
         client.execute()
     except CellTimeoutError:
@@ -111,17 +146,6 @@ def execute(
             raise BuildError(f"no Jupyter kernel named {name or 'python3'!r}: install ipykernel "
                              "in the environment the notebook needs") from None
         raise BuildError(f"could not run the notebook: {type(exc).__name__}: {message}") from None
-    data = json.loads((out_dir / "capture.json").read_text(encoding="utf-8"))
-    _raise_capture_errors(plan, data)
-    return Capture(
-        python=data["python"],
-        artifacts=data["artifacts"],
-        examples=data["examples"],
-        versions=data["versions"],
-        needed_distributions=data["needed_distributions"],
-        artifact_dir=out_dir / "artifacts",
-        executed=book,
-    )
 
 
 def _failed_cell(book: nbformat.NotebookNode, origin: list[int | None]) -> str:
