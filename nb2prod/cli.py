@@ -2,9 +2,13 @@
 
     nb2prod lint PATH... [--format text|json|sarif|github|junit] [--select ..] [--ignore ..]
                          [--fail-on error|warning|info] [--output FILE] [--jobs N]
+                         [--execute [--reproduce] [--cell-timeout S] [--timeout S]
+                          [--compare-images] [--kernel NAME]]
     nb2prod rule CODE      the rule's documentation
     nb2prod rules          the rule table
     nb2prod tags           the tag vocabulary
+    nb2prod build NB       a tagged notebook -> an installable prediction service
+    nb2prod clean PATH...  clear outputs and execution counts (--check: only report)
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
 Errors are one line on stderr, never a traceback.
@@ -33,6 +37,16 @@ class _Parser(argparse.ArgumentParser):
 
 def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _seconds(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
+    return n
 
 
 def _flatten(values: list[list[str]] | None) -> tuple[str, ...] | None:
@@ -70,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
     lint.add_argument("--no-source", dest="show_source", action="store_false", help="no code frames in text output")
     lint.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+    ex = lint.add_argument_group("re-execution (see docs/ci.md)")
+    ex.add_argument("--execute", action="store_true",
+                    help="also run each notebook top to bottom in a fresh kernel (NB307, NB310); never writes it")
+    ex.add_argument("--reproduce", action="store_true",
+                    help="run it twice and compare outputs between the runs (NB308) and with the saved ones "
+                         "(NB309); implies --execute")
+    ex.add_argument("--cell-timeout", type=_seconds, metavar="SECONDS",
+                    help="time limit of each cell (default: 120)")
+    ex.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                    help="time limit of each run of a notebook, kernel start included; 0 for none (default: 600)")
+    ex.add_argument("--compare-images", action="store_true",
+                    help="compare image bytes too (default: only that an image is there)")
+    ex.add_argument("--kernel", metavar="NAME", help="run with this Jupyter kernel instead of the notebook's own")
 
     rule = sub.add_parser("rule", help="explain a rule")
     rule.add_argument("code", help="a code (NB101) or a name (unseeded-python-random)")
@@ -91,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per cell (default: 600)")
     build.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to run the notebook with")
 
+    from nb2prod import clean
+
+    clean.register(sub)
+
     tags = sub.add_parser("tags", help="list the cell tag vocabulary")
     tags.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -108,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_rules(args)
         if args.command == "tags":
             return cmd_tags(args)
+        if args.command == "clean":
+            return int(args.handler(args))
         if args.command == "build":
             return cmd_build(args)
     except KeyboardInterrupt:
@@ -177,10 +210,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
         if str(out_dir) and not out_dir.is_dir():
             return _error(f"{args.output}: folder {out_dir} does not exist")
 
+    execution, problem = _execution_options(args)
+    if problem:
+        return _error(problem)
+
     if not base.enabled(None):
         print("nb2prod: warning: no rules are selected (check select/ignore)", file=sys.stderr)
     targets = list(discover(args.paths, config))
-    linted = iter(lint_paths([t.path for t in targets if not t.error], overrides, config, jobs=args.jobs).notebooks)
+    paths = [t.path for t in targets if not t.error]
+    linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution).notebooks)
     # Keep the order of the command line: unusable arguments stay where they were given.
     run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])
     fail_on = Severity.parse(args.fail_on) if args.fail_on else base.fail_on
@@ -209,6 +247,28 @@ def cmd_lint(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
     return run.exit_code(fail_on)
+
+
+def _execution_options(args: argparse.Namespace) -> tuple[object | None, str | None]:
+    """The ExecutionOptions the lint flags ask for, or a usage problem."""
+    from nb2prod.execcheck import ExecutionOptions
+
+    execute = args.execute or args.reproduce
+    if not execute:
+        given = [flag for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
+                                          ("--compare-images", args.compare_images), ("--kernel", args.kernel))
+                 if value not in (None, False)]
+        return None, f"{', '.join(given)} need{'s' if len(given) == 1 else ''} --execute" if given else None
+    if args.cell_timeout == 0:
+        return None, "--cell-timeout must be at least 1 second"
+    defaults = ExecutionOptions()
+    return ExecutionOptions(
+        reproduce=args.reproduce,
+        cell_timeout=args.cell_timeout or defaults.cell_timeout,
+        timeout=defaults.timeout if args.timeout is None else (args.timeout or None),
+        images=args.compare_images,
+        kernel_name=args.kernel,
+    ), None
 
 
 def cmd_rule(args: argparse.Namespace) -> int:

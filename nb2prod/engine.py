@@ -2,12 +2,15 @@
 
 Every front end (CLI, CI formats, the JupyterLab server extension, the widget, the
 pytest plugin) calls :func:`lint_notebook` or :func:`lint_paths`; none re-implements it.
-The engine never executes notebook code.
+The engine never executes notebook code, unless asked to with ``execution=``
+(``nb2prod lint --execute``): then :mod:`nb2prod.execcheck` runs the notebook in a fresh
+kernel and its findings (NB307-NB310) join the others before suppression and scoring.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
 import tokenize
@@ -21,6 +24,7 @@ from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis
 from nb2prod.config import ConfigError, Overrides, Settings, settings_for
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.execcheck import EXECUTION_RULES, REPRODUCE_RULES, ExecutionOptions
 from nb2prod.masking import mask_spans, redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, notebook_from_dict, read_notebook
 from nb2prod.rules import REGISTRY
@@ -34,10 +38,13 @@ __all__ = [
     "lint_file",
     "lint_dict",
     "lint_paths",
+    "ExecutionOptions",
     "UNUSED_SUPPRESSION",
 ]
 
 UNUSED_SUPPRESSION = "NB720"
+# --jobs 0 with --execute: notebooks run at once (each has a kernel process of its own).
+EXECUTE_JOBS = 4
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
 
@@ -54,6 +61,9 @@ class NotebookResult:
     # 1-based raw-file line of each cell's source start (for SARIF/GitHub); may be empty.
     file_lines: dict[int, tuple[int, bool]] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    # Set when the notebook was run (``--execute``): verdict ("ran", "failed", "timeout",
+    # "no-kernel", "skipped"), failed_cell, message, seconds, cells, runs, summary.
+    execution: dict[str, Any] | None = None
 
     def file_line(self, finding: Finding) -> int:
         if finding.cell is None or finding.cell not in self.file_lines:
@@ -75,6 +85,7 @@ class NotebookResult:
             "notices": self.notices,
             "internal_errors": self.internal_errors,
             "findings": [f.to_dict() for f in self.findings],
+            "execution": self.execution,
         }
 
 
@@ -103,8 +114,18 @@ class RunResult:
 # -- one notebook --------------------------------------------------------------------
 
 
-def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_errors: bool = False) -> NotebookResult:
-    """Lint a notebook model. ``raise_errors`` re-raises rule crashes (tests use it)."""
+def lint_notebook(
+    nb: Notebook,
+    settings: Settings | None = None,
+    *,
+    raise_errors: bool = False,
+    execution: ExecutionOptions | None = None,
+) -> NotebookResult:
+    """Lint a notebook model. ``raise_errors`` re-raises rule crashes (tests use it).
+
+    With ``execution``, the notebook is also run in a fresh kernel (twice with
+    ``execution.reproduce``) when an execution rule (NB307-NB310) is selected, and
+    ``result.execution`` holds the verdict."""
     settings = settings or Settings()
     result = NotebookResult(path=nb.display_path, cells=len(nb.cells), fail_on=settings.fail_on)
     mapping = nb.source_line_map
@@ -125,6 +146,8 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
             if raise_errors:
                 raise
             result.internal_errors.append(f"rule {code} failed: {type(exc).__name__}: {exc}")
+    if execution is not None:
+        raw.extend(_execute(nb, enabled, execution, result, raise_errors))
     findings = _apply_suppressions(nb, raw, enabled)
     for f in findings:
         f.severity = settings.severity_of(f.code, REGISTRY[f.code].severity)
@@ -134,6 +157,37 @@ def lint_notebook(nb: Notebook, settings: Settings | None = None, *, raise_error
     result.notices.extend(analysis.notices)
     result.score = score(findings)
     return result
+
+
+def _execute(
+    nb: Notebook, enabled: frozenset[str], options: ExecutionOptions, result: NotebookResult, raise_errors: bool
+) -> list[Finding]:
+    """Run the notebook for the execution rules that are selected; record the verdict."""
+    from nb2prod.execcheck import NotebookRun, execution_findings
+
+    wanted = enabled & EXECUTION_RULES
+    if not wanted:
+        run = NotebookRun("skipped", message="no execution rule (NB307-NB310) is selected")
+        result.execution = {**run.to_dict(), "runs": 0, "summary": run.describe()}
+        return []
+    reproduce = options.reproduce and bool(wanted & REPRODUCE_RULES)
+    try:
+        found, run = execution_findings(
+            nb,
+            reproduce=reproduce,
+            cell_timeout=options.cell_timeout,
+            timeout=options.timeout,
+            images=options.images,
+            kernel_name=options.kernel_name,
+        )
+    except Exception as exc:  # a bug of ours: reported, the static findings still stand
+        if raise_errors:
+            raise
+        result.internal_errors.append(f"execution failed: {type(exc).__name__}: {exc}")
+        return []
+    runs = 0 if run.verdict in ("skipped", "no-kernel") else 2 if reproduce and run.verdict in ("ran", "failed") else 1
+    result.execution = {**run.to_dict(), "runs": runs, "summary": run.describe()}
+    return [f for f in found if f.code in enabled]
 
 
 def _mask_secrets(f: Finding) -> None:
@@ -281,8 +335,14 @@ def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) 
 # -- files and many files ---------------------------------------------------------------
 
 
-def lint_file(path: str | Path, overrides: Overrides = Overrides(), config: Path | None = None) -> NotebookResult:
-    """Read and lint one file. Read and config errors go into ``result.error``."""
+def lint_file(
+    path: str | Path,
+    overrides: Overrides = Overrides(),
+    config: Path | None = None,
+    execution: ExecutionOptions | None = None,
+) -> NotebookResult:
+    """Read and lint one file. Read and config errors go into ``result.error``.
+    ``execution``: also run it (see :func:`lint_notebook`)."""
     display = str(path)
     path = Path(path)
     try:
@@ -294,7 +354,7 @@ def lint_file(path: str | Path, overrides: Overrides = Overrides(), config: Path
     except NotebookError as exc:
         return NotebookResult(path=display, error=str(exc), fail_on=settings.fail_on)
     nb.path = path
-    return lint_notebook(nb, settings)
+    return lint_notebook(nb, settings, execution=execution)
 
 
 def lint_dict(data: Any, path: Path | None, settings: Settings | None = None) -> NotebookResult:
@@ -303,7 +363,7 @@ def lint_dict(data: Any, path: Path | None, settings: Settings | None = None) ->
     return lint_notebook(nb, settings or settings_for(path))
 
 
-def _lint_one(args: tuple[Path, Overrides, Path | None]) -> NotebookResult:
+def _lint_one(args: tuple[Path, Overrides, Path | None, ExecutionOptions | None]) -> NotebookResult:
     return lint_file(*args)
 
 
@@ -313,14 +373,25 @@ def lint_paths(
     config: Path | None = None,
     jobs: int = 1,
     on_result: Callable[[NotebookResult], None] | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> RunResult:
-    """Lint many notebooks, in ``jobs`` processes when there are enough of them."""
-    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-    work = [(p, overrides, config) for p in paths]
+    """Lint many notebooks, in ``jobs`` processes when there are enough of them.
+
+    With ``execution`` every notebook is also run (see :func:`lint_notebook`); runs take
+    seconds each, so two notebooks are enough to use processes, ``jobs=0`` means at most
+    :data:`EXECUTE_JOBS`, and the processes are spawned (a kernel client must not be
+    forked from a process that has one)."""
+    work = [(p, overrides, config, execution) for p in paths]
     results: list[NotebookResult] = []
-    if jobs > 1 and len(work) >= 2 * jobs:
+    if execution is not None:
+        jobs = min(jobs if jobs > 0 else min(os.cpu_count() or 1, EXECUTE_JOBS), len(work))
+        parallel, chunk, context = jobs > 1, 1, multiprocessing.get_context("spawn")
+    else:
+        jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+        parallel, context = jobs > 1 and len(work) >= 2 * jobs, None
         chunk = max(1, len(work) // (jobs * 8))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+    if parallel:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for r in pool.map(_lint_one, work, chunksize=chunk):
                 results.append(r)
                 if on_result:

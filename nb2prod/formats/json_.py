@@ -18,6 +18,7 @@ def render_json(run: RunResult, ctx: FormatContext) -> str:
         d["path"] = display_path(nb.path, ctx.cwd)
         notebooks.append(d)
     counts = Counter(f.severity.label for f in run.findings)
+    executed = Counter(nb.execution["verdict"] for nb in run.notebooks if nb.execution is not None)
     doc = {
         "tool": "nb2prod",
         "version": __version__,
@@ -35,4 +36,6 @@ def render_json(run: RunResult, ctx: FormatContext) -> str:
         },
         "notebooks": notebooks,
     }
+    if executed:  # lint --execute: how many notebooks ran, failed, timed out...
+        doc["summary"]["executed"] = dict(sorted(executed.items()))
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

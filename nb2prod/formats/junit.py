@@ -37,6 +37,8 @@ def render_junit(run: RunResult, ctx: FormatContext) -> str:
         if nb.score is not None:
             cprops = ET.SubElement(case, "properties")
             ET.SubElement(cprops, "property", name="readiness", value=str(nb.score.total))
+            if nb.execution is not None:
+                ET.SubElement(cprops, "property", name="execution", value=str(nb.execution.get("verdict")))
         if nb.error:
             errors += 1
             ET.SubElement(case, "error", type="unreadable", message=_clean(nb.error)).text = _clean(
@@ -58,6 +60,8 @@ def render_junit(run: RunResult, ctx: FormatContext) -> str:
             el.text = _clean(body)
         rest = [f for f in nb.findings if f not in failing]
         out_lines = [f"readiness {nb.score.total}/100" if nb.score else ""]
+        if nb.execution is not None:
+            out_lines.append(f"executed: {nb.execution.get('summary') or nb.execution.get('verdict')}")
         out_lines += [f"{location(path, f)}: {f.code} [{f.severity.label}] {f.message}" for f in rest]
         ET.SubElement(case, "system-out").text = _clean("\n".join(out_lines))
     suite.set("tests", str(len(run.notebooks)))

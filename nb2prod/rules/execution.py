@@ -306,3 +306,181 @@ class SkippedExecutionCounts(Rule):
                     f"ran as [{cell.execution_count}] right after [{prev.execution_count}]: "
                     f"{gap} run(s) in between are not in the notebook",
                 )
+
+
+# -- found by running the notebook (`nb2prod lint --execute`, see nb2prod.execcheck) ---
+
+
+class _ExecutionRule(Rule):
+    """Base of the rules whose findings come from running the notebook in a fresh
+    kernel (:mod:`nb2prod.execcheck`): statically they report nothing."""
+
+    needs_python = False  # any kernel that is installed can run the notebook
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        return iter(())
+
+
+@register
+class CellFailsOnRerun(_ExecutionRule):
+    """## What it does
+    Runs the notebook in a fresh kernel, top to bottom, and reports the cell that
+    raises an exception, with the exception. Only with `nb2prod lint --execute`; cells
+    tagged `skip` are not run, cells tagged `raises-exception` may raise (as in
+    papermill). The run stops at the first failing cell, so cells below it are not
+    checked until it is fixed.
+
+    ## Why is this bad?
+    Whatever the saved outputs show, this is what happens when anyone else runs the
+    notebook, and what `nb2prod build`, papermill and CI do: cells that were run out of
+    order, names left over from deleted cells, files that only exist on one machine,
+    all surface here as an exception.
+
+    ## Example
+    ```python
+    # cell 1, run second
+    print(model)        # NameError in a fresh kernel
+    # cell 2, run first
+    model = "logistic regression"
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1
+    model = "logistic regression"
+    # cell 2
+    print(model)
+    ```
+
+    ## Fix
+    Restart the kernel and run all cells (Kernel > Restart & Run All), fix the first
+    cell that fails, repeat. A cell that is meant to raise gets the tag
+    `raises-exception`.
+    """
+
+    code = "NB307"
+    name = "cell-fails-on-rerun"
+    severity = Severity.ERROR
+    summary = "A cell raises when the notebook runs top to bottom in a fresh kernel (--execute)"
+
+
+@register
+class OutputNotReproducible(_ExecutionRule):
+    """## What it does
+    Runs the notebook twice in fresh kernels and reports the code cells whose outputs
+    differ between the two runs. Only with `nb2prod lint --execute --reproduce`.
+    Outputs are compared after removing what legitimately changes from run to run:
+    memory addresses, object ids, timings (`%time`, `%timeit`, "took 1.2 s"), time
+    stamps, progress bars, carriage-return overwrites, execution counts, trailing
+    whitespace, stderr, and image bytes (only the presence of an image is compared
+    unless `--compare-images`).
+
+    ## Why is this bad?
+    A result that changes every time the notebook runs cannot be checked, compared or
+    rebuilt: the model in production is not the one that was evaluated. The usual
+    causes are unseeded random numbers, iteration over sets of strings, the current
+    time, and data that changes under the notebook.
+
+    ## Example
+    ```python
+    import numpy as np
+    print(np.random.rand(3))     # different numbers every run
+    ```
+
+    ## Use instead
+    ```python
+    import numpy as np
+    rng = np.random.default_rng(0)
+    print(rng.random(3))
+    ```
+
+    ## Fix
+    Seed every source of randomness (see the NB1xx rules), sort what you iterate
+    over, and pin the data the notebook reads.
+    """
+
+    code = "NB308"
+    name = "output-not-reproducible"
+    severity = Severity.WARNING
+    summary = "A cell's outputs differ between two fresh runs (--reproduce)"
+
+
+@register
+class OutputDiffersFromSaved(_ExecutionRule):
+    """## What it does
+    Compares the outputs of a fresh top-to-bottom run with the outputs saved in the
+    notebook and reports the code cells that differ. Only with `nb2prod lint --execute
+    --reproduce`, only for cells that had been run when the notebook was saved, and not
+    for cells whose outputs already differ between two fresh runs (NB308). The same
+    normalisation as NB308 applies.
+
+    ## Why is this bad?
+    The saved outputs are what readers, reviewers and model cards quote. When running
+    the code does not give them back, they came from other code, other data, other
+    package versions or hidden state.
+
+    ## Example
+    ```text
+    [1] print(len(df))
+        1000                # saved; a fresh run prints 1200
+    ```
+
+    ## Use instead
+    ```text
+    [1] print(len(df))
+        1200                # saved after Restart & Run All
+    ```
+
+    ## Fix
+    Restart the kernel, run all cells and save. If the output should not change,
+    find out what changed: the data, a package version, or state the notebook does
+    not create itself.
+    """
+
+    code = "NB309"
+    name = "output-differs-from-saved"
+    severity = Severity.WARNING
+    summary = "A fresh run's outputs differ from the outputs saved in the notebook (--reproduce)"
+
+
+@register
+class ExecutionIncomplete(_ExecutionRule):
+    """## What it does
+    Reports a notebook that `nb2prod lint --execute` could not run to the end: no
+    kernel could be started for it (the kernel its metadata names is not installed,
+    or it failed to start), or a cell ran longer than `--cell-timeout`, or the whole
+    run longer than `--timeout`. The kernel is then killed; the finding points at the
+    cell that was running, if any.
+
+    ## Why is this bad?
+    Nothing below that point was checked, so the notebook cannot be said to run. A
+    notebook that only runs with a private kernel, or that takes hours, will not run
+    in CI or in `nb2prod build` either.
+
+    ## Example
+    ```python
+    # kernelspec: "conda-env-old-project-py" (not installed here)
+    while not done():     # never finishes
+        poll()
+    ```
+
+    ## Use instead
+    ```python
+    # kernelspec: "python3"
+    for _ in range(MAX_POLLS):
+        if done():
+            break
+        poll()
+    ```
+
+    ## Fix
+    Install the kernel or pass `--kernel NAME`; make slow cells faster (a smaller
+    sample behind a `parameters` cell) or raise `--cell-timeout` / `--timeout`. To
+    accept notebooks that cannot run here, ignore `NB310` for them (`per-file-ignores`)
+    or lower its severity.
+    """
+
+    code = "NB310"
+    name = "execution-incomplete"
+    severity = Severity.ERROR
+    summary = "The notebook could not be run to the end: no kernel, or out of time (--execute)"

@@ -10,6 +10,9 @@ markers, the findings of that rule must be exactly at the marked (cell, line) pl
 ``expect_cells=[3]`` does the same for findings without a line (outputs, whole cells).
 ``also_select=[...]`` runs more rules beside the one under test (their findings are
 ignored), for rules that depend on others, like NB720 unused-suppression.
+``execute=True`` lints the case as ``nb2prod lint --execute`` does (the notebook runs in
+a fresh kernel, with short time limits), ``reproduce=True`` as ``--reproduce``: the
+execution-only rules (NB307-NB310) are checked by running their fixtures, not exempted.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Case:
     files: dict[str, str] = field(default_factory=dict)
     expect_cells: list[int] | None = None
     also_select: list[str] | None = None  # rules that must run too (e.g. for NB720)
+    execute: bool = False  # lint with execution (`--execute`)
+    reproduce: bool = False  # ... and run twice (`--reproduce`)
 
 
 def code(source: str, *, tags: list[str] | None = None, outputs: list[dict[str, Any]] | None = None,
@@ -78,11 +83,12 @@ def error(ename: str, evalue: str) -> dict[str, Any]:
 
 def nb(*cells: nbformat.NotebookNode, metadata: dict[str, Any] | None = None,
        files: dict[str, str] | None = None, expect_cells: list[int] | None = None,
-       also_select: list[str] | None = None, title: bool = True) -> Case:
+       also_select: list[str] | None = None, title: bool = True, execute: bool = False,
+       reproduce: bool = False) -> Case:
     """A notebook case. ``title`` prepends nothing; cells are numbered from 1 as given."""
     book = v4.new_notebook()
     book.metadata.update(PY_META if metadata is None else metadata)
     book.cells = list(cells)
     for i, c in enumerate(book.cells, start=1):
         c["id"] = f"cell-{i}"
-    return Case(book, dict(files or {}), expect_cells, also_select)
+    return Case(book, dict(files or {}), expect_cells, also_select, execute or reproduce, reproduce)

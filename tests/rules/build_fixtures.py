@@ -45,6 +45,10 @@ def render(case) -> dict[str, str]:
         expect["cells"] = case.expect_cells
     if case.also_select:
         expect["also_select"] = case.also_select
+    if getattr(case, "execute", False):
+        expect["execute"] = True
+    if getattr(case, "reproduce", False):
+        expect["reproduce"] = True
     if expect:
         files["expect.json"] = json.dumps(expect) + "\n"
     return files

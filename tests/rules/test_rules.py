@@ -11,12 +11,16 @@ import pytest
 
 from nb2prod.config import Overrides, settings_from_table
 from nb2prod.engine import lint_notebook
+from nb2prod.execcheck import EXECUTION_RULES, ExecutionOptions
 from nb2prod.notebook import read_notebook
 from nb2prod.rules import REGISTRY
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 CASES = sorted(p for p in FIXTURES.glob("NB*/*") if p.is_dir())
+# Time limits of the fixtures that run (`execute=True` in the spec): short, but far above
+# what their few cells need, so a slow machine does not make them flaky.
+EXEC_CELL_TIMEOUT, EXEC_TIMEOUT = 3, 60
 _MARK = re.compile(r"#\s*expect:\s*((?:NB\d{3}[\s,]*)+)")
 
 
@@ -31,9 +35,14 @@ def lint_case(case_dir: Path, code: str, tmp_path: Path):
     project = tmp_path / "project"
     shutil.copytree(case_dir, project)
     (project / ".git").mkdir(exist_ok=True)  # the case is its own repository root
-    settings = settings_from_table({"select": [code, *_expect(case_dir).get("also_select", [])]}, None, Overrides())
+    expect = _expect(case_dir)
+    settings = settings_from_table({"select": [code, *expect.get("also_select", [])]}, None, Overrides())
     nb = read_notebook(project / "notebook.ipynb")
-    return nb, lint_notebook(nb, settings, raise_errors=True)
+    execution = None
+    if expect.get("execute"):  # an execution-only rule: run the fixture, as `lint --execute` does
+        execution = ExecutionOptions(reproduce=bool(expect.get("reproduce")), cell_timeout=EXEC_CELL_TIMEOUT,
+                                     timeout=EXEC_TIMEOUT)
+    return nb, lint_notebook(nb, settings, raise_errors=True, execution=execution)
 
 
 def expected_places(nb, code: str) -> set[tuple[int, int]]:
@@ -77,6 +86,18 @@ def test_every_rule_has_firing_and_clean_fixtures() -> None:
         if not any(n.startswith("fires") for n in names) or not any(n.startswith("clean") for n in names):
             missing.append(code)
     assert missing == []
+
+
+def test_execution_rules_are_checked_by_running_their_fixtures() -> None:
+    """NB307-NB310 report only what a run finds: every fixture of theirs runs (``execute``
+    in its spec), and without a run they report nothing."""
+    for code in sorted(EXECUTION_RULES):
+        cases = sorted(p for p in (FIXTURES / code).glob("*") if p.is_dir())
+        assert cases, code
+        for case in cases:
+            assert _expect(case).get("execute"), f"{code}/{case.name}: set execute=True in its spec"
+            settings = settings_from_table({"select": [code]}, None, Overrides())
+            assert lint_notebook(read_notebook(case / "notebook.ipynb"), settings).findings == []
 
 
 def test_fixtures_match_specs() -> None:

@@ -1,6 +1,6 @@
 """Fixtures for NB3xx (execution state)."""
 
-from _spec import code, error, md, nb, stream
+from _spec import PY_META, code, error, md, nb, result, stream
 
 FIXTURES = {
     "NB301": {
@@ -92,6 +92,85 @@ FIXTURES = {
             code("x = 1", count=1),
             code("y = 2", count=2),
             code("z = 3"),
+        ),
+    },
+    # Execution-only rules: their fixtures run in a fresh kernel (execute=True, as
+    # `nb2prod lint --execute`; reproduce=True, as `--reproduce`).
+    "NB307": {
+        "fires": nb(
+            code("print(model)  # expect: NB307", count=2, outputs=[stream("logistic\n")]),
+            code("model = 'logistic'", count=1),
+            execute=True,
+        ),
+        "fires_stops_at_first_failure": nb(
+            md("# Stops at the first failure"),
+            code("x = 1"),
+            code("y = x + 1\nz = y / 0  # expect: NB307"),
+            code("undefined_name  # not reached"),
+            execute=True,
+        ),
+        "clean": nb(
+            code("model = 'logistic'", count=1),
+            code("print(model)", count=2, outputs=[stream("logistic\n")]),
+            code("1 / 0", tags=["raises-exception"]),
+            code("plot(model)", tags=["skip"]),
+            code("# nb2prod: skip\nshow(model)"),
+            code("print('still runs')"),
+            execute=True,
+        ),
+    },
+    "NB308": {
+        "fires": nb(
+            code("import random"),
+            code("print(random.random())"),
+            code("print('stable')"),
+            expect_cells=[2],
+            reproduce=True,
+        ),
+        "clean": nb(
+            code("import random\nrandom.seed(0)"),
+            code("print(random.random())"),
+            code("print(object())  # a memory address"),
+            code("%time total = sum(range(1000))"),
+            code("import time\nt0 = time.time()\nprint(f'took {time.time() - t0:.4f}s')"),
+            code("for i in range(3):\n    print(f'\\r{i + 1}/3 done', end='')\nprint()"),
+            reproduce=True,
+        ),
+    },
+    "NB309": {
+        "fires": nb(
+            code("x = 1 + 1\nx", count=1, outputs=[result("3", count=1)]),
+            code("print('same')", count=2, outputs=[stream("same\n")]),
+            expect_cells=[1],
+            reproduce=True,
+        ),
+        "clean": nb(
+            code("x = 1 + 1\nx", count=7, outputs=[result("2", count=7)]),
+            code("print(object())", count=8, outputs=[stream("<object object at 0x7f3a2b1c0d10>\n")]),
+            code("import random\nprint(random.random())", count=9, outputs=[stream("0.5\n")]),  # NB308's
+            code("print('never run when saved')"),
+            reproduce=True,
+        ),
+    },
+    "NB310": {
+        "fires": nb(
+            code("print('hello')"),
+            metadata={**PY_META, "kernelspec": {"name": "no-such-kernel", "language": "python",
+                                                "display_name": "gone"}},
+            expect_cells=[1],
+            execute=True,
+        ),
+        "fires_timeout": nb(
+            code("x = 1"),
+            code("while True:\n    pass"),
+            code("print(x)"),
+            expect_cells=[2],
+            execute=True,
+        ),
+        "clean": nb(
+            code("print('hello')"),
+            code("import time\ntime.sleep(0.1)"),
+            execute=True,
         ),
     },
 }
