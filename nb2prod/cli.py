@@ -340,6 +340,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from nb2prod.build import BuildError, BuildOptions, Event, build
     from nb2prod.build.plan import parse_parameter
@@ -368,15 +369,14 @@ def cmd_build(args: argparse.Namespace) -> int:
             elif event.status == "progress" and err.is_terminal:
                 err.print(f"  [dim]{event.stage}: {escape(event.message)}[/]")
 
-        from rich.markup import escape
-
         result = build(options, show)
     except BuildError as exc:
         return _error(f"{args.notebook}: {exc}")
     if result.verified is False:
-        log = result.output / "verify.log"
-        log.write_text(result.verify_log, encoding="utf-8")
-        return _error(f"{result.output}: the generated service failed its checks; see {log}")
+        return _error(f"{result.output}: the generated service failed its checks; see {result.output / 'verify.log'}")
+    for index, names in result.plan.notebook_only_tests.items():
+        err.print(f"[dim]note: test cell {index} is not exported to the service's tests: it reads "
+                  f"{escape(', '.join(names))}, which only training defines[/]")
     print(f"Built {result.output} (package {result.package_name}). Next:")
     print(f"  pip install {result.output} && {result.project_name} serve")
     return EXIT_OK

@@ -22,7 +22,7 @@ from typing import Any
 
 from nb2prod import __version__
 from nb2prod.build.errors import BuildError
-from nb2prod.build.events import EventSink, Reporter
+from nb2prod.build.events import Event, EventSink, Reporter
 from nb2prod.build.execute import Capture, execute
 from nb2prod.build.plan import BuildPlan, make_plan
 from nb2prod.notebook import Cell, NotebookError, read_notebook
@@ -68,11 +68,23 @@ def default_template() -> Path:
 
 
 def project_names(output: Path) -> tuple[str, str]:
-    """(distribution name, package name) from the output folder's name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", output.name.lower()).strip("-") or "service"
+    """(distribution name, package name) from the output folder's name.
+
+    Accents are folded (``Ürün`` -> ``urun``); a name that an installed or standard
+    module already has (``-o pandas``) gets ``_service`` so the service does not shadow it.
+    """
+    import importlib.util
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", output.name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "service"
     if not slug[0].isalpha():
         slug = f"service-{slug}"
-    return slug, slug.replace("-", "_")
+    package = slug.replace("-", "_")
+    taken = package in sys.stdlib_module_names or importlib.util.find_spec(package) is not None
+    if taken:
+        slug, package = f"{slug}-service", f"{package}_service"
+    return slug, package
 
 
 def _sha256(path: Path) -> str:
@@ -246,7 +258,13 @@ def _place(project: Path, target: Path, force: bool) -> None:
         backup.unlink()
 
 
-def _check_target(target: Path, force: bool) -> None:
+def _check_target(target: Path, force: bool, notebook: Path) -> None:
+    nb = Path(os.path.abspath(notebook))
+    if target == nb.parent or target in nb.parents:
+        raise BuildError(f"{target} holds the notebook itself: choose another output folder")
+    cwd = Path.cwd()
+    if target == cwd or target in cwd.parents:
+        raise BuildError(f"{target} is the current folder or holds it: choose another output folder")
     if target.exists() and not target.is_dir():
         raise BuildError(f"{target} exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -286,8 +304,10 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         raise BuildError(f"{nb_path}: {exc}") from None
     target = options.output or nb_path.parent / f"{nb_path.stem}-service"
     target = Path(os.path.abspath(target))
-    _check_target(target, options.force)
+    _check_target(target, options.force, nb_path)
     project, package = project_names(target)
+    template = options.template or str(default_template())
+    _check_template(template)
 
     lint_score = None
     reporter.start("lint")
@@ -335,7 +355,6 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s)")
 
         reporter.start("render", "rendering the service template")
-        template = options.template or str(default_template())
         context = _context(plan, capture, project, package, lint_score)
         rendered = _render(template, context, staging)
         package_dir = rendered / package
@@ -345,21 +364,43 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         artifact_dir.mkdir(exist_ok=True)
         for a in capture.artifacts:
             shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
+        reporter.done("render", f"{project} (package {package})")
+        for index, names in plan.notebook_only_tests.items():
+            reporter.progress("render", f"test cell {index} stays in the notebook: it reads {', '.join(names)}, "
+                              "which only training defines")
+
+        result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
+        if options.verify:
+            # Verify the staged project: an existing target is replaced only by a project that passed.
+            reporter.start("verify", "installing into a fresh venv and running the generated tests")
+            ok, log = verify(rendered, reporter)
+            result_obj.verified, result_obj.verify_log = ok, log
+            if ok:
+                reporter.done("verify", "the generated tests pass")
+            else:
+                reporter.failed("verify", "the generated project's install or tests failed")
+                (rendered / "verify.log").write_text(log, encoding="utf-8")
+                if target.exists() and any(target.iterdir()):
+                    kept = staging.with_name(f"{target.name}.failed-verify")
+                    if kept.exists():
+                        shutil.rmtree(kept)
+                    os.replace(rendered, kept)
+                    raise BuildError(f"the service failed its checks; {target} was left as it was, "
+                                     f"the new project and its verify.log are in {kept}")
+        else:
+            reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
         _place(rendered, target, options.force)
-        reporter.done("render", str(target))
+        reporter.emit(Event("render", "progress", f"written to {target}"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-    result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
-    if options.verify:
-        reporter.start("verify", "installing into a fresh venv and running the generated tests")
-        ok, log = verify(target, reporter)
-        result_obj.verified, result_obj.verify_log = ok, log
-        if ok:
-            reporter.done("verify", "the generated tests pass")
-        else:
-            reporter.failed("verify", "the generated project's install or tests failed")
-    else:
-        reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
     result_obj.timings = reporter.timings
     return result_obj
+
+
+def _check_template(template: str) -> None:
+    """A local template must exist before the notebook runs; URLs are cookiecutter's."""
+    if re.match(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:|bb:)", template):
+        return
+    path = Path(template)
+    if not (path / "cookiecutter.json").is_file():
+        raise BuildError(f"template {template}: no cookiecutter.json there (see docs/templates.md)")

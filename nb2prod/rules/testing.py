@@ -132,7 +132,7 @@ class NoTests(Rule):
 
     code = "NB401"
     name = "no-tests"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     summary = "The notebook has no tests at all"
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
