@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,126 @@ def test_parse_parameter(text: str, expected) -> None:
 def test_parse_parameter_rejects_garbage() -> None:
     with pytest.raises(BuildError, match="expected name=value"):
         parse_parameter("novalue")
+
+
+# --- execution limits: the kernel runs asynchronously, so time limits and deaths are seen ---
+
+
+def build_error(tmp_path: Path, path: Path, **options) -> str:
+    """Build in-process; the BuildError's message (and nothing may be left beside the notebook)."""
+    from nb2prod.build.pipeline import BuildOptions, build
+
+    with pytest.raises(BuildError) as info:
+        build(BuildOptions(notebook=path, output=tmp_path / "svc", gate=False, **options))
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.suffix not in (".ipynb", ".py"))
+    assert leftovers == [], leftovers  # no svc, no `.svc.nb2prod-*` staging folder
+    return str(info.value)
+
+
+def test_timeout_stops_a_slow_cell(tmp_path: Path) -> None:
+    import time
+
+    path = notebook(tmp_path, ("model = 2.0", []), ("import time\ntime.sleep(30)", []), GOOD_PREDICT)
+    start = time.monotonic()
+    message = build_error(tmp_path, path, timeout=2)
+    assert time.monotonic() - start < 20
+    assert "cell 3 took longer than 2 s" in message
+
+
+def test_a_dying_kernel_fails_the_build(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("model = 2.0", []), ("import os\nos._exit(1)", []), GOOD_PREDICT)
+    assert "the kernel died while running cell 3" in build_error(tmp_path, path, timeout=60)
+
+
+# --- artifacts the service could not unpickle ---
+
+
+def test_artifact_of_a_notebook_class(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("class Scaler:\n    k = 2.0", []), ("scaler = Scaler()", []),
+                    ("def predict(x: float) -> float:\n    return scaler.k * x", ["predict"]))
+    message = build_error(tmp_path, path)
+    assert "artifact `scaler` (defined in cell 3) is an instance of `Scaler`, defined in the notebook (`__main__`)" \
+        in message
+    assert "move the class into a package the service installs" in message
+
+
+def test_artifact_of_a_local_module(tmp_path: Path) -> None:
+    (tmp_path / "feats.py").write_text("def double(x):\n    return 2 * x\n")
+    path = notebook(tmp_path, ("import functools\nimport feats", []), ("model = {'f': feats.double}", []),
+                    ("def predict(x: float) -> float:\n    return model['f'](x)", ["predict"]))
+    message = build_error(tmp_path, path)
+    assert "artifact `model` (defined in cell 3) refers to the function `double`, defined in `feats` (feats.py" \
+        in message
+
+
+# --- plan checks: serve code at import time, annotations, training code ---
+
+
+def test_serve_code_reading_an_artifact_at_import_time(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("labels = ['a', 'b']", []), ("LABELS = [l.upper() for l in labels]", ["serve"]),
+                    ("def predict(i: int) -> str:\n    return LABELS[i]", ["predict"]))
+    with pytest.raises(BuildError, match="serve cell 3 reads `labels` at import time; the service loads artifacts "
+                                         "after importing the code"):
+        make_plan(read_notebook(path))
+
+
+def test_serve_code_reading_an_artifact_inside_functions_is_fine(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("labels = ['a', 'b']", []),
+                    ("def upper():\n    return [l.upper() for l in labels]\nfirst = lambda: labels[0]", ["serve"]),
+                    ("def predict(i: int) -> str:\n    return upper()[i] + first()", ["predict"]))
+    assert make_plan(read_notebook(path)).artifacts == ["labels"]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "expected"),
+    [("typing.Optional[str]", "Optional[str]"), ("typing.List[float]", "List[float]"),
+     ("list[float] | None", "list[float] | None"), ("Literal['a', 'b']", "Literal['a', 'b']"),
+     ("tuple[int, ...]", "tuple[int, ...]"), ("dict[str, typing.Union[int, str]]", "dict[str, Union[int, str]]")],
+)
+def test_supported_annotations_are_normalised(tmp_path: Path, annotation: str, expected: str) -> None:
+    path = notebook(tmp_path, (f"import typing\nfrom typing import Literal\ndef predict(x: {annotation}):\n"
+                               "    return 1", ["predict"]))
+    assert make_plan(read_notebook(path)).fields[0].annotation == expected
+
+
+@pytest.mark.parametrize(("annotation", "part"), [("np.ndarray", ""), ("pd.DataFrame", ""), ("Color", ""),
+                                                  ("list[np.float64]", "(`np.float64`)"), ("'str'", "")])
+def test_unsupported_annotations(tmp_path: Path, annotation: str, part: str) -> None:
+    path = notebook(tmp_path, (f"def predict(x: {annotation}):\n    return 1", ["predict"]))
+    with pytest.raises(BuildError) as info:
+        make_plan(read_notebook(path))
+    message = str(info.value)
+    assert f"the annotation of `x` is `{annotation}`{' ' + part if part else ''}, which the request schema" \
+        in message
+    assert "Optional" in message and "list[float]" in message
+
+
+def test_return_annotation_outside_the_response_types_is_served_as_any(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("import numpy as np\nimport typing", ["serve"]), ("w = 2.0", []),
+                    ("def predict(x: float) -> 'np.ndarray':\n    return np.array([w * x])", ["predict"]),
+                    ("example = {'x': 1.0}", ["example"]))
+    from nb2prod.build.pipeline import BuildOptions, build
+
+    result = build(BuildOptions(notebook=path, output=tmp_path / "svc", gate=False))
+    schema = (result.output / result.package_name / "schema.py").read_text()
+    assert "prediction: Any" in schema
+    compile(schema, "schema.py", "exec")
+
+
+def test_output_that_does_not_fit_the_return_annotation(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("import numpy as np", ["serve"]), ("w = 2", []),
+                    ("def predict(x: int) -> int:\n    return np.array([w * x])", ["predict"]),
+                    ("examples = [{'x': 1}]", ["example"]))
+    assert "predict is annotated -> int but returned list for example 1" in build_error(tmp_path, path)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("from math import *\nmodel = pi", "training cell 2 uses `import *`, which cannot run inside train.py's "
+                                        "function: import the names you use"),
+     ("model = 1.0\ndef bump():\n    global model\n    model += 1\nbump()", "training cell 2 declares `global model`")],
+)
+def test_training_code_that_cannot_run_in_a_function(tmp_path: Path, code: str, message: str) -> None:
+    path = notebook(tmp_path, (code, []), GOOD_PREDICT)
+    with pytest.raises(BuildError, match=re.escape(message)):
+        make_plan(read_notebook(path))

@@ -19,7 +19,9 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
     import os
     import pickle
     import platform
+    import site
     import sys
+    import sysconfig
 
     namespace = globals()
     result = {
@@ -41,15 +43,56 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
         def __init__(self, file):
             super().__init__(file, protocol=4)
             self.modules = set()
+            self.first_use = {}  # top-level module -> (qualified name, "instance"/"class"/"function")
 
         def reducer_override(self, obj):
-            if isinstance(obj, type) or callable(obj):
-                module = getattr(obj, "__module__", None)
+            if isinstance(obj, type):
+                module, what, kind = getattr(obj, "__module__", None), obj, "class"
+            elif callable(obj) and isinstance(getattr(obj, "__qualname__", None), str):
+                module, what, kind = getattr(obj, "__module__", None), obj, "function"
             else:
-                module = type(obj).__module__
+                module, what, kind = type(obj).__module__, type(obj), "instance"
             if isinstance(module, str):
-                self.modules.add(module.split(".", 1)[0])
+                top = module.split(".", 1)[0]
+                self.modules.add(top)
+                self.first_use.setdefault(top, (getattr(what, "__qualname__", repr(what)), kind, module))
             return NotImplemented
+
+    top_to_dists = metadata.packages_distributions()
+    installed_roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        root = sysconfig.get_paths().get(key)
+        if root:
+            installed_roots.add(os.path.realpath(root))
+    try:
+        installed_roots.update(os.path.realpath(p) for p in site.getsitepackages())
+        installed_roots.add(os.path.realpath(site.getusersitepackages()))
+    except AttributeError:  # an old virtualenv's site module
+        pass
+
+    def is_installed(path):
+        path = os.path.realpath(path)
+        parts = path.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts:
+            return True
+        return any(path == root or path.startswith(root + os.sep) for root in installed_roots)
+
+    def local_file(top):
+        """The file of ``top`` when the service cannot install it: the notebook itself
+        (``__main__``), or a module found neither in the standard library nor among the
+        installed distributions (e.g. ``feats.py`` beside the notebook). Else None."""
+        if top == "__main__":
+            return "the notebook"
+        if top in top_to_dists or top in sys.builtin_module_names:
+            return None
+        module = sys.modules.get(top)
+        if module is None:
+            return None
+        paths = [getattr(module, "__file__", None)] + list(getattr(module, "__path__", None) or [])
+        paths = [p for p in paths if isinstance(p, str) and os.path.isabs(p)]
+        if not paths or any(is_installed(p) for p in paths):
+            return None
+        return paths[0]
 
     def sha256(path):
         h = hashlib.sha256()
@@ -70,6 +113,14 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
             recorder.dump(obj)
         except Exception as exc:  # noqa: BLE001 - reported to the build with its type
             result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        local = [m for m in sorted(recorder.modules, key=lambda m: m != "__main__") if local_file(m)]
+        if local:
+            qualname, use, module = recorder.first_use[local[0]]
+            if use == "instance" and (type(obj).__module__, type(obj).__qualname__) != (module, qualname):
+                use = "held"
+            result["errors"].append({"artifact": name, "local": {
+                "module": module, "name": qualname, "kind": use, "file": local_file(local[0])}})
             continue
         used_modules |= recorder.modules
         kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
@@ -138,7 +189,6 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
             continue
         result["examples"].append({"input": inputs, "output": output})
 
-    top_to_dists = metadata.packages_distributions()
     seen = {}
     for module in sorted({m.split(".", 1)[0] for m in list(sys.modules)}):
         for dist in top_to_dists.get(module, []):

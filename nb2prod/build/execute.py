@@ -21,7 +21,8 @@ from nbformat import v4
 
 from nb2prod.build.errors import BuildError
 from nb2prod.build.events import Reporter
-from nb2prod.build.plan import BuildPlan
+from nb2prod.build.plan import RESPONSE_TYPES, BuildPlan
+from nb2prod.execcheck import ipc_kernel_manager  # shared with `lint --execute`
 
 __all__ = ["Capture", "execute", "execution_notebook"]
 
@@ -80,8 +81,10 @@ def execute(
     ks = plan.nb.metadata.get("kernelspec")
     name = kernel_name or (ks.get("name") if isinstance(ks, dict) and isinstance(ks.get("name"), str) else None)
     total = len(book.cells) - 1
+    started: list[int] = []
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
+        started.append(cell_index)  # which cell a timeout or a dead kernel interrupts
         if cell_index < total:
             where = origin[cell_index]
             label = f"cell {where}" if where is not None else "injected parameters"
@@ -96,13 +99,17 @@ def execute(
             book,
             timeout=timeout,
             kernel_name=name or "python3",
-            kernel_manager_class=_ipc_kernel_manager(os.path.join(sockets, "kernel")),
+            kernel_manager_class=ipc_kernel_manager(os.path.join(sockets, "kernel"), asynchronous=True),
             resources={"metadata": {"path": str(workdir)}},
             on_cell_start=on_cell_start,
         )
-        _run(client, book, origin, timeout, name)
+        # The kernel's own stderr (ipykernel's complaints while it is interrupted or shut
+        # down after a timeout) goes to a file, not to the build's output.
+        with open(os.path.join(sockets, "kernel.log"), "wb") as kernel_log:
+            _run(client, book, origin, started, timeout, name, stderr=kernel_log)
     data = json.loads((out_dir / "capture.json").read_text(encoding="utf-8"))
     _raise_capture_errors(plan, data)
+    _check_outputs(plan, data["examples"])
     return Capture(
         python=data["python"],
         artifacts=data["artifacts"],
@@ -114,32 +121,21 @@ def execute(
     )
 
 
-def _ipc_kernel_manager(socket_prefix: str) -> type:
-    """A KernelManager whose kernel talks over Unix sockets under ``socket_prefix``: no
-    TCP ports, nothing reachable from outside, no warning about unencrypted TCP. nbclient
-    creates and owns it, so it also shuts the kernel down and closes the channels."""
-    from jupyter_client.manager import KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", socket_prefix)
-            super().__init__(**kwargs)
-
-    return IPCKernelManager
-
-
-def _run(client: Any, book: nbformat.NotebookNode, origin: list[int | None], timeout: int, name: str | None) -> None:
+def _run(
+    client: Any, book: nbformat.NotebookNode, origin: list[int | None], started: list[int], timeout: int,
+    name: str | None,
+    **kernel_options: Any,
+) -> None:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     try:
-        client.execute()
+        client.execute(**kernel_options)
     except CellTimeoutError:
-        raise BuildError(f"{_failed_cell(book, origin)} took longer than {timeout} s (--timeout)") from None
+        raise BuildError(f"{_failed_cell(book, origin, started)} took longer than {timeout} s (--timeout)") from None
     except CellExecutionError:
         raise BuildError(_describe_failure(book, origin)) from None
     except DeadKernelError:
-        raise BuildError(f"the kernel died while running {_failed_cell(book, origin)}") from None
+        raise BuildError(f"the kernel died while running {_failed_cell(book, origin, started)}") from None
     except Exception as exc:  # kernel missing, cannot start...
         message = " ".join(str(exc).split())[:300]
         if "No such kernel" in message:
@@ -148,12 +144,15 @@ def _run(client: Any, book: nbformat.NotebookNode, origin: list[int | None], tim
         raise BuildError(f"could not run the notebook: {type(exc).__name__}: {message}") from None
 
 
-def _failed_cell(book: nbformat.NotebookNode, origin: list[int | None]) -> str:
-    for i, cell in enumerate(book.cells):
-        if cell.get("execution_count") is None and cell.cell_type == "code":
-            where = origin[i] if i < len(origin) else None
-            return f"cell {where}" if where is not None else "the build's own cell"
-    return "a cell"
+def _failed_cell(book: nbformat.NotebookNode, origin: list[int | None], started: list[int]) -> str:
+    """The cell that was running: the last one started."""
+    if not started:
+        return "a cell"
+    running = started[-1]
+    where = origin[running] if running < len(origin) else None
+    if where is not None:
+        return f"cell {where}"
+    return "the build's capture step" if running == len(book.cells) - 1 else "the injected parameters"
 
 
 def _describe_failure(book: nbformat.NotebookNode, origin: list[int | None]) -> str:
@@ -177,5 +176,54 @@ def _raise_capture_errors(plan: BuildPlan, data: dict[str, Any]) -> None:
             name = err["artifact"]
             cell = plan.artifact_cells.get(name)
             where = f" (defined in cell {cell})" if cell is not None else ""
+            if "local" in err:
+                raise BuildError(f"artifact `{name}`{where} {_local_reference(err['local'])}")
             raise BuildError(f"artifact `{name}`{where} cannot be serialised: {err['error']}")
         raise BuildError(f"example {err['example'] + 1}: predict(**example) failed: {err['error']}")
+
+
+def _local_reference(local: dict[str, Any]) -> str:
+    """Why an artifact whose pickle names notebook (or notebook-folder) code cannot be served."""
+    module, qualname, kind = local["module"], local["name"], local["kind"]
+    if module == "__main__":
+        origin = "defined in the notebook (`__main__`)"
+    else:
+        origin = f"defined in `{module}` ({Path(local['file']).name}, a local module no package installs)"
+    if kind == "instance":
+        what, fix = f"is an instance of `{qualname}`", "move the class"
+    elif kind == "held":
+        what, fix = f"holds an instance of `{qualname}`", "move the class"
+    elif kind == "class":
+        what, fix = f"is or holds the class `{qualname}`", "move the class"
+    else:
+        what, fix = f"refers to the function `{qualname}`", "move the function"
+    return (f"{what}, {origin}: the service cannot import it — {fix} into a package the service installs, "
+            "or serve plain data")
+
+
+def _json_type(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether the response model (``prediction: <annotation>``) accepts ``value``, as JSON."""
+    if annotation == "int":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if annotation == "float":
+        return isinstance(value, (int, float))
+    if annotation == "bool":
+        return isinstance(value, bool) or (type(value) is int and value in (0, 1))
+    return isinstance(value, {"str": str, "list": list, "dict": dict}[annotation])
+
+
+def _check_outputs(plan: BuildPlan, examples: list[dict[str, Any]]) -> None:
+    """Each example's output must fit the response type the template derives from the return
+    annotation (``-> int`` and the like): else the service would answer 500 for it."""
+    annotation = plan.return_annotation
+    if annotation not in RESPONSE_TYPES:
+        return
+    for i, example in enumerate(examples):
+        output = example.get("output")
+        if not _fits(output, annotation):
+            raise BuildError(f"predict is annotated -> {annotation} but returned {_json_type(output)} "
+                             f"for example {i + 1}: fix the annotation, or convert the result")

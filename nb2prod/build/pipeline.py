@@ -114,14 +114,16 @@ def _script_source(cell: Cell) -> str:
     """A training cell as script code: IPython-only lines become comments."""
     source = _strip_tag_comment(cell.source)
     parsed = cell.parsed
-    if parsed.cell_magic is not None:
+    if parsed.cell_magic is not None and parsed.tree is None:  # %%bash, %%html...: not Python
         return "\n".join(f"# (not run outside IPython) {line}" for line in source.splitlines())
     if not parsed.magics:
         return source
     lines = cell.source.splitlines()
-    for m in parsed.magics:
+    for m in parsed.magics:  # line magics, and the %%time line of a Python-body cell magic
         if 1 <= m.line <= len(lines):
-            lines[m.line - 1] = f"# (not run outside IPython) {lines[m.line - 1].strip()}"
+            line = lines[m.line - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[m.line - 1] = f"{indent}pass  # (not run outside IPython) {line.strip()}"
     return _strip_tag_comment("\n".join(lines))
 
 
@@ -356,6 +358,7 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
 
         reporter.start("render", "rendering the service template")
         context = _context(plan, capture, project, package, lint_score)
+        _check_train_code(context["_train_code"])
         rendered = _render(template, context, staging)
         package_dir = rendered / package
         if not package_dir.is_dir():
@@ -395,6 +398,15 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         shutil.rmtree(staging, ignore_errors=True)
     result_obj.timings = reporter.timings
     return result_obj
+
+
+def _check_train_code(code: str) -> None:
+    """train.py runs the training cells inside a function: make sure they compile there."""
+    try:
+        compile("def run_training():\n" + textwrap.indent(code or "pass", "    "), "train.py", "exec")
+    except SyntaxError as exc:
+        raise BuildError(f"the training cells cannot become train.py: {exc.msg} ({exc.text or ''}".strip()
+                         + ")") from None
 
 
 def _check_template(template: str) -> None:

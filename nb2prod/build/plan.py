@@ -8,6 +8,7 @@ artifacts (DESIGN 5); the imports of that code give the service's dependencies.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ def _fields(fn: ast.FunctionDef, cell: Cell) -> list[Field]:
         raise _fail(f"cell {cell.index}: `predict` takes no inputs; its parameters become the request fields")
     out: list[Field] = []
     for arg, default in pairs:
-        annotation = ast.unparse(arg.annotation) if arg.annotation is not None else "Any"
+        annotation = _schema_annotation(arg.annotation, arg.arg, cell) if arg.annotation is not None else "Any"
         if default is None:
             out.append(Field(arg.arg, annotation, True))
             continue
@@ -128,6 +129,121 @@ def _fields(fn: ast.FunctionDef, cell: Cell) -> list[Field]:
             )
         out.append(Field(arg.arg, annotation, False, value, ast.unparse(default)))
     return out
+
+
+# What the generated schema.py can resolve (docs/templates.md): builtins, and these names
+# from `typing`, which it imports when an annotation uses them.
+SCHEMA_TYPING_NAMES = ("Any", "Dict", "List", "Literal", "Optional", "Set", "Tuple", "Union")
+SCHEMA_BUILTINS = ("str", "int", "float", "bool", "bytes", "list", "dict", "set", "frozenset", "tuple", "None")
+# The return annotations the template types the response with; any other is served as `Any`.
+RESPONSE_TYPES = ("str", "int", "float", "bool", "list", "dict")
+
+
+class _TypingPrefix(ast.NodeTransformer):
+    """``typing.Optional[str]`` -> ``Optional[str]`` (schema.py imports the bare names)."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == "typing" and node.attr in SCHEMA_TYPING_NAMES:
+            return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
+        return self.generic_visit(node)
+
+
+def _unsupported_part(node: ast.expr) -> ast.expr | None:
+    """The first part of an annotation schema.py cannot resolve, or None."""
+    if isinstance(node, ast.Name):
+        return None if node.id in SCHEMA_TYPING_NAMES or node.id in SCHEMA_BUILTINS else node
+    if isinstance(node, ast.Constant):
+        return None if node.value is None else node
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _unsupported_part(node.left) or _unsupported_part(node.right)
+    if isinstance(node, ast.Subscript):
+        if isinstance(node.value, ast.Name) and node.value.id == "Literal":
+            values = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            ok = all(isinstance(v, ast.Constant) and isinstance(v.value, (str, int, bool, type(None))) for v in values)
+            return None if ok else node
+        head = _unsupported_part(node.value)
+        if head is not None:
+            return head
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for item in items:
+            if isinstance(item, ast.Constant) and item.value is Ellipsis:  # tuple[int, ...]
+                continue
+            bad = _unsupported_part(item)
+            if bad is not None:
+                return bad
+        return None
+    return node
+
+
+def _schema_annotation(node: ast.expr, name: str, cell: Cell) -> str:
+    """The annotation of parameter ``name`` as schema.py can use it. Raises BuildError."""
+    fixed = _TypingPrefix().visit(copy.deepcopy(node))
+    bad = _unsupported_part(fixed)
+    if bad is not None:
+        shown = ast.unparse(node)
+        part = ast.unparse(bad)
+        detail = "" if part == shown else f" (`{part}`)"
+        raise _fail(
+            f"cell {cell.index}: the annotation of `{name}` is `{shown}`{detail}, which the request schema cannot "
+            f"use: annotate with builtins ({', '.join(t for t in SCHEMA_BUILTINS)}) and, from typing, "
+            f"{', '.join(SCHEMA_TYPING_NAMES)} (e.g. `list[float]`, `Optional[str]`, `Literal['a', 'b']`), "
+            "and convert inside `predict`"
+        )
+    return ast.unparse(fixed)
+
+
+def _return_annotation(fn: ast.FunctionDef) -> str:
+    if fn.returns is None:
+        return "Any"
+    fixed = _TypingPrefix().visit(copy.deepcopy(fn.returns))
+    return ast.unparse(fixed)
+
+
+def _import_time_reads(cell: Cell, artifacts: set[str]) -> str | None:
+    """An artifact that ``cell`` reads when its code runs at import, not inside a function."""
+    tree = cell.parsed.tree
+    if tree is None or not artifacts:
+        return None
+    found: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        if found:
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # decorators and defaults run at import; the body and annotations do not need to
+            for child in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+                visit(child)
+            return
+        if isinstance(node, ast.Lambda):
+            for child in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+                visit(child)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in artifacts:
+            found.append(node.id)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for stmt in tree.body:
+        visit(stmt)
+    return found[0] if found else None
+
+
+def _training_code_problem(cell: Cell) -> str | None:
+    """Python that cannot run inside train.py's ``run_training()`` function."""
+    tree = cell.parsed.tree
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return "uses `import *`, which cannot run inside train.py's function: import the names you use"
+        if isinstance(node, ast.Global):
+            return (f"declares `global {', '.join(node.names)}`, which means something else inside train.py's "
+                    "function: pass values as arguments and return them instead")
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Nonlocal):
+            return "uses `nonlocal` outside a function"
+    return None
 
 
 def _free_names(cells: list[Cell]) -> list[str]:
@@ -263,6 +379,21 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
                         + (" (only a `skip` cell does)" if d is not None else ""))
         artifacts.append(name)
         artifact_cells[name] = d.cell.index
+    for c in exported:
+        read = _import_time_reads(c, set(artifacts))
+        if read is not None:
+            tag = "predict" if c is predict_cell else "serve"
+            raise _fail(f"{tag} cell {c.index} reads `{read}` at import time; the service loads artifacts after "
+                        "importing the code: read it inside a function, or compute it in the training cells")
+
+    not_trained = skipped | {c.index for c in [*tagged("test"), *tagged("example")]}
+    for c in nb.cells:
+        if not c.is_code or c.index in not_trained or not c.source.strip():
+            continue
+        problem = _training_code_problem(c)
+        if problem is not None:
+            kind = "predict cell" if c is predict_cell else "serve cell" if c in serve_cells else "training cell"
+            raise _fail(f"{kind} {c.index} {problem}")
 
     export_modules: list[str] = []
     for imp in analysis.imports:
@@ -288,7 +419,7 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
         nb=nb,
         predict_cell=predict_cell,
         fields=fields,
-        return_annotation=ast.unparse(fn.returns) if fn.returns is not None else "Any",
+        return_annotation=_return_annotation(fn),
         serve_cells=serve_cells,
         parameters_cell=parameters_cell,
         parameters=parameters,

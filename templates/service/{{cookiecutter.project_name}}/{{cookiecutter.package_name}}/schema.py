@@ -35,7 +35,7 @@ class PredictRequest(BaseModel):
 
 
 class PredictResponse(BaseModel):
-    """What `predict` returned ({{ cookiecutter._return_annotation }}), as JSON."""
+    """What `predict` returned ({{ cookiecutter._return_annotation | replace("\\", "\\\\") | replace('"', "'") }}), as JSON."""
 
     prediction: {{ prediction_type }}
 
