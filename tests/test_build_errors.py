@@ -274,3 +274,29 @@ def test_training_code_that_cannot_run_in_a_function(tmp_path: Path, code: str, 
     path = notebook(tmp_path, (code, []), GOOD_PREDICT)
     with pytest.raises(BuildError, match=re.escape(message)):
         make_plan(read_notebook(path))
+
+
+@pytest.mark.parametrize(
+    ("given", "ok"),
+    [("n=200", True), ("n=2.5", True), ("n=abc", False), ("n=True", False), ("name='x'", True), ("name=3", False),
+     ("opt=[1, 2]", True)],
+)
+def test_parameter_overrides_keep_the_kind_of_the_cell_value(tmp_path: Path, given: str, ok: bool) -> None:
+    path = notebook(tmp_path, ("n = 100\nname = 'a'\nopt = None", ["parameters"]), ("model = n", []),
+                    ("def predict(x: float) -> float:\n    return model * x", ["predict"]))
+    key, value = parse_parameter(given)
+    if ok:
+        assert make_plan(read_notebook(path), {key: value}).parameters[key] == value
+    else:
+        with pytest.raises(BuildError, match=f"sets `{key}` to"):
+            make_plan(read_notebook(path), {key: value})
+
+
+def test_nan_outputs_are_recorded_as_json_null(tmp_path: Path) -> None:
+    from nb2prod.build import BuildOptions, build
+
+    path = notebook(tmp_path, ("model = float('nan')", []),
+                    ("def predict(x: float) -> float:\n    return model * x", ["predict"]),
+                    ("examples = [{'x': 1.0}]", ["example"]))
+    result = build(BuildOptions(path, tmp_path / "svc", gate=False))
+    assert result.capture.examples == [{"input": {"x": 1.0}, "output": None}]

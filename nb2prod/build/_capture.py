@@ -164,6 +164,8 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
             return {str(k): jsonable(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [jsonable(v) for v in value]
+        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            return None  # JSON has no NaN/Infinity: the service sends null, so record null
         json.dumps(value)  # raises TypeError for anything else
         return value
 

@@ -209,8 +209,8 @@ def _fits(value: Any, annotation: str) -> bool:
     """Whether the response model (``prediction: <annotation>``) accepts ``value``, as JSON."""
     if annotation == "int":
         return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if annotation == "float":
-        return isinstance(value, (int, float))
+    if annotation == "float":  # None: the capture's record of NaN/Infinity, which JSON lacks
+        return value is None or isinstance(value, (int, float))
     if annotation == "bool":
         return isinstance(value, bool) or (type(value) is int and value in (0, 1))
     return isinstance(value, {"str": str, "list": list, "dict": dict}[annotation])

@@ -332,6 +332,20 @@ def _seeds(analysis: Analysis, skipped: set[int]) -> list[dict[str, Any]]:
     return seeds
 
 
+def _same_kind(original: Any, value: Any) -> bool:
+    """Whether ``-p`` gives a value of the kind the parameters cell has (ints may become
+    floats and back; ``None`` in the cell accepts anything)."""
+    if original is None or type(original) is type(value):
+        return True
+    numbers = (int, float)
+    return (
+        not isinstance(original, bool)
+        and not isinstance(value, bool)
+        and isinstance(original, numbers)
+        and isinstance(value, numbers)
+    )
+
+
 def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPlan:
     """Check the tags and derive what the build needs. Raises :class:`BuildError`."""
     if not nb.is_python:
@@ -365,6 +379,9 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
             known = ", ".join(sorted(parameters)) or "none"
             raise _fail(f"-p {name}=...: the parameters cell (cell {parameters_cell.index}) "
                         f"assigns no `{name}` (it has: {known})")
+        if not _same_kind(parameters[name], value):
+            raise _fail(f"-p {name}={value!r}: the parameters cell (cell {parameters_cell.index}) sets `{name}` "
+                        f"to {type(parameters[name]).__name__} {parameters[name]!r}; give a value of that type")
         parameters[name] = value
 
     exported = sorted([*serve_cells, predict_cell], key=lambda c: c.index)
