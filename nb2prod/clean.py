@@ -18,7 +18,6 @@ change (for CI and pre-commit); an unreadable file is one line and exit 2, as in
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -111,16 +110,12 @@ def clean_data(nb: dict[str, Any], *, metadata: bool = False) -> list[str]:
 
 
 def _decode(raw: bytes) -> tuple[dict[str, Any], str]:
+    from nb2prod.notebook import NotebookError, decode_json
+
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CleanError(f"not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CleanError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise CleanError("invalid JSON: nested too deeply") from None
+        data, text = decode_json(raw)
+    except NotebookError as exc:
+        raise CleanError(str(exc)) from None
     if not isinstance(data, dict):
         raise CleanError(f"not a notebook: top-level JSON is {type(data).__name__}, not an object")
     return data, text

@@ -350,14 +350,20 @@ def read_notebook(path: str | Path) -> Notebook:
         raise NotebookError("permission denied") from None
     except OSError as exc:
         raise NotebookError(f"cannot read: {exc.strerror or exc}") from None
+    data, text = decode_json(raw)
+    return notebook_from_dict(data, path=p, raw_text=text, size_bytes=len(raw))
+
+
+def decode_json(raw: bytes) -> tuple[Any, str]:
+    """(decoded JSON, text) of a notebook file's bytes; :class:`NotebookError` if it is
+    not UTF-8 JSON."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NotebookError(f"not UTF-8 text (byte {exc.start})") from None
     try:
-        data = json.loads(text)
+        return json.loads(text), text
     except json.JSONDecodeError as exc:
         raise NotebookError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise NotebookError("invalid JSON: nested too deeply") from None
-    return notebook_from_dict(data, path=p, raw_text=text, size_bytes=len(raw))
