@@ -115,8 +115,13 @@ EXAMPLE_INPUTS = [
 ]
 
 EXPECTED_TREE = [
+    ".dockerignore",
     ".gitignore",
+    "Dockerfile",
     "README.md",
+    "deploy/kubernetes/deployment.yaml",
+    "deploy/kubernetes/hpa.yaml",
+    "deploy/kubernetes/service.yaml",
     f"{PACKAGE}/__init__.py",
     f"{PACKAGE}/__main__.py",
     f"{PACKAGE}/app.py",
@@ -126,12 +131,14 @@ EXPECTED_TREE = [
     f"{PACKAGE}/metadata.json",
     f"{PACKAGE}/model.py",
     f"{PACKAGE}/nb2prod.lock.json",
+    f"{PACKAGE}/observability.py",
     f"{PACKAGE}/py.typed",
     f"{PACKAGE}/schema.py",
     f"{PACKAGE}/train.py",
     "pyproject.toml",
     "requirements.txt",
     "tests/conftest.py",
+    "tests/test_metrics.py",
     "tests/test_notebook.py",
     "tests/test_parity.py",
     "tests/test_smoke.py",

@@ -30,7 +30,7 @@ from nb2prod.notebook import Cell, NotebookError, read_notebook
 __all__ = ["BuildOptions", "BuildResult", "build", "default_template", "project_names"]
 
 # The service's own libraries: not part of the model, so a minimum version is enough.
-SERVICE_REQUIREMENTS = ("fastapi>=0.110", "uvicorn>=0.29")
+SERVICE_REQUIREMENTS = ("fastapi>=0.110", "uvicorn>=0.29", "prometheus-client>=0.20")
 
 
 @dataclass

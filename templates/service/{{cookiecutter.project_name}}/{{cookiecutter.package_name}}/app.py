@@ -2,6 +2,8 @@
 
 The artifacts are verified and loaded in the background when the app starts: `/health`
 answers at once, `/ready` and the prediction endpoints only once the artifacts are in.
+Every request is counted in the metrics of `/metrics` and logged as one JSON line, and
+its body is limited in size (see observability.py).
 """
 
 import asyncio
@@ -12,11 +14,20 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from {{ cookiecutter.package_name }} import lockfile, model
+from {{ cookiecutter.package_name }}.observability import (
+    LimitsMiddleware,
+    Metrics,
+    ObservabilityMiddleware,
+    access_logger,
+)
 from {{ cookiecutter.package_name }}.schema import (
     EXAMPLES,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
     METADATA,
     BatchRequest,
     BatchResponse,
@@ -43,6 +54,7 @@ METADATA_KEYS = (
     "python_version",
     "parameters",
 )
+BUILD_KEYS = ("project_name", "version", "notebook_sha256", "nb2prod_version")
 
 
 class Readiness:
@@ -65,6 +77,11 @@ class Readiness:
 def create_app(directory: lockfile.PathLike | None = None) -> FastAPI:
     """The service, loading its artifacts from `directory` (default: the package's own)."""
     readiness = Readiness()
+    try:
+        locked = lockfile.read_lock(directory)["artifacts"]
+    except lockfile.ArtifactError:
+        locked = []  # the service will not become ready; /ready says why
+    metrics = Metrics({key: str(METADATA[key]) for key in BUILD_KEYS}, locked)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,12 +104,17 @@ def create_app(directory: lockfile.PathLike | None = None) -> FastAPI:
     @app.post("/predict")
     def predict(request: Annotated[PredictRequest, Body(openapi_examples=PREDICT_EXAMPLES)]) -> PredictResponse:
         """The notebook's `predict` for one input."""
-        return PredictResponse(prediction=predict_one(request))
+        prediction = predict_one(request)
+        metrics.observe_predictions([prediction])
+        return PredictResponse(prediction=prediction)
 
     @app.post("/predict/batch")
     def predict_batch(request: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)]) -> BatchResponse:
         """The notebook's `predict` for each input of a batch, in order."""
-        return BatchResponse(predictions=[predict_one(instance) for instance in request.instances])
+        metrics.observe_batch(len(request.instances))
+        predictions = [predict_one(instance) for instance in request.instances]
+        metrics.observe_predictions(predictions)
+        return BatchResponse(predictions=predictions)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -122,6 +144,20 @@ def create_app(directory: lockfile.PathLike | None = None) -> FastAPI:
             "request_schema": PredictRequest.model_json_schema(),
         }
 
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics: requests, latency, predictions, batch sizes, and the build."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # The last added is the outermost: every answer, a 413 or 422 of the limits too, is counted and logged.
+    app.add_middleware(LimitsMiddleware, max_body_bytes=MAX_BODY_BYTES, max_json_depth=MAX_JSON_DEPTH)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=metrics,
+        routes=app.router.routes,
+        logger=access_logger("{{ cookiecutter.package_name }}.access"),
+    )
+    app.state.metrics = metrics
     return app
 
 

@@ -40,7 +40,13 @@ def serve(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.app import create_app
 
     lockfile.verify_artifacts(args.model_dir)
-    uvicorn.run(create_app(args.model_dir), host=args.host, port=args.port)
+    uvicorn.run(
+        create_app(args.model_dir),
+        host=args.host,
+        port=args.port,
+        access_log=False,  # the app logs each request itself, as JSON
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
     return 0
 
 
@@ -116,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", parents=[model_dir], help=serve.__doc__)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve_cmd.add_argument(
+        "--graceful-timeout",
+        type=_positive,
+        default=30,
+        metavar="SECONDS",
+        help="on SIGTERM, how long to let requests in flight finish (default: %(default)s)",
+    )
     serve_cmd.set_defaults(command=serve)
 
     predict_cmd = commands.add_parser("predict", parents=[model_dir], help=predict.__doc__)

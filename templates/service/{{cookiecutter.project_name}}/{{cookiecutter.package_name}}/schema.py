@@ -19,6 +19,10 @@ EXAMPLES: list[dict[str, Any]] = METADATA["examples"]
 """What the notebook's `predict(**input)` returned for each example `input`."""
 
 MAX_BATCH_SIZE = int(os.environ.get("{{ cookiecutter.package_name | upper }}_MAX_BATCH_SIZE", "{{ cookiecutter.max_batch_size }}"))
+MAX_BODY_BYTES = int(os.environ.get("{{ cookiecutter.package_name | upper }}_MAX_BODY_BYTES", str(1 << 20)))
+"""The largest request body accepted, in bytes; a larger one is answered with 413."""
+MAX_JSON_DEPTH = int(os.environ.get("{{ cookiecutter.package_name | upper }}_MAX_JSON_DEPTH", "32"))
+"""How deeply a JSON body may nest objects and arrays; a deeper one is answered with 422."""
 
 
 class PredictRequest(BaseModel):
@@ -26,6 +30,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,  # NaN and infinities are refused with 422, naming the field
         protected_namespaces=(),
         json_schema_extra={"examples": [example["input"] for example in EXAMPLES[:1]]},
     )
