@@ -1,0 +1,406 @@
+"""The Jupyter server extension (nb2prod.labserver) on a real jupyter_server, through HTTP.
+
+pytest-jupyter's fixtures are imported into this module rather than loaded with
+``pytest_plugins``: a plugin would be active for the whole session, and its autouse
+fixtures (a fresh event loop and a ServerApp clean-up around every test) would then run
+around every other test of the suite too. Imported, they stay local to this module. The
+tests are plain functions that run each request on the fixture's event loop (the
+plugin's hook that runs ``async def`` tests is not loaded either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat import v4
+from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures, kept local to this module)
+from traitlets.config import Config
+
+from nb2prod import __version__
+from nb2prod.build.events import STAGES
+from nb2prod.engine import lint_file
+from nb2prod.rules import REGISTRY
+from nb2prod.tags import TAGS
+
+ROOT = Path(__file__).resolve().parent.parent
+IRIS = ROOT / "examples" / "iris" / "train.ipynb"
+META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python", "version": "3.11.7"}}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_closed_event_loop_left_behind():
+    """pytest-jupyter closes its loop after each test but leaves it set as the thread's
+    current loop; the tests of other modules must not inherit a closed loop."""
+    yield
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def jp_server_config() -> Config:
+    return Config({"ServerApp": {"jpserver_extensions": {"nb2prod": True}}})
+
+
+@pytest.fixture
+def fetch(jp_fetch, jp_asyncio_loop):
+    """``fetch("lint", method="POST", body=...)`` -> (status, decoded JSON), with the token."""
+
+    def _fetch(*parts: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        if body is not None:
+            kwargs.setdefault("method", "POST")
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        response = jp_asyncio_loop.run_until_complete(jp_fetch("nb2prod", *parts, raise_error=False, **kwargs))
+        return response.code, json.loads(response.body) if response.body else None
+
+    return _fetch
+
+
+def messy_notebook() -> nbformat.NotebookNode:
+    """Title, an unused import, unseeded numpy randomness, a home-folder path."""
+    book = v4.new_notebook(metadata=META)
+    book.cells = [
+        v4.new_markdown_cell("# Churn model"),
+        v4.new_code_cell("import os\nimport numpy as np", execution_count=1),
+        v4.new_code_cell("noise = np.random.rand(10)", execution_count=2),
+        v4.new_code_cell("data = open('/Users/alice/data.csv').read()", execution_count=3),
+    ]
+    for i, cell in enumerate(book.cells, start=1):
+        cell["id"] = f"cell-{i}"
+    return book
+
+
+def as_json(book: nbformat.NotebookNode) -> dict[str, Any]:
+    return json.loads(nbformat.writes(book))
+
+
+# -- lint ------------------------------------------------------------------------------------
+
+
+def test_lint_reports_the_findings_of_the_posted_notebook(fetch, jp_root_dir: Path) -> None:
+    (jp_root_dir / "work").mkdir()
+    status, data = fetch("lint", body={"path": "work/churn.ipynb", "notebook": as_json(messy_notebook())})
+    assert status == 200, data
+    assert data["path"] == "work/churn.ipynb"
+    got = [(f["code"], f["cell"], f["cell_id"], f["line"], f["column"]) for f in data["findings"]]
+    assert got == [
+        ("NB401", 2, "cell-2", 1, 1),
+        ("NB702", 2, "cell-2", 1, 1),
+        ("NB203", 2, "cell-2", 2, 1),
+        ("NB102", 3, "cell-3", 1, 9),
+        ("NB501", 4, "cell-4", 1, 14),
+    ]
+    nb102 = next(f for f in data["findings"] if f["code"] == "NB102")
+    assert nb102 | {"message": None} == {
+        "code": "NB102", "name": "unseeded-numpy-random", "family": "reproducibility", "severity": "error",
+        "message": None, "cell": 3, "cell_id": "cell-3", "line": 1, "column": 9, "end_line": 1,
+        "end_column": 27, "output": None, "source_line": "noise = np.random.rand(10)",
+    }
+    assert "np.random.rand" in nb102["message"]
+    assert data["counts"] == {"error": 1, "warning": 4, "info": 0}
+    assert data["score"]["total"] == 80
+    families = {f["key"]: f for f in data["score"]["families"]}
+    assert families["reproducibility"] == {"key": "reproducibility", "title": "Reproducibility", "weight": 20,
+                                           "score": 10.0, "findings": 1}
+    assert isinstance(data["elapsed_ms"], float) and data["elapsed_ms"] >= 0
+    assert data["notices"] == []
+
+
+def test_lint_answers_what_the_cli_reports_for_the_saved_file(fetch, jp_root_dir: Path) -> None:
+    book = messy_notebook()
+    path = jp_root_dir / "churn.ipynb"
+    nbformat.write(book, path)
+    status, data = fetch("lint", body={"path": "churn.ipynb", "notebook": as_json(book)})
+    assert status == 200, data
+    cli = lint_file(path)
+    assert data["findings"] == [f.to_dict() for f in cli.findings]
+    assert data["score"] == cli.score.to_dict()
+
+
+def test_lint_sees_unsaved_edits(fetch, jp_root_dir: Path) -> None:
+    nbformat.write(messy_notebook(), jp_root_dir / "churn.ipynb")
+    book = messy_notebook()
+    book.cells[2].source = "rng = np.random.default_rng(0)\nnoise = rng.random(10)"
+    status, data = fetch("lint", body={"path": "churn.ipynb", "notebook": as_json(book)})
+    assert status == 200, data
+    assert "NB102" not in {f["code"] for f in data["findings"]}
+
+
+def test_lint_honours_the_configuration_above_the_notebook(fetch, jp_root_dir: Path) -> None:
+    (jp_root_dir / "project" / "notebooks").mkdir(parents=True)
+    body = {"path": "project/notebooks/churn.ipynb", "notebook": as_json(messy_notebook())}
+    _, before = fetch("lint", body=body)
+    assert "NB702" in {f["code"] for f in before["findings"]}
+    (jp_root_dir / "project" / "pyproject.toml").write_text(
+        '[tool.nb2prod]\nignore = ["NB702"]\nseverity = { NB501 = "error" }\n', encoding="utf-8"
+    )
+    status, after = fetch("lint", body=body)
+    assert status == 200, after
+    codes = {f["code"]: f for f in after["findings"]}
+    assert "NB702" not in codes
+    assert codes["NB501"]["severity"] == "error"
+    # A notebook outside that project is not under its configuration.
+    _, elsewhere = fetch("lint", body={"path": "other.ipynb", "notebook": as_json(messy_notebook())})
+    assert "NB702" in {f["code"] for f in elsewhere["findings"]}
+
+
+def test_lint_without_a_path_uses_the_configuration_of_the_root(fetch, jp_root_dir: Path) -> None:
+    status, data = fetch("lint", body={"notebook": as_json(messy_notebook())})
+    assert status == 200, data
+    assert data["path"] is None
+    assert "NB702" in {f["code"] for f in data["findings"]}
+    (jp_root_dir / "pyproject.toml").write_text('[tool.nb2prod]\nignore = ["NB7"]\n', encoding="utf-8")
+    _, data = fetch("lint", body={"notebook": as_json(messy_notebook())})
+    assert not [f for f in data["findings"] if f["code"].startswith("NB7")]
+
+
+def test_lint_refuses_a_broken_configuration_with_400(fetch, jp_root_dir: Path) -> None:
+    (jp_root_dir / "pyproject.toml").write_text('[tool.nb2prod]\nignroe = ["NB7"]\n', encoding="utf-8")
+    status, data = fetch("lint", body={"path": "nb.ipynb", "notebook": as_json(messy_notebook())})
+    assert status == 400
+    assert "unknown [tool.nb2prod] key 'ignroe'" in data["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"notebook": {"cells": "nope"}}, "invalid notebook: not a notebook: no integer 'nbformat' field"),
+        ({"notebook": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"source": "x"}]}},
+         "invalid notebook: cell 1 has no 'cell_type'"),
+        ({"notebook": {"nbformat": 9, "cells": []}}, "invalid notebook: unsupported nbformat 9"),
+        ({"notebook": "{}"}, "'notebook' must be the notebook as nbformat 4 JSON (an object)"),
+        ({"path": "nb.ipynb"}, "'notebook' must be the notebook as nbformat 4 JSON (an object)"),
+        ([1, 2], "the request body must be a JSON object, not list"),
+        ("{not json", "the request body is not valid JSON"),
+        ("", "the request body must be a JSON object"),
+        ({"path": 3, "notebook": {}}, "'path' must be a non-empty path relative to the server root"),
+    ],
+)
+def test_lint_refuses_bad_bodies_with_400_and_one_line(fetch, body: Any, expected: str) -> None:
+    status, data = fetch("lint", method="POST", body=body if isinstance(body, str) else json.dumps(body),
+                         allow_nonstandard_methods=True)
+    assert status == 400
+    assert data["message"].startswith(expected), data
+    assert "\n" not in data["message"]
+    assert set(data) == {"message"}
+
+
+def test_paths_outside_the_root_are_refused(fetch, jp_root_dir: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    nbformat.write(messy_notebook(), outside / "secret.ipynb")
+    (jp_root_dir / "escape").symlink_to(outside, target_is_directory=True)
+    (jp_root_dir / "inner").mkdir()
+    (jp_root_dir / "inside").symlink_to(jp_root_dir / "inner", target_is_directory=True)
+    book = as_json(messy_notebook())
+    for path in ("../x.ipynb", "work/../../x.ipynb", str(outside / "secret.ipynb"), "/etc/x.ipynb",
+                 "escape/secret.ipynb", "C:/Users/x.ipynb"):
+        status, data = fetch("lint", body={"path": path, "notebook": book})
+        assert status == 403, (path, data)
+        assert "\n" not in data["message"]
+        status, data = fetch("builds", body={"path": path})
+        assert status == 403, (path, data)
+    nbformat.write(messy_notebook(), jp_root_dir / "nb.ipynb")
+    status, data = fetch("builds", body={"path": "nb.ipynb", "output": "escape/service"})
+    assert status == 403, data
+    # A symlink that stays inside the root is fine.
+    status, data = fetch("lint", body={"path": "inside/nb.ipynb", "notebook": book})
+    assert status == 200, data
+    assert data["path"] == "inside/nb.ipynb"
+
+
+# -- rules and tags ---------------------------------------------------------------------------
+
+
+def test_rules_are_the_registry(fetch) -> None:
+    status, data = fetch("rules")
+    assert status == 200
+    assert data["version"] == __version__
+    assert data["severities"] == ["info", "warning", "error"]
+    assert [f["key"] for f in data["families"]] == [
+        "reproducibility", "environment", "execution", "tests", "portability", "security", "structure"]
+    assert sum(f["weight"] for f in data["families"]) == 100
+    assert [r["code"] for r in data["rules"]] == list(REGISTRY)
+    for entry in data["rules"]:
+        rule = REGISTRY[entry["code"]]
+        assert entry == {"code": rule.code, "name": rule.name, "family": rule.family.key,
+                         "severity": rule.severity.label, "summary": rule.summary, "explanation": rule.doc()}
+    nb102 = next(r for r in data["rules"] if r["code"] == "NB102")
+    assert nb102["name"] == "unseeded-numpy-random"
+    assert "## What it does" in nb102["explanation"] and "## Fix" in nb102["explanation"]
+
+
+def test_tags_are_the_vocabulary(fetch) -> None:
+    status, data = fetch("tags")
+    assert status == 200
+    assert data["comment"] == "# nb2prod:"
+    assert [t["name"] for t in data["tags"]] == list(TAGS)
+    assert {"parameters", "predict", "serve", "example", "reference", "test", "skip"} <= set(TAGS)
+    for entry in data["tags"]:
+        assert entry["meaning"] == TAGS[entry["name"]].summary
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+
+def test_requests_without_the_token_are_refused(http_server_client, jp_asyncio_loop, jp_base_url, fetch) -> None:
+    assert fetch("rules")[0] == 200  # the same request with the token passes
+
+    def raw(path: str, **kwargs: Any) -> tuple[int, Any]:
+        response = jp_asyncio_loop.run_until_complete(
+            http_server_client.fetch(f"{jp_base_url}nb2prod/{path}", raise_error=False, **kwargs))
+        return response.code, json.loads(response.body) if response.body else None
+
+    body = json.dumps({"notebook": as_json(messy_notebook())})
+    for path, kwargs in [
+        ("rules", {}),
+        ("tags", {}),
+        ("builds", {}),
+        ("builds/0123abcd", {}),
+        ("lint", {"method": "POST", "body": body}),
+        ("builds", {"method": "POST", "body": json.dumps({"path": "nb.ipynb"})}),
+    ]:
+        for headers in ({}, {"Authorization": "token not-the-token"}):
+            status, data = raw(path, headers=headers, **kwargs)
+            assert status == 403, (path, headers, status)
+            assert "findings" not in (data or {})
+
+
+# -- builds -----------------------------------------------------------------------------------
+
+
+def poll(fetch, build_id: str, timeout: float = 240) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Poll a build with ?since= until it ends; (last answer, every event in order)."""
+    events: list[dict[str, Any]] = []
+    since = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        status, data = fetch("builds", build_id, params={"since": since})
+        assert status == 200, data
+        assert [e["index"] for e in data["events"]] == list(range(since, since + len(data["events"])))
+        events.extend(data["events"])
+        since = data["next"]
+        if data["status"] != "running":
+            return data, events
+        assert time.monotonic() < deadline, f"build still running after {timeout} s: {events}"
+        time.sleep(0.2)
+
+
+def test_a_build_runs_through_to_its_result(fetch, jp_root_dir: Path) -> None:
+    (jp_root_dir / "iris").mkdir()
+    shutil.copy(IRIS, jp_root_dir / "iris" / "train.ipynb")
+    status, started = fetch("builds", body={"path": "iris/train.ipynb", "parameters": {"C": "0.5", "test_size": 0.3}})
+    assert status == 202, started
+    assert started["status"] == "running"
+    assert started["url"] == f"/nb2prod/builds/{started['id']}"
+    int(started["id"], 16)
+    # One build per target at a time, even with force.
+    status, busy = fetch("builds", body={"path": "iris/train.ipynb", "force": True})
+    assert status == 409, busy
+    assert "being built" in busy["message"]
+
+    final, events = poll(fetch, started["id"])
+    assert final["status"] == "succeeded", (final["error"], events)
+    assert final["error"] is None
+    assert final["path"] == "iris/train.ipynb"
+    assert final["output"] == "iris/train-service"
+    assert final["result"] == {"output": "iris/train-service", "project": "train-service",
+                               "package": "train_service", "verified": None}
+    ended = {e["stage"]: e["status"] for e in events if e["status"] in ("done", "skipped", "failed")}
+    assert ended == {"lint": "done", "analyse": "done", "execute": "done", "capture": "done", "render": "done",
+                     "verify": "skipped"}
+    assert [e["stage"] for e in events if e["status"] == "start"] == list(STAGES[:-1])
+    assert all(e["seconds"] >= 0 for e in events if e["status"] == "done")
+    assert any(e["stage"] == "execute" and e["status"] == "progress" for e in events)
+    project = jp_root_dir / "iris" / "train-service"
+    assert (project / "pyproject.toml").is_file()
+    lock = json.loads((project / "train_service" / "nb2prod.lock.json").read_text(encoding="utf-8"))
+    assert lock["parameters"]["C"] == 0.5 and lock["parameters"]["test_size"] == 0.3
+    # A poll from the end returns no events, and the list shows the build without them.
+    status, tail = fetch("builds", final["id"], params={"since": final["next"]})
+    assert status == 200 and tail["events"] == [] and tail["next"] == final["next"]
+    status, listing = fetch("builds")
+    assert status == 200
+    (entry,) = [b for b in listing["builds"] if b["id"] == final["id"]]
+    assert entry["status"] == "succeeded" and "events" not in entry
+    # The target is not empty now: a new build needs force.
+    status, data = fetch("builds", body={"path": "iris/train.ipynb"})
+    assert status == 409
+    assert data["message"] == "iris/train-service is not empty: build with force to replace it"
+
+
+def test_a_failing_build_ends_failed_with_its_message(fetch, jp_root_dir: Path) -> None:
+    book = nbformat.read(IRIS, as_version=4)
+    training = next(c for c in book.cells if "model.fit(" in c.source)
+    training.source += '\nraise ValueError("the training data is empty")'
+    nbformat.write(book, jp_root_dir / "train.ipynb")
+    (jp_root_dir / "out").mkdir()
+    status, started = fetch("builds", body={"path": "train.ipynb", "output": "out/service"})
+    assert status == 202, started
+    final, events = poll(fetch, started["id"])
+    assert final["status"] == "failed"
+    assert final["result"] is None
+    cell = book.cells.index(training) + 1
+    assert final["error"] == f"cell {cell} raised ValueError: the training data is empty"
+    failed = [e for e in events if e["status"] == "failed"]
+    assert [e["stage"] for e in failed] == ["execute"]
+    assert not (jp_root_dir / "out" / "service").exists()
+    assert sorted(os.listdir(jp_root_dir / "out")) == []  # no staging folder left behind
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        ({"path": "missing.ipynb"}, 404, "missing.ipynb: no such notebook"),
+        ({"path": "nb.ipynb", "output": "new/service"}, 404, "new: no such folder for the output"),
+        ({}, 400, "'path' must be a non-empty path relative to the server root"),
+        ({"path": "nb.ipynb", "force": "yes"}, 400, "'force' must be true or false"),
+        ({"path": "nb.ipynb", "parameters": ["C=1"]}, 400, "'parameters' must be an object of name: value"),
+        ({"path": "nb.ipynb", "parameters": {"bad name": "1"}}, 400, "-p 'bad name=1': expected name=value"),
+        ({"path": "nb.ipynb", "parameters": {"C": [1]}}, 400, "parameter 'C': the value must be a string"),
+    ],
+)
+def test_bad_build_requests(fetch, jp_root_dir: Path, body: dict[str, Any], status: int, expected: str) -> None:
+    nbformat.write(messy_notebook(), jp_root_dir / "nb.ipynb")
+    got, data = fetch("builds", body=body)
+    assert got == status, data
+    assert data["message"].startswith(expected)
+
+
+def test_unknown_builds_and_bad_since(fetch) -> None:
+    status, data = fetch("builds", "feedbeef")
+    assert status == 404
+    assert data["message"].startswith("no build 'feedbeef'")
+    status, data = fetch("builds", "feedbeef", params={"since": "-1"})
+    assert status == 400
+    status, data = fetch("builds")
+    assert status == 200 and data == {"builds": []}
+
+
+# -- enabling ---------------------------------------------------------------------------------
+
+
+def test_the_shipped_config_enables_the_extension(tmp_path: Path) -> None:
+    """jupyter-config/server-config/nb2prod.json is what the wheel installs into
+    etc/jupyter/jupyter_server_config.d/: jupyter_server must find and validate it."""
+    shipped = ROOT / "jupyter-config" / "server-config" / "nb2prod.json"
+    assert json.loads(shipped.read_text(encoding="utf-8")) == {"ServerApp": {"jpserver_extensions": {"nb2prod": True}}}
+    config_dir = tmp_path / "config"
+    (config_dir / "jupyter_server_config.d").mkdir(parents=True)
+    shutil.copy(shipped, config_dir / "jupyter_server_config.d" / "nb2prod.json")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "NO_COLOR": "1"}
+    out = subprocess.run([sys.executable, "-m", "jupyter_server.extension.serverextension", "list"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    lines = (out.stdout + out.stderr).splitlines()
+    block = lines[next(i for i, line in enumerate(lines) if line.startswith(f"Config dir: {config_dir}")):]
+    assert any(line.split()[:1] == ["nb2prod"] and "enabled" in line for line in block[:3]), block
+    assert any(f"nb2prod {__version__}" in line and "OK" in line for line in block[:5]), block
