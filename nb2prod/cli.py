@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("notebook", help="the training notebook (cells tagged predict, serve, example...)")
     build.add_argument("--output", "-o", metavar="DIR", help="project folder to create (default: NOTEBOOK-service)")
     build.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE",
-                       help="override a value of the `parameters` cell (a Python literal); repeatable")
+                       help="override a value of the `parameters` cell (a Python literal); repeatable; "
+                       "`-p owner=NAME` names the owner in MODEL_CARD.md")
     build.add_argument("--template", metavar="PATH|URL", help="a cookiecutter template (see docs/templates.md)")
     build.add_argument("--verify", action="store_true",
                        help="install the service into a fresh venv and run its tests")

@@ -82,6 +82,14 @@ TAGS: dict[str, TagSpec] = {
             defines="reference",
         ),
         TagSpec(
+            "metrics",
+            "Training code whose printed output is reported as the model's metrics in "
+            "MODEL_CARD.md (`name: number` lines make the table). Runs and is exported as "
+            "training code, like an untagged cell.",
+            executed_at_build=True,
+            exported=True,
+        ),
+        TagSpec(
             "test",
             "Test code (asserts, test_* functions); runs in the notebook and becomes "
             "the service's tests.",

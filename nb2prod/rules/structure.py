@@ -324,7 +324,7 @@ class UnknownTag(Rule):
     """## What it does
     Finds nb2prod tags that are not in the vocabulary: a `nb2prod:` tag or a
     `# nb2prod:` comment naming something other than `parameters`, `predict`,
-    `serve`, `example`, `reference`, `test`, `skip` (or `ignore:CODE`).
+    `serve`, `example`, `reference`, `metrics`, `test`, `skip` (or `ignore:CODE`).
 
     ## Why is this bad?
     A misspelt tag (`nb2prod:predcit`) silently does nothing: the cell is treated as
@@ -483,7 +483,7 @@ class ReferenceCellWithoutReference(_DefinesRule):
     names = ("reference",)
 
 
-_EXCLUSIVE = {"skip": {"predict", "serve", "example", "reference", "test", "parameters"}}
+_EXCLUSIVE = {"skip": {"predict", "serve", "example", "reference", "metrics", "test", "parameters"}}
 
 
 @register
