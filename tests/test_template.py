@@ -30,6 +30,9 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 import nb2prod
+from nb2prod.build._capture import _nb2prod_profile
+from nb2prod.build.model_card import model_card, summarize_metrics
+from nb2prod.build.pipeline import profile_bytes, write_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"
@@ -118,6 +121,7 @@ EXPECTED_TREE = [
     ".dockerignore",
     ".gitignore",
     "Dockerfile",
+    "MODEL_CARD.md",
     "README.md",
     "deploy/kubernetes/deployment.yaml",
     "deploy/kubernetes/hpa.yaml",
@@ -127,17 +131,21 @@ EXPECTED_TREE = [
     f"{PACKAGE}/app.py",
     f"{PACKAGE}/artifacts/model.joblib",
     f"{PACKAGE}/cli.py",
+    f"{PACKAGE}/drift.py",
     f"{PACKAGE}/lockfile.py",
     f"{PACKAGE}/metadata.json",
     f"{PACKAGE}/model.py",
     f"{PACKAGE}/nb2prod.lock.json",
     f"{PACKAGE}/observability.py",
+    f"{PACKAGE}/profile.json",
     f"{PACKAGE}/py.typed",
     f"{PACKAGE}/schema.py",
     f"{PACKAGE}/train.py",
     "pyproject.toml",
     "requirements.txt",
     "tests/conftest.py",
+    "tests/test_batch.py",
+    "tests/test_drift.py",
     "tests/test_metrics.py",
     "tests/test_notebook.py",
     "tests/test_parity.py",
@@ -174,6 +182,18 @@ def run_notebook() -> dict[str, Any]:
     return namespace
 
 
+def sample_profile(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The profile the build records for a `reference` cell of the training inputs, all in cm."""
+    names = [field["name"] for field in FIELDS]
+    reference = [{**dict(zip(names, row, strict=False)), "unit": "cm"} for row in namespace["X_train"].tolist()]
+    features = [
+        {"name": field["name"], "kind": "numeric" if field["annotation"] == "float" else "categorical",
+         "required": field["required"]}
+        for field in FIELDS
+    ]
+    return _nb2prod_profile(reference, features)
+
+
 def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[str] | None = None) -> dict[str, Any]:
     """The context of the iris notebook, as the build passes it, for its model serialised in `model_file`."""
     artifacts = [
@@ -188,6 +208,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
         }
     ]
     parameters = {"C": 1.0, "test_size": 0.25, "seed": 42}
+    profile = sample_profile(namespace)
     distributions = ("numpy", "scikit-learn", "joblib", "fastapi", "uvicorn")
     requirements = [f"{name}=={metadata.version(name)}" for name in distributions]
     context = {
@@ -213,6 +234,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
         ],
         "_requirements": requirements,
         "_parameters": parameters,
+        "_profile": profile,
         "_lock": {
             "nb2prod_version": nb2prod.__version__,
             "built_at": "2024-05-01T12:00:00+00:00",
@@ -225,8 +247,16 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
             "packages": dict(requirement.split("==") for requirement in requirements),
             "requirements": requirements,
             "examples": len(EXAMPLE_INPUTS),
+            "profile": {"file": "profile.json", "sha256": hashlib.sha256(profile_bytes(profile)).hexdigest()},
         },
     }
+    printed = [("stream", f"accuracy: {namespace['accuracy']:.3f}\n")]  # what cell 7 of TRAIN_CODE prints
+    context["_model_card"] = model_card(
+        title=context["title"], description=context["description"], purpose="", fields=FIELDS,
+        return_annotation="dict", examples=context["_examples"], lock=context["_lock"], profile=context.get("_profile"),
+        metrics=summarize_metrics([{"cell": 7, "reason": "tagged `metrics`", "pieces": printed}]),
+        owner={"name": "Jane Doe", "source": "`-p owner`"}, git={"commit": None, "note": "not in a git repository"},
+    )
     return context
 
 
@@ -241,6 +271,8 @@ def bake(context: dict[str, Any], work: Path, model_file: Path | None) -> Path:
         )
     )
     (project / context["package_name"] / "artifacts").mkdir()
+    if context.get("_profile"):
+        write_profile(project / context["package_name"], context["_profile"])
     if model_file is not None:
         shutil.copy(model_file, project / context["package_name"] / "artifacts" / model_file.name)
     return project
@@ -446,7 +478,8 @@ def test_wheel_ships_the_artifacts_and_the_lock(baked: Baked, tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("artifacts/model.joblib", "nb2prod.lock.json", "metadata.json", "model.py", "py.typed"):
+    shipped = ("artifacts/model.joblib", "nb2prod.lock.json", "metadata.json", "model.py", "py.typed", "profile.json")
+    for name in shipped:
         assert f"{PACKAGE}/{name}" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert f"iris-service = {PACKAGE}.cli:main" in entry_points

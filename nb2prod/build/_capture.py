@@ -3,7 +3,8 @@
 Its source is sent to the kernel as is (it must need nothing but the standard library,
 and joblib or skops when they are installed there). It serialises the artifacts, records
 ``predict(**example)`` for every example (the parity record), the exact versions of the
-distributions behind the imported modules, and the Python version, into
+distributions behind the imported modules, the Python version, and (when the notebook
+has a ``reference`` cell) the profile of ``reference`` for drift monitoring, into
 ``capture.json`` in the output folder. Problems are recorded, not raised, so the build
 can say which artifact or example failed and why.
 """
@@ -11,7 +12,7 @@ can say which artifact or example failed and why.
 # ruff: noqa: PLC0415  (imports are local: this function's source is sent to a kernel)
 
 
-def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - one self-contained job
+def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None):  # noqa: C901 - one job
     import hashlib
     import importlib.metadata as metadata
     import io
@@ -191,6 +192,17 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
             continue
         result["examples"].append({"input": inputs, "output": output})
 
+    if profile_features is not None:
+        if "reference" not in namespace:
+            result["errors"].append({"reference": True, "error": "it defines no `reference`"})
+        else:
+            try:
+                result["profile"] = _nb2prod_profile(namespace["reference"], profile_features)
+            except ValueError as exc:
+                result["errors"].append({"reference": True, "error": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - an object that does not read as documented
+                result["errors"].append({"reference": True, "error": f"{type(exc).__name__}: {exc}"})
+
     seen = {}
     for module in sorted({m.split(".", 1)[0] for m in list(sys.modules)}):
         for dist in top_to_dists.get(module, []):
@@ -208,3 +220,183 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules):  # noqa: C901 - o
     result["needed_distributions"] = needed
     with open(os.path.join(out_dir, "capture.json"), "w", encoding="utf-8") as fh:
         json.dump(result, fh)
+
+
+def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # noqa: C901 - one self-contained job
+    """The profile of ``reference`` (the training inputs) for each of ``features``.
+
+    ``features`` is a list of dicts: ``name``, ``kind`` (``numeric``, ``categorical``, or
+    ``auto`` for an unannotated parameter: numeric if every present value is a number),
+    ``required``. Columns are matched by name (a DataFrame's columns, the keys of records
+    or of a dict of columns), or by position for a 2-D array or rows of lists, in the
+    order of ``features`` (predict's parameters). Standard library only: pandas, polars
+    and numpy objects are read through their ``columns``, ``tolist``/``to_list`` and
+    ``item`` methods. Raises ValueError with a message for the user.
+    """
+    import bisect
+    import json
+    import math
+    import numbers
+
+    def plain(value):
+        if type(value).__module__.split(".", 1)[0] == "numpy" and callable(getattr(value, "item", None)):
+            return value.item()
+        return value
+
+    def as_list(values):
+        for method in ("tolist", "to_list"):
+            if callable(getattr(values, method, None)):
+                return [plain(v) for v in getattr(values, method)()]
+        return [plain(v) for v in values]
+
+    def missing(value):
+        if value is None:
+            return True
+        if isinstance(value, float):
+            return value != value
+        return type(value).__name__ in ("NAType", "NaTType")
+
+    kind_of_reference = f"{type(reference).__module__}.{type(reference).__qualname__}"
+    names = [f["name"] for f in features]
+    columns = {}  # name -> list of values
+    available = []
+    positional = False
+    if isinstance(reference, dict):
+        available = [str(k) for k in reference]
+        lengths = set()
+        for key, values in reference.items():
+            columns[str(key)] = as_list(values)
+            lengths.add(len(columns[str(key)]))
+        if len(lengths) > 1:
+            raise ValueError("`reference` is a dict of columns of different lengths")
+        n_rows = lengths.pop() if lengths else 0
+    elif hasattr(reference, "columns"):  # a DataFrame (pandas, polars...)
+        labels = list(reference.columns)
+        available = [str(c) for c in labels]
+        if len(set(available)) != len(available):
+            dup = sorted({c for c in available if available.count(c) > 1})
+            raise ValueError(f"`reference` has duplicate columns: {', '.join(dup)}")
+        n_rows = len(reference)
+        for i, label in enumerate(labels):
+            if available[i] in names:
+                columns[available[i]] = as_list(reference[label])
+    elif hasattr(reference, "ndim") and callable(getattr(reference, "tolist", None)):
+        if reference.ndim == 1 and len(features) == 1:
+            rows = [[v] for v in reference.tolist()]
+        elif reference.ndim == 2:
+            rows = reference.tolist()
+        else:
+            raise ValueError(f"`reference` is a {reference.ndim}-D array: give a 2-D array, one column per "
+                             "parameter of predict, in order")
+        positional = True
+    elif isinstance(reference, (list, tuple)):
+        rows = list(reference)
+        if rows and all(isinstance(r, dict) for r in rows):
+            seen = {}
+            for r in rows:
+                for key in r:
+                    seen.setdefault(str(key), None)
+            available = list(seen)
+            for name in names:
+                if name in seen:
+                    columns[name] = [plain(r.get(name)) for r in rows]
+            n_rows = len(rows)
+        elif rows and all(isinstance(r, (list, tuple)) for r in rows):
+            positional = True
+        elif rows:
+            raise ValueError("`reference` is a list, but not of records (dicts) or rows (lists): got an item of "
+                             f"type {type(next(r for r in rows if not isinstance(r, (dict, list, tuple)))).__name__}")
+        else:
+            n_rows = 0
+    else:
+        raise ValueError(f"`reference` is a {kind_of_reference}: give a DataFrame, a 2-D array, a list of records "
+                         "(dicts) or a dict of columns, with the inputs of predict")
+    if positional:
+        widths = {len(r) for r in rows}
+        if len(widths) > 1:
+            raise ValueError(f"the rows of `reference` have different lengths ({', '.join(map(str, sorted(widths)))})")
+        width = widths.pop() if widths else 0
+        if width > len(names):
+            raise ValueError(f"`reference` has {width} columns but predict takes {len(names)} inputs "
+                             f"({', '.join(names)}): its columns are matched to the inputs in order")
+        available = names[:width]
+        for i, name in enumerate(available):
+            columns[name] = [plain(r[i]) for r in rows]
+        n_rows = len(rows)
+    if n_rows == 0:
+        raise ValueError("`reference` has no rows")
+
+    absent = [f["name"] for f in features if f["name"] not in columns and f["required"]]
+    if absent:
+        shown = ", ".join(available[:20]) + (f" and {len(available) - 20} more" if len(available) > 20 else "")
+        by = "columns (matched by position)" if positional else "columns"
+        raise ValueError(f"`reference` has no {'column' if len(absent) == 1 else 'columns'} for predict's "
+                         f"{', '.join(f'`{n}`' for n in absent)}; its {by}: {shown or 'none'}")
+
+    def category(value):
+        return value if isinstance(value, str) else json.dumps(value) if isinstance(
+            value, (bool, int, float)) else str(value)
+
+    profile = {"format": 1, "rows": n_rows, "source": kind_of_reference, "bins": bins,
+               "max_categories": max_categories, "features": {}, "unprofiled": {}}
+    for feature in features:
+        name, kind = feature["name"], feature["kind"]
+        if name not in columns:
+            profile["unprofiled"][name] = "not a column of `reference` (predict has a default for it)"
+            continue
+        values = columns[name]
+        present = []
+        n_missing = 0
+        for value in values:
+            if missing(value) or isinstance(value, float) and not math.isfinite(value):
+                n_missing += 1
+            else:
+                present.append(value)
+        if not present:
+            if feature["required"]:
+                raise ValueError(f"every value of `{name}` in `reference` is missing")
+            profile["unprofiled"][name] = "every value in `reference` is missing"
+            continue
+        numeric = all(isinstance(v, numbers.Real) for v in present)
+        if kind == "numeric" and not numeric:
+            bad = next(v for v in present if not isinstance(v, numbers.Real))
+            raise ValueError(f"predict takes a number for `{name}`, but `reference` has {bad!r} "
+                             f"({type(bad).__name__}) in that column")
+        if kind == "auto":
+            kind = "numeric" if numeric and not all(isinstance(v, bool) for v in present) else "categorical"
+        entry = {"kind": kind, "count": len(present), "missing": n_missing, "missing_rate": n_missing / n_rows}
+        if kind == "numeric":
+            present = [int(v) if isinstance(v, bool) else v for v in present]
+            present = [v if isinstance(v, (int, float)) else float(v) for v in present]
+            ordered = sorted(present)
+            count = len(ordered)
+            low, high = ordered[0], ordered[-1]
+            mean = math.fsum(ordered) / count
+            std = math.sqrt(math.fsum((v - mean) ** 2 for v in ordered) / (count - 1)) if count > 1 else 0.0
+            edges = []
+            for q in range(1, bins):
+                pos = (count - 1) * q / bins
+                lo = int(pos)
+                frac = pos - lo
+                cut = ordered[lo]
+                if frac and lo + 1 < count:
+                    cut = ordered[lo] + (ordered[lo + 1] - ordered[lo]) * frac
+                if cut > low and (not edges or cut > edges[-1]):
+                    edges.append(cut)
+            counts = [0] * (len(edges) + 1)
+            for v in ordered:
+                counts[bisect.bisect_right(edges, v)] += 1
+            entry.update({"min": low, "max": high, "mean": mean, "std": std, "edges": edges,
+                          "proportions": [c / count for c in counts]})
+        else:
+            tally = {}
+            for v in present:
+                key = category(v)
+                tally[key] = tally.get(key, 0) + 1
+            ranked = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+            kept = ranked[:max_categories]
+            entry.update({"distinct": len(tally), "truncated": len(ranked) > max_categories,
+                          "frequencies": {k: c / len(present) for k, c in kept},
+                          "other": sum(c for _, c in ranked[max_categories:]) / len(present)})
+        profile["features"][name] = entry
+    return profile

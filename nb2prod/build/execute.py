@@ -3,11 +3,13 @@
 ``skip`` cells are left out; build parameters are injected after the ``parameters``
 cell as a cell tagged ``injected-parameters`` (papermill's convention: an existing one
 is replaced, so builds are re-runnable). The capture code (:mod:`._capture`) runs last
-in the same kernel.
+in the same kernel; when the notebook has a ``reference`` cell, it also profiles
+``reference`` for each scalar input of ``predict`` (see :func:`profile_features`).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import os
@@ -24,7 +26,7 @@ from nb2prod.build.events import Reporter
 from nb2prod.build.plan import RESPONSE_TYPES, BuildPlan
 from nb2prod.execcheck import ipc_kernel_manager  # shared with `lint --execute`
 
-__all__ = ["Capture", "execute", "execution_notebook"]
+__all__ = ["Capture", "execute", "execution_notebook", "profile_features"]
 
 _CAPTURE_SOURCE = (Path(__file__).with_name("_capture.py")).read_text(encoding="utf-8")
 
@@ -38,6 +40,8 @@ class Capture:
     needed_distributions: list[str]
     artifact_dir: Path
     executed: nbformat.NotebookNode | None = field(default=None, repr=False)
+    profile: dict[str, Any] | None = None  # the `reference` profile (None without a reference cell)
+    origin: list[int | None] = field(default_factory=list, repr=False)  # notebook cell index of each executed cell
 
 
 def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.NotebookNode, list[int | None]]:
@@ -57,9 +61,10 @@ def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.Noteboo
             lines += [f"{name} = {value!r}" for name, value in overrides.items()]
             book.cells.append(v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]}))
             origin.append(None)
+    features = profile_features(plan)
     call = (
-        f"\n_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r})\n"
-        "del _nb2prod_capture\n"
+        f"\n_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r})\n"
+        "del _nb2prod_capture, _nb2prod_profile\n"
     )
     book.cells.append(v4.new_code_cell(_CAPTURE_SOURCE + call, metadata={"tags": ["nb2prod-capture"]}))
     origin.append(None)
@@ -118,6 +123,8 @@ def execute(
         needed_distributions=data["needed_distributions"],
         artifact_dir=out_dir / "artifacts",
         executed=book,
+        profile=_with_unprofiled(plan, data.get("profile")),
+        origin=origin,
     )
 
 
@@ -179,7 +186,68 @@ def _raise_capture_errors(plan: BuildPlan, data: dict[str, Any]) -> None:
             if "local" in err:
                 raise BuildError(f"artifact `{name}`{where} {_local_reference(err['local'])}")
             raise BuildError(f"artifact `{name}`{where} cannot be serialised: {err['error']}")
+        if "reference" in err:
+            cells = ", ".join(str(c.index) for c in plan.reference_cells)
+            plural = "s" if len(plan.reference_cells) > 1 else ""
+            raise BuildError(f"the `reference` cell{plural} (cell{plural} {cells}): {err['error']}")
         raise BuildError(f"example {err['example'] + 1}: predict(**example) failed: {err['error']}")
+
+
+def _feature_kind(annotation: str) -> str | None:
+    """How a parameter of ``predict`` is profiled, from its annotation: ``numeric`` (int,
+    float), ``categorical`` (str, bool, Literal), ``auto`` (Any: decided by the values), or
+    None for what is not one value (list, dict...). ``Optional``/``| None`` are looked through."""
+    try:
+        node = ast.parse(annotation, mode="eval").body
+    except SyntaxError:
+        return None
+
+    def parts(n: ast.expr) -> list[ast.expr]:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
+            return parts(n.left) + parts(n.right)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in ("Optional", "Union"):
+            items = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
+            return [p for item in items for p in parts(item)]
+        return [n]
+
+    kinds = set()
+    for part in parts(node):
+        if isinstance(part, ast.Constant) and part.value is None or isinstance(part, ast.Name) and part.id == "None":
+            continue
+        if isinstance(part, ast.Name) and part.id in ("int", "float"):
+            kinds.add("numeric")
+        elif isinstance(part, ast.Name) and part.id in ("str", "bool"):
+            kinds.add("categorical")
+        elif isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name) and part.value.id == "Literal":
+            kinds.add("categorical")
+        elif isinstance(part, ast.Name) and part.id == "Any":
+            kinds.add("auto")
+        else:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def profile_features(plan: BuildPlan) -> list[dict[str, Any]] | None:
+    """What the capture profiles from ``reference``: each parameter of ``predict`` that
+    holds one value, with its kind; None when no cell is tagged ``reference``."""
+    if not plan.reference_cells:
+        return None
+    features = []
+    for f in plan.fields:
+        kind = _feature_kind(f.annotation)
+        if kind is not None:
+            features.append({"name": f.name, "kind": kind, "required": f.required})
+    return features
+
+
+def _with_unprofiled(plan: BuildPlan, profile: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The capture's profile, noting the parameters whose type is not one value."""
+    if profile is None:
+        return None
+    for f in plan.fields:
+        if _feature_kind(f.annotation) is None:
+            profile.setdefault("unprofiled", {})[f.name] = f"its type, `{f.annotation}`, is not a single value"
+    return profile
 
 
 def _local_reference(local: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -24,13 +25,30 @@ from nb2prod import __version__
 from nb2prod.build.errors import BuildError
 from nb2prod.build.events import Event, EventSink, Reporter
 from nb2prod.build.execute import Capture, execute
+from nb2prod.build.model_card import model_card_for_build
 from nb2prod.build.plan import BuildPlan, make_plan
 from nb2prod.notebook import Cell, NotebookError, read_notebook
 
-__all__ = ["BuildOptions", "BuildResult", "build", "default_template", "project_names"]
+__all__ = [
+    "BuildOptions", "BuildResult", "build", "default_template", "profile_bytes", "project_names", "write_profile",
+]
 
 # The service's own libraries: not part of the model, so a minimum version is enough.
 SERVICE_REQUIREMENTS = ("fastapi>=0.110", "uvicorn>=0.29", "prometheus-client>=0.20")
+PROFILE_FILE = "profile.json"  # the `reference` profile, in <package>/, named with its sha256 by the lock
+
+
+def profile_bytes(profile: dict[str, Any]) -> bytes:
+    """The content of ``<package>/profile.json``: the build writes exactly these bytes, and
+    the lock names their sha256."""
+    return (json.dumps(profile, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def write_profile(package_dir: Path, profile: dict[str, Any]) -> Path:
+    """Write ``profile.json`` into a rendered package (a template does not render it)."""
+    path = package_dir / PROFILE_FILE
+    path.write_bytes(profile_bytes(profile))
+    return path
 
 
 @dataclass
@@ -192,8 +210,10 @@ def _context(
         "requirements": _requirements(capture),
         "examples": len(capture.examples),
     }
+    if capture.profile:
+        lock["profile"] = {"file": PROFILE_FILE, "sha256": hashlib.sha256(profile_bytes(capture.profile)).hexdigest()}
     major_minor = ".".join(capture.python.split(".")[:2])
-    return {
+    context = {
         "project_name": project,
         "package_name": package,
         "title": _verbatim(plan.title or project),
@@ -210,8 +230,11 @@ def _context(
         "_examples": capture.examples,
         "_requirements": lock["requirements"],
         "_parameters": plan.parameters,
+        "_profile": capture.profile or {},
         "_lock": lock,
     }
+    context["_model_card"] = model_card_for_build(plan, capture, context)  # reads the keys above
+    return context
 
 
 def _verbatim(text: str) -> str:
@@ -354,7 +377,8 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
             stage = "capture" if "capture" in reporter._started else "execute"  # noqa: SLF001
             reporter.failed(stage, str(exc))
             raise
-        reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s)")
+        profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
+        reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
 
         reporter.start("render", "rendering the service template")
         context = _context(plan, capture, project, package, lint_score)
@@ -367,6 +391,8 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         artifact_dir.mkdir(exist_ok=True)
         for a in capture.artifacts:
             shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
+        if capture.profile:
+            write_profile(package_dir, capture.profile)
         reporter.done("render", f"{project} (package {package})")
         for index, names in plan.notebook_only_tests.items():
             reporter.progress("render", f"test cell {index} stays in the notebook: it reads {', '.join(names)}, "

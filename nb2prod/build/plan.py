@@ -63,6 +63,7 @@ class BuildPlan:
     seeds: list[dict[str, Any]] = field(default_factory=list)
     title: str = ""
     description: str = ""
+    owner: str | None = None  # `-p owner=...`: MODEL_CARD.md's owner (a build parameter, see BUILD_PARAMETERS)
 
     @property
     def exported_cells(self) -> list[Cell]:
@@ -332,6 +333,21 @@ def _seeds(analysis: Analysis, skipped: set[int]) -> list[dict[str, Any]]:
     return seeds
 
 
+# `-p` names the build takes for itself when the parameters cell does not assign them.
+BUILD_PARAMETERS = ("owner",)
+
+
+def _owner(overrides: dict[str, Any]) -> str | None:
+    """``-p owner=...``: who answers for the model (MODEL_CARD.md)."""
+    if "owner" not in overrides:
+        return None
+    value = overrides["owner"]
+    owner = " ".join(str(value).split()) if value is not None else ""
+    if not owner:
+        raise _fail("-p owner=...: give the owner's name, e.g. -p owner='Jane Doe <jane@example.com>'")
+    return owner
+
+
 def _same_kind(original: Any, value: Any) -> bool:
     """Whether ``-p`` gives a value of the kind the parameters cell has (ints may become
     floats and back; ``None`` in the cell accepts anything)."""
@@ -372,7 +388,10 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
     param_cells = [c for c in tagged("parameters") if c.index not in skipped]
     parameters_cell = param_cells[0] if param_cells else None
     parameters = _parameters(parameters_cell)
+    owner = _owner(overrides or {})
     for name, value in (overrides or {}).items():
+        if name in BUILD_PARAMETERS and name not in parameters:
+            continue  # for the build itself, not injected into the notebook
         if parameters_cell is None:
             raise _fail(f"-p {name}=...: the notebook has no cell tagged `parameters`")
         if name not in parameters:
@@ -452,6 +471,7 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
         seeds=_seeds(analysis, skipped),
         title=title,
         description=description,
+        owner=owner,
     )
 
 

@@ -5,34 +5,52 @@ import dis
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from types import CodeType, FunctionType
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.app import create_app
 
 STARTUP_SECONDS = 60
 
 
-@pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    """The URL of the service, run by uvicorn in a thread on a free port, once it is ready."""
+@contextmanager
+def running(app: FastAPI, ready: bool = True) -> Iterator[str]:
+    """Run `app` with uvicorn in a thread on a free port; yields its URL once it is ready
+    (or, with `ready=False`, once it has finished loading, ready or not)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        _wait_until_ready(url, thread)
+        _wait_until_ready(url, thread, ready)
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The URL of the service, run by uvicorn in a thread on a free port, once it is ready."""
+    with running(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., str]]:
+    """Start another app (say, with other settings) on its own free port: `serve(app, ready=True)` gives its URL.
+    Each is stopped at the end of the test."""
+    with ExitStack() as stack:
+        yield lambda app, ready=True: stack.enter_context(running(app, ready))
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +88,7 @@ def _global_names(code: CodeType) -> set[str]:
     return names
 
 
-def _wait_until_ready(url: str, thread: threading.Thread) -> None:
+def _wait_until_ready(url: str, thread: threading.Thread, ready: bool = True) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     with httpx.Client(base_url=url, timeout=5, trust_env=False) as client:
         while time.monotonic() < deadline:
@@ -83,6 +101,8 @@ def _wait_until_ready(url: str, thread: threading.Thread) -> None:
             if response is not None and response.status_code == 200:
                 return
             if response is not None and response.json().get("status") == "failed":
+                if not ready:
+                    return
                 pytest.fail(f"the service will not become ready: {response.json()['reason']}")
             time.sleep(0.05)
     pytest.fail(f"the service was not ready within {STARTUP_SECONDS} s")

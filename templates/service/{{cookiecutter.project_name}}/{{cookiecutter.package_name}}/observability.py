@@ -2,7 +2,8 @@
 
 - Prometheus metrics, in a registry of the app's own (several apps in one process do not
   clash): requests and their latency by route template and status code, predictions
-  (by class for labels, as a histogram for numbers), batch sizes, and the build.
+  (by class for labels, as a histogram for numbers), batch sizes, and the build; the app
+  registers drift.py's collector of the input drift gauges in the same registry.
 - One JSON log line per request (request id, method, route, status, latency; never the
   payload), and an `X-Request-ID` header on every response, echoed or generated.
 - A limit on the size of request bodies (413; a body over twice the limit is not read at
@@ -139,7 +140,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def access_logger(name: str) -> logging.Logger:
-    """The logger of the request lines: JSON to stdout at INFO, unless the application configured it."""
+    """A JSON logger (the request lines; drift's changes of status): JSON to stdout at INFO, unless the
+    application configured it."""
     logger = logging.getLogger(name)
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)
