@@ -1,0 +1,31 @@
+import { FAIR_FROM, GOOD_FROM, percent, ratio, scoreLevel } from '../score';
+
+describe('scoreLevel', () => {
+  it('uses the CLI thresholds: green from 80, yellow from 50, red below', () => {
+    expect(GOOD_FROM).toBe(80);
+    expect(FAIR_FROM).toBe(50);
+    expect(scoreLevel(100)).toBe('good');
+    expect(scoreLevel(80)).toBe('good');
+    expect(scoreLevel(79.9)).toBe('fair');
+    expect(scoreLevel(50)).toBe('fair');
+    expect(scoreLevel(49)).toBe('poor');
+    expect(scoreLevel(0)).toBe('poor');
+  });
+});
+
+describe('ratio and percent', () => {
+  it('gives a family share in [0, 1]', () => {
+    expect(ratio(15, 20)).toBe(0.75);
+    expect(ratio(0, 15)).toBe(0);
+    expect(ratio(25, 20)).toBe(1);
+    expect(ratio(5, 0)).toBe(0);
+    expect(ratio(Number.NaN, 10)).toBe(0);
+  });
+
+  it('gives a bar width clamped to 0..100%', () => {
+    expect(percent(75)).toBe('75%');
+    expect(percent(72.6)).toBe('73%');
+    expect(percent(-3)).toBe('0%');
+    expect(percent(140)).toBe('100%');
+  });
+});

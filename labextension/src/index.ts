@@ -1,0 +1,309 @@
+/**
+ * The nb2prod JupyterLab plugin: wires the models to the current notebook, the panel,
+ * the cell markers, the settings and the commands.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { IFinding, Nb2prodClient, Severity } from './api';
+import { BuildModel } from './build';
+import { resolveCellIndex } from './cells';
+import { isSeverity } from './findings';
+import { applyCellMarkers, clearCellMarkers, flashCell, liveCellIds } from './markers';
+import { ILintSource, ReadinessModel } from './model';
+import { IActiveCellInfo, IPanelActions, PANEL_ID, ReadinessPanel } from './panel';
+import { addTag, removeTag, tagsOf } from './tags';
+
+export const PLUGIN_ID = 'nb2prod:plugin';
+
+export namespace CommandIDs {
+  export const lint = 'nb2prod:lint';
+  export const showPanel = 'nb2prod:show-panel';
+  export const build = 'nb2prod:build';
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'nb2prod: readiness panel, cell tags and the Build action.',
+  autoStart: true,
+  requires: [INotebookTracker, IRenderMimeRegistry],
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  activate
+};
+
+export default plugin;
+
+function activate(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  rendermime: IRenderMimeRegistry,
+  palette: ICommandPalette | null,
+  settingRegistry: ISettingRegistry | null,
+  restorer: ILayoutRestorer | null
+): void {
+  const client = new Nb2prodClient(app.serviceManager.serverSettings);
+  const model = new ReadinessModel({ client });
+  const build = new BuildModel(client);
+  const activeCellChanged = new Signal<unknown, void>(model);
+  let settings: ISettingRegistry.ISettings | null = null;
+  let verifyBuild = false;
+
+  const current = (): NotebookPanel | null => tracker.currentWidget;
+
+  const actions: IPanelActions = {
+    activeCellChanged: activeCellChanged as ISignal<unknown, void>,
+    openFinding: finding => void openFinding(finding),
+    activeCell: (): IActiveCellInfo | null => {
+      const notebook = current()?.content;
+      const cell = notebook?.activeCell;
+      if (!notebook || !cell || !cell.model) {
+        return null;
+      }
+      return {
+        index: notebook.activeCellIndex,
+        type: cell.model.type,
+        tags: tagsOf(cell.model.getMetadata('tags'))
+      };
+    },
+    addTag: name => editActiveCellTags(tags => addTag(tags, name, model.tagNames)),
+    removeTag: name => editActiveCellTags(tags => removeTag(tags, name)),
+    lintNow: () => void model.lintNow(),
+    setMinSeverity: severity => {
+      if (settings) {
+        void settings.set('minimumSeverity', severity).catch(reason => {
+          console.warn('nb2prod: cannot save the minimum severity', reason);
+          model.filter = { ...model.filter, minSeverity: severity };
+        });
+      } else {
+        model.filter = { ...model.filter, minSeverity: severity };
+      }
+    },
+    build: options => {
+      verifyBuild = options.verify;
+      void app.commands.execute(CommandIDs.build);
+    },
+    replaceBuild: () => void build.replace(),
+    openFolder: path =>
+      void app.commands.execute('filebrowser:go-to-path', { path }).catch(reason => {
+        Notification.error(`Cannot open ${path} in the file browser: ${reason}`);
+      })
+  };
+
+  const panel = new ReadinessPanel({ model, build, rendermime, actions });
+  app.shell.add(panel, 'right', { rank: 600 });
+  if (restorer) {
+    restorer.add(panel, PANEL_ID);
+  }
+  void model.loadMetadata();
+
+  // -- the current notebook ---------------------------------------------------
+
+  let bound: NotebookPanel | null = null;
+  const disconnects: (() => void)[] = [];
+
+  const refreshMarkers = () => {
+    const nb = bound?.content;
+    if (!nb || nb.isDisposed) {
+      return;
+    }
+    applyCellMarkers(nb, model.findingsByCell(liveCellIds(nb)), () =>
+      app.shell.activateById(PANEL_ID)
+    );
+  };
+
+  const unbind = () => {
+    for (const off of disconnects.splice(0)) {
+      off();
+    }
+    if (bound && !bound.isDisposed) {
+      clearCellMarkers(bound.content);
+    }
+    bound = null;
+  };
+
+  const bind = async (nbPanel: NotebookPanel | null) => {
+    unbind();
+    if (!nbPanel) {
+      model.setSource(null);
+      activeCellChanged.emit();
+      return;
+    }
+    bound = nbPanel;
+    model.setSource(null);
+    await nbPanel.context.ready;
+    if (bound !== nbPanel || nbPanel.isDisposed || !nbPanel.model) {
+      return;
+    }
+    const nbModel = nbPanel.model;
+    const source: ILintSource = {
+      get path() {
+        return nbPanel.context.localPath;
+      },
+      notebook: () => nbModel.toJSON()
+    };
+    const onContent = () => model.contentChanged();
+    const onCells = () => refreshMarkers();
+    let watchedCell = nbPanel.content.activeCell?.model ?? null;
+    const onCellMetadata = () => activeCellChanged.emit();
+    watchedCell?.metadataChanged.connect(onCellMetadata);
+    const onActiveCell = () => {
+      watchedCell?.metadataChanged.disconnect(onCellMetadata);
+      watchedCell = nbPanel.content.activeCell?.model ?? null;
+      watchedCell?.metadataChanged.connect(onCellMetadata);
+      activeCellChanged.emit();
+    };
+    const onDisposed = () => {
+      if (bound === nbPanel) {
+        unbind();
+        model.setSource(null);
+        activeCellChanged.emit();
+      }
+    };
+    nbModel.contentChanged.connect(onContent);
+    nbModel.cells.changed.connect(onCells);
+    nbPanel.content.activeCellChanged.connect(onActiveCell);
+    nbPanel.disposed.connect(onDisposed);
+    disconnects.push(
+      () => nbModel.contentChanged.disconnect(onContent),
+      () => nbModel.cells.changed.disconnect(onCells),
+      () => nbPanel.content.activeCellChanged.disconnect(onActiveCell),
+      () => watchedCell?.metadataChanged.disconnect(onCellMetadata),
+      () => nbPanel.disposed.disconnect(onDisposed)
+    );
+    model.setSource(source);
+    activeCellChanged.emit();
+  };
+
+  model.stateChanged.connect(refreshMarkers);
+  tracker.currentChanged.connect((_, nbPanel) => void bind(nbPanel));
+  void app.restored.then(() => bind(tracker.currentWidget));
+
+  function editActiveCellTags(edit: (tags: string[]) => string[]): void {
+    const cell = current()?.content.activeCell;
+    if (!cell || !cell.model) {
+      return;
+    }
+    let next: string[];
+    try {
+      next = edit(tagsOf(cell.model.getMetadata('tags')));
+    } catch (error) {
+      Notification.error(String((error as Error).message ?? error));
+      return;
+    }
+    if (next.length) {
+      cell.model.setMetadata('tags', next);
+    } else {
+      cell.model.deleteMetadata('tags');
+    }
+    activeCellChanged.emit();
+  }
+
+  async function openFinding(finding: IFinding): Promise<void> {
+    const nbPanel = bound;
+    if (!nbPanel || nbPanel.isDisposed) {
+      return;
+    }
+    const notebook = nbPanel.content;
+    const index = resolveCellIndex(finding, liveCellIds(notebook));
+    if (index === null) {
+      if (finding.cell !== null) {
+        Notification.warning(
+          `${finding.code}: cell ${finding.cell} is no longer in the notebook.`,
+          { autoClose: 4000 }
+        );
+      }
+      return;
+    }
+    app.shell.activateById(nbPanel.id);
+    notebook.mode = 'command';
+    notebook.activeCellIndex = index;
+    notebook.deselectAll();
+    const cell = notebook.widgets[index];
+    if (!cell) {
+      return;
+    }
+    if (finding.line && cell.editor) {
+      const line = Math.max(0, Math.min(finding.line - 1, cell.editor.lineCount - 1));
+      cell.editor.setCursorPosition({ line, column: Math.max(0, (finding.column ?? 1) - 1) });
+    }
+    await notebook.scrollToCell(cell, 'smart');
+    flashCell(cell.node);
+  }
+
+  // -- settings ----------------------------------------------------------------
+
+  const applySettings = (s: ISettingRegistry.ISettings) => {
+    model.autoLint = s.get('autoLint').composite !== false;
+    const severity = s.get('minimumSeverity').composite;
+    if (isSeverity(severity) && severity !== model.filter.minSeverity) {
+      model.filter = { ...model.filter, minSeverity: severity as Severity };
+    }
+    const debounce = s.get('debounceMs').composite;
+    if (typeof debounce === 'number') {
+      model.debounceMs = debounce;
+    }
+  };
+  if (settingRegistry) {
+    void Promise.all([settingRegistry.load(PLUGIN_ID), app.restored])
+      .then(([loaded]) => {
+        settings = loaded;
+        applySettings(loaded);
+        loaded.changed.connect(applySettings);
+      })
+      .catch(reason => console.warn('nb2prod: cannot load the settings', reason));
+  }
+
+  // -- commands ------------------------------------------------------------------
+
+  const hasNotebook = () => current() !== null;
+  app.commands.addCommand(CommandIDs.lint, {
+    label: 'nb2prod: Lint notebook now',
+    caption: 'Lint the current notebook as it is now, unsaved edits included',
+    isEnabled: hasNotebook,
+    execute: async () => {
+      if (bound !== current()) {
+        await bind(current());
+      }
+      await model.lintNow();
+    }
+  });
+  app.commands.addCommand(CommandIDs.showPanel, {
+    label: 'nb2prod: Show readiness panel',
+    caption: 'Show the Readiness panel in the right sidebar',
+    execute: () => app.shell.activateById(PANEL_ID)
+  });
+  app.commands.addCommand(CommandIDs.build, {
+    label: 'nb2prod: Build service',
+    caption: 'Save the notebook and build its prediction service',
+    isEnabled: () => hasNotebook() && !build.busy,
+    execute: async args => {
+      const nbPanel = current();
+      if (!nbPanel) {
+        return;
+      }
+      app.shell.activateById(PANEL_ID);
+      await nbPanel.context.ready;
+      const verify = typeof args.verify === 'boolean' ? args.verify : verifyBuild;
+      verifyBuild = false;
+      await build.start(nbPanel.context.localPath, {
+        verify,
+        save: () => nbPanel.context.save()
+      });
+    }
+  });
+  build.changed.connect(() => app.commands.notifyCommandChanged(CommandIDs.build));
+  if (palette) {
+    const category = 'nb2prod';
+    for (const command of [CommandIDs.lint, CommandIDs.showPanel, CommandIDs.build]) {
+      palette.addItem({ command, category });
+    }
+  }
+}

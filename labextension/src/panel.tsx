@@ -1,0 +1,694 @@
+/**
+ * The Readiness side panel: the view of a `ReadinessModel` and a `BuildModel`. It
+ * reads the models and calls back into the plugin (`IPanelActions`) for anything that
+ * touches the notebook; it holds no state of its own beyond what is expanded.
+ */
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import {
+  ReactWidget,
+  caretDownIcon,
+  caretRightIcon,
+  checkIcon,
+  closeIcon,
+  folderIcon,
+  refreshIcon,
+  runIcon
+} from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
+import * as React from 'react';
+
+import type { IFinding, Severity } from './api';
+import { BuildModel, IStageRow } from './build';
+import { GroupBy, SEVERITIES, findingLocation } from './findings';
+import { readinessIcon } from './icons';
+import { IFamilyRow, ReadinessModel } from './model';
+import { SCORE_LABELS, percent, ratio, scoreLevel } from './score';
+import { vocabularyTags } from './tags';
+
+export const PANEL_ID = 'nb2prod-readiness';
+
+export interface IActiveCellInfo {
+  /** 0-based index of the cell in the notebook. */
+  index: number;
+  type: string;
+  tags: string[];
+}
+
+/** What the panel asks of the plugin: everything that touches the notebook or the settings. */
+export interface IPanelActions {
+  openFinding(finding: IFinding): void;
+  activeCell(): IActiveCellInfo | null;
+  /** Emitted when the active cell, or its tags, changed. */
+  readonly activeCellChanged: ISignal<unknown, void>;
+  addTag(name: string): void;
+  removeTag(name: string): void;
+  lintNow(): void;
+  setMinSeverity(severity: Severity): void;
+  build(options: { verify: boolean }): void;
+  replaceBuild(): void;
+  openFolder(path: string): void;
+}
+
+export interface IReadinessPanelOptions {
+  model: ReadinessModel;
+  build: BuildModel;
+  rendermime: IRenderMimeRegistry;
+  actions: IPanelActions;
+}
+
+export class ReadinessPanel extends ReactWidget {
+  constructor(options: IReadinessPanelOptions) {
+    super();
+    this._model = options.model;
+    this._build = options.build;
+    this._rendermime = options.rendermime;
+    this._actions = options.actions;
+    this.id = PANEL_ID;
+    this.addClass('nb2prod-ReadinessPanel');
+    this.title.icon = readinessIcon;
+    this.title.caption = 'Readiness (nb2prod)';
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'nb2prod readiness');
+    this._model.stateChanged.connect(this._refresh, this);
+    this._build.changed.connect(this._refresh, this);
+    this._actions.activeCellChanged.connect(this._refresh, this);
+    this._syncAttributes();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._model.stateChanged.disconnect(this._refresh, this);
+    this._build.changed.disconnect(this._refresh, this);
+    this._actions.activeCellChanged.disconnect(this._refresh, this);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    this._syncAttributes();
+    return (
+      <PanelView
+        model={this._model}
+        build={this._build}
+        rendermime={this._rendermime}
+        actions={this._actions}
+      />
+    );
+  }
+
+  private _refresh(): void {
+    this._syncAttributes();
+    this.update();
+  }
+
+  /** The test hooks on the root: `data-state` and `data-lint-version`. */
+  private _syncAttributes(): void {
+    this.node.dataset.state = this._model.state;
+    this.node.dataset.lintVersion = String(this._model.lintVersion);
+    this.node.dataset.buildPhase = this._build.phase;
+  }
+
+  private _model: ReadinessModel;
+  private _build: BuildModel;
+  private _rendermime: IRenderMimeRegistry;
+  private _actions: IPanelActions;
+}
+
+interface IViewProps {
+  model: ReadinessModel;
+  build: BuildModel;
+  rendermime: IRenderMimeRegistry;
+  actions: IPanelActions;
+}
+
+function PanelView(props: IViewProps): JSX.Element {
+  const { model, actions } = props;
+  const source = model.source;
+  return (
+    <div className="nb2prod-panel">
+      <header className="nb2prod-header">
+        <div className="nb2prod-header-text">
+          <h2 className="nb2prod-title">Readiness</h2>
+          <div className="nb2prod-path" title={source?.path ?? ''}>
+            {source ? source.path : 'nb2prod'}
+          </div>
+        </div>
+        {source && (
+          <button
+            className="nb2prod-icon-button nb2prod-lint-button"
+            title="Lint the notebook now"
+            aria-label="Lint the notebook now"
+            onClick={() => actions.lintNow()}
+          >
+            <refreshIcon.react tag="span" className="nb2prod-icon" />
+          </button>
+        )}
+      </header>
+      {model.metadataError && (
+        <div className="nb2prod-alert nb2prod-alert-error" role="alert">
+          The nb2prod server extension did not answer: {model.metadataError}
+        </div>
+      )}
+      {source ? (
+        <>
+          <Summary model={model} />
+          <Families model={model} />
+          <Findings {...props} />
+          <CellTags model={model} actions={actions} />
+          <Build build={props.build} actions={actions} />
+        </>
+      ) : (
+        <div className="nb2prod-empty nb2prod-empty-nonotebook">
+          <readinessIcon.react tag="span" className="nb2prod-empty-icon" />
+          <div className="nb2prod-empty-title">No notebook open</div>
+          <div className="nb2prod-empty-text">
+            Open a notebook to see its readiness score and findings.
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Summary({ model }: { model: ReadinessModel }): JSX.Element {
+  const result = model.result;
+  const counts = model.counts;
+  let status: string;
+  if (model.error) {
+    status = model.error;
+  } else if (model.state === 'linting') {
+    status = result ? 'Updating…' : 'Linting…';
+  } else if (model.stale) {
+    status = 'Edited since the last lint';
+  } else if (result) {
+    status = `Linted in ${Math.round(result.elapsed_ms)} ms`;
+  } else {
+    status = '';
+  }
+  if (!result) {
+    return (
+      <section className="nb2prod-summary nb2prod-summary-pending">
+        <div className="nb2prod-status" data-error={model.error ? 'true' : undefined}>
+          {status || 'Waiting for the first lint…'}
+        </div>
+      </section>
+    );
+  }
+  const total = Math.round(result.score.total);
+  const level = scoreLevel(total);
+  return (
+    <section className={`nb2prod-summary nb2prod-level-${level}`} data-level={level}>
+      <div className="nb2prod-score-line">
+        <span className="nb2prod-score" aria-label={`Readiness score ${total} out of 100`}>
+          {total}
+        </span>
+        <span className="nb2prod-score-max">/ 100</span>
+        <span className="nb2prod-score-label">{SCORE_LABELS[level]}</span>
+      </div>
+      <div
+        className="nb2prod-bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={total}
+      >
+        <div className="nb2prod-bar-fill" style={{ width: percent(total) }} />
+      </div>
+      <div className="nb2prod-counts">
+        {[...SEVERITIES].reverse().map(sev => (
+          <span key={sev} className={`nb2prod-count nb2prod-sev-${sev}`} data-severity={sev}>
+            <span className="nb2prod-dot" />
+            {counts[sev]} {countLabel(sev, counts[sev])}
+          </span>
+        ))}
+      </div>
+      <div
+        className={`nb2prod-status${model.state === 'linting' ? ' nb2prod-status-busy' : ''}`}
+        data-error={model.error ? 'true' : undefined}
+      >
+        {status}
+      </div>
+    </section>
+  );
+}
+
+function countLabel(sev: Severity, n: number): string {
+  if (sev === 'info') {
+    return 'info';
+  }
+  return n === 1 ? sev : `${sev}s`;
+}
+
+function Families({ model }: { model: ReadinessModel }): JSX.Element | null {
+  const rows = model.familyRows;
+  if (!rows.length) {
+    return null;
+  }
+  const selected = model.filter.family;
+  const toggle = (row: IFamilyRow) =>
+    (model.filter = { ...model.filter, family: selected === row.key ? null : row.key });
+  return (
+    <section className="nb2prod-section nb2prod-families">
+      <h3 className="nb2prod-section-title">Families</h3>
+      <div className="nb2prod-family-list">
+        {rows.map(row => {
+          const share = ratio(row.score, row.weight);
+          const level = scoreLevel(share * 100);
+          return (
+            <button
+              key={row.key}
+              className={`nb2prod-family nb2prod-level-${level}${
+                selected === row.key ? ' nb2prod-selected' : ''
+              }`}
+              data-family={row.key}
+              aria-pressed={selected === row.key}
+              title={`${row.title}: ${formatPoints(row.score)} of ${row.weight} points, ${
+                row.findings
+              } finding${row.findings === 1 ? '' : 's'}. Click to show only this family.`}
+              onClick={() => toggle(row)}
+            >
+              <span className="nb2prod-family-title">{row.title}</span>
+              <span className="nb2prod-family-points">
+                {formatPoints(row.score)}/{row.weight}
+              </span>
+              <span
+                className={`nb2prod-family-count${row.visible ? '' : ' nb2prod-zero'}`}
+                data-count={row.visible}
+              >
+                {row.visible}
+              </span>
+              <span className="nb2prod-family-bar">
+                <span
+                  className="nb2prod-family-bar-fill"
+                  style={{ width: `${Math.round(share * 100)}%` }}
+                />
+              </span>
+            </button>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
+
+function formatPoints(points: number): string {
+  return Number.isInteger(points) ? String(points) : points.toFixed(1);
+}
+
+const GROUP_LABELS: Record<GroupBy, string> = {
+  family: 'Family',
+  severity: 'Severity',
+  none: 'Cell'
+};
+
+function Findings(props: IViewProps): JSX.Element {
+  const { model, actions } = props;
+  const result = model.result;
+  const groups = model.groups;
+  const visible = groups.reduce((n, g) => n + g.findings.length, 0);
+  const hidden = model.hiddenCount;
+  const families = model.families.length ? model.families : model.familyRows;
+  return (
+    <section className="nb2prod-section nb2prod-findings-section">
+      <h3 className="nb2prod-section-title">
+        Findings
+        {result && <span className="nb2prod-section-count">{visible}</span>}
+      </h3>
+      <div className="nb2prod-filters">
+        <select
+          className="nb2prod-select nb2prod-severity-filter"
+          aria-label="Minimum severity"
+          title="Minimum severity (also in Settings → nb2prod)"
+          value={model.filter.minSeverity}
+          onChange={e => actions.setMinSeverity(e.target.value as Severity)}
+        >
+          {SEVERITIES.map(s => (
+            <option key={s} value={s}>
+              {s === 'error' ? 'Errors only' : `${s[0].toUpperCase()}${s.slice(1)} and above`}
+            </option>
+          ))}
+        </select>
+        <select
+          className="nb2prod-select nb2prod-family-filter"
+          aria-label="Family"
+          title="Show one family only"
+          value={model.filter.family ?? ''}
+          onChange={e => (model.filter = { ...model.filter, family: e.target.value || null })}
+        >
+          <option value="">All families</option>
+          {families.map(f => (
+            <option key={f.key} value={f.key}>
+              {f.title}
+            </option>
+          ))}
+        </select>
+        <div className="nb2prod-group-by">
+          <span className="nb2prod-field-label">Group by</span>
+          <span className="nb2prod-segmented" role="group" aria-label="Group findings by">
+            {(Object.keys(GROUP_LABELS) as GroupBy[]).map(g => (
+              <button
+                key={g}
+                className={`nb2prod-segment${model.groupBy === g ? ' nb2prod-selected' : ''}`}
+                data-group-by={g}
+                aria-pressed={model.groupBy === g}
+                title={`Group by ${GROUP_LABELS[g].toLowerCase()}`}
+                onClick={() => (model.groupBy = g)}
+              >
+                {GROUP_LABELS[g]}
+              </button>
+            ))}
+          </span>
+        </div>
+      </div>
+      {result && !visible && (
+        <div className="nb2prod-empty nb2prod-empty-findings">
+          <checkIcon.react tag="span" className="nb2prod-empty-icon nb2prod-ok" />
+          {hidden ? (
+            <>
+              <div className="nb2prod-empty-title">Nothing at this filter</div>
+              <div className="nb2prod-empty-text">
+                {hidden} finding{hidden === 1 ? ' is' : 's are'} hidden by the filters.
+              </div>
+            </>
+          ) : (
+            <div className="nb2prod-empty-title">No findings — ready</div>
+          )}
+        </div>
+      )}
+      {groups.map(group => (
+        <div className="nb2prod-group" key={group.key} data-group={group.key}>
+          {model.groupBy !== 'none' && (
+            <div className="nb2prod-group-title">
+              <span>{group.title}</span>
+              <span className="nb2prod-group-count">{group.findings.length}</span>
+            </div>
+          )}
+          <ul className="nb2prod-finding-list">
+            {group.findings.map((f, i) => (
+              <FindingRow
+                key={`${f.code}-${f.cell_id ?? f.cell}-${f.line}-${f.column}-${i}`}
+                finding={f}
+                {...props}
+              />
+            ))}
+          </ul>
+        </div>
+      ))}
+      {hidden > 0 && visible > 0 && (
+        <div className="nb2prod-hidden-note">
+          {hidden} more hidden by the filters
+        </div>
+      )}
+    </section>
+  );
+}
+
+function FindingRow(props: IViewProps & { finding: IFinding }): JSX.Element {
+  const { finding: f, model, actions, rendermime } = props;
+  const [open, setOpen] = React.useState(false);
+  const rule = model.rule(f.code);
+  const location = findingLocation(f);
+  const Caret = open ? caretDownIcon : caretRightIcon;
+  return (
+    <li
+      className={`nb2prod-finding nb2prod-sev-${f.severity}${open ? ' nb2prod-open' : ''}`}
+      data-code={f.code}
+      data-severity={f.severity}
+      data-family={f.family}
+      data-cell={f.cell ?? ''}
+      data-cell-id={f.cell_id ?? ''}
+      data-line={f.line ?? ''}
+    >
+      <div
+        className="nb2prod-finding-main"
+        role="button"
+        tabIndex={0}
+        title={f.cell === null ? 'About the whole notebook' : `Go to ${location}`}
+        onClick={() => actions.openFinding(f)}
+        onKeyDown={e => {
+          if (e.key === 'Enter' || e.key === ' ') {
+            e.preventDefault();
+            actions.openFinding(f);
+          }
+        }}
+      >
+        <span className="nb2prod-dot" aria-label={f.severity} />
+        <div className="nb2prod-finding-body">
+          <div className="nb2prod-finding-head">
+            <span className="nb2prod-code">{f.code}</span>
+            <span className="nb2prod-name">{f.name}</span>
+            <span className="nb2prod-location">{location}</span>
+          </div>
+          <div className="nb2prod-message">{withCode(f.message)}</div>
+        </div>
+      </div>
+      {rule?.explanation && (
+        <button
+          className="nb2prod-explain-toggle"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+        >
+          <Caret.react tag="span" className="nb2prod-caret" />
+          {open ? 'Hide explanation' : 'Explain'}
+        </button>
+      )}
+      {open && rule && <Explanation markdown={rule.explanation} rendermime={rendermime} />}
+    </li>
+  );
+}
+
+/** A message with its `code spans` shown as code (messages are plain text otherwise). */
+function withCode(text: string): React.ReactNode[] {
+  return text
+    .split(/(`[^`\n]+`)/g)
+    .filter(part => part !== '')
+    .map((part, i) =>
+      part.length > 2 && part.startsWith('`') && part.endsWith('`') ? (
+        <code key={i} className="nb2prod-inline-code">
+          {part.slice(1, -1)}
+        </code>
+      ) : (
+        <React.Fragment key={i}>{part}</React.Fragment>
+      )
+    );
+}
+
+/** A rule's markdown documentation, rendered by JupyterLab's rendermime (untrusted: sanitized). */
+function Explanation(props: {
+  markdown: string;
+  rendermime: IRenderMimeRegistry;
+}): JSX.Element {
+  const host = React.useRef<HTMLDivElement>(null);
+  React.useEffect(() => {
+    const node = host.current;
+    if (!node) {
+      return;
+    }
+    const renderer = props.rendermime.createRenderer('text/markdown');
+    const model = new MimeModel({
+      data: { 'text/markdown': props.markdown },
+      trusted: false
+    });
+    let alive = true;
+    void renderer.renderModel(model).then(() => {
+      if (alive) {
+        node.replaceChildren(renderer.node);
+      }
+    });
+    return () => {
+      alive = false;
+      renderer.dispose();
+      node.replaceChildren();
+    };
+  }, [props.markdown, props.rendermime]);
+  return <div className="nb2prod-explanation" ref={host} />;
+}
+
+function CellTags({
+  model,
+  actions
+}: {
+  model: ReadinessModel;
+  actions: IPanelActions;
+}): JSX.Element {
+  const cell = actions.activeCell();
+  const vocabulary = model.tags;
+  const names = vocabulary.map(t => t.name);
+  const current = cell ? vocabularyTags(cell.tags, names) : [];
+  const addable = vocabulary.filter(t => !current.includes(t.name));
+  const meaning = (name: string) => vocabulary.find(t => t.name === name)?.meaning ?? '';
+  return (
+    <section className="nb2prod-section nb2prod-tags-section">
+      <h3 className="nb2prod-section-title">
+        Cell tags
+        {cell && (
+          <span className="nb2prod-section-note" data-cell={cell.index + 1}>
+            cell {cell.index + 1}
+          </span>
+        )}
+      </h3>
+      {!vocabulary.length ? (
+        <div className="nb2prod-muted">The tag vocabulary is not loaded.</div>
+      ) : !cell ? (
+        <div className="nb2prod-muted">Select a cell to tag it.</div>
+      ) : (
+        <>
+          <div className="nb2prod-tag-chips">
+            {current.length === 0 && <span className="nb2prod-muted">No nb2prod tag</span>}
+            {current.map(name => (
+              <span className="nb2prod-tag-chip" key={name} data-tag={name} title={meaning(name)}>
+                {name}
+                <button
+                  className="nb2prod-tag-remove"
+                  aria-label={`Remove the tag ${name}`}
+                  title={`Remove "${name}"`}
+                  onClick={() => actions.removeTag(name)}
+                >
+                  <closeIcon.react tag="span" className="nb2prod-icon" />
+                </button>
+              </span>
+            ))}
+          </div>
+          <select
+            className="nb2prod-select nb2prod-tag-select"
+            aria-label={`Add an nb2prod tag to cell ${cell.index + 1}`}
+            value=""
+            disabled={!addable.length}
+            onChange={e => {
+              if (e.target.value) {
+                actions.addTag(e.target.value);
+              }
+            }}
+          >
+            <option value="">{addable.length ? 'Add a tag…' : 'All tags set'}</option>
+            {addable.map(t => (
+              <option key={t.name} value={t.name} title={t.meaning}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+          {current.length > 0 && (
+            <ul className="nb2prod-tag-meanings">
+              {current.map(name => (
+                <li key={name}>
+                  <strong>{name}</strong>: {meaning(name)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+const STAGE_ICON: Record<string, string> = {
+  pending: '○',
+  running: '◔',
+  done: '✓',
+  skipped: '–',
+  failed: '✕'
+};
+
+function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }): JSX.Element {
+  const [verify, setVerify] = React.useState(false);
+  const phase = build.phase;
+  const busy = build.busy;
+  const label =
+    phase === 'saving'
+      ? 'Saving…'
+      : phase === 'starting'
+        ? 'Starting…'
+        : phase === 'running'
+          ? 'Building…'
+          : 'Build service';
+  return (
+    <section className="nb2prod-section nb2prod-build-section" data-phase={phase}>
+      <h3 className="nb2prod-section-title">Build</h3>
+      <div className="nb2prod-build-controls">
+        <button
+          className="nb2prod-button nb2prod-build-button"
+          disabled={busy}
+          onClick={() => actions.build({ verify })}
+          title="Save the notebook and build its prediction service (nb2prod build)"
+        >
+          <runIcon.react tag="span" className="nb2prod-icon" />
+          {label}
+        </button>
+        <label className="nb2prod-checkbox" title="Also install the generated project and run its tests">
+          <input
+            type="checkbox"
+            checked={verify}
+            disabled={busy}
+            onChange={e => setVerify(e.target.checked)}
+          />
+          Verify
+        </label>
+      </div>
+      {phase === 'conflict' && (
+        <div className="nb2prod-alert nb2prod-alert-warning nb2prod-build-conflict" role="alert">
+          <div>{withCode(build.conflict ?? '')}</div>
+          <button
+            className="nb2prod-button nb2prod-button-warn nb2prod-build-replace"
+            onClick={() => actions.replaceBuild()}
+          >
+            Replace
+          </button>
+        </div>
+      )}
+      {phase !== 'idle' && phase !== 'conflict' && (
+        <ol className="nb2prod-build-stages">
+          {build.rows.map(row => (
+            <StageRow key={row.stage} row={row} />
+          ))}
+        </ol>
+      )}
+      {phase === 'succeeded' && build.result && (
+        <div className="nb2prod-build-result" data-output={build.result.output}>
+          <span className="nb2prod-ok">Service built in</span>
+          <button
+            className="nb2prod-link nb2prod-build-output"
+            title="Show the folder in the file browser"
+            onClick={() => actions.openFolder(build.result!.output)}
+          >
+            <folderIcon.react tag="span" className="nb2prod-icon" />
+            {build.result.output}
+          </button>
+          {build.result.verified !== null && (
+            <span className="nb2prod-muted">
+              {build.result.verified ? 'verified' : 'not verified'}
+            </span>
+          )}
+        </div>
+      )}
+      {phase === 'failed' && (
+        <div className="nb2prod-alert nb2prod-alert-error nb2prod-build-error" role="alert">
+          {withCode(build.error ?? '')}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function StageRow({ row }: { row: IStageRow }): JSX.Element {
+  return (
+    <li
+      className={`nb2prod-build-stage nb2prod-stage-${row.status}`}
+      data-stage={row.stage}
+      data-status={row.status}
+    >
+      <span className="nb2prod-stage-icon" aria-hidden="true">
+        {STAGE_ICON[row.status] ?? '○'}
+      </span>
+      <span className="nb2prod-stage-name">{row.stage}</span>
+      <span className="nb2prod-stage-message" title={row.message}>
+        {row.message || (row.status === 'pending' ? '' : row.status)}
+      </span>
+      <span className="nb2prod-stage-time">
+        {row.seconds !== null ? `${row.seconds.toFixed(1)} s` : ''}
+      </span>
+    </li>
+  );
+}
+
