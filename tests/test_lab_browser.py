@@ -1,0 +1,318 @@
+"""The JupyterLab extension in a real browser: Debian's chromium driven by Playwright
+against a real ``jupyter lab`` on 127.0.0.1 (the harness is ``benchmarks/_lab.py``).
+
+A user opens a notebook, opens the Readiness panel and sees the findings ``nb2prod lint``
+reports; clicks one and lands on its cell; fixes a cell and sees the panel follow the
+unsaved edit; tags a cell from the panel and saves; builds the service from the panel.
+A screenshot of the window with the panel open goes to ``benchmarks/results/lab-panel.png``.
+
+Skipped when chromium or playwright is missing, except in CI (``CI=true``), where it must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat import v4
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import _lab  # noqa: E402
+
+_MISSING = _lab.browser_missing()
+if _MISSING and os.environ.get("CI") != "true":
+    pytestmark = pytest.mark.skip(reason=f"real-browser test of the JupyterLab extension: {_MISSING}")
+
+SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel.png"
+META = {
+    "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+    "language_info": {"name": "python", "version": "3.11"},
+}
+# (source, tags): tags None for a markdown cell. Cell 3 uses numpy's global random state
+# (NB102), cell 4 a name defined nowhere (NB701); no dependency file (NB203), no tests (NB401).
+STUDY = [
+    ("# Noise study\nA small analysis with a few readiness problems.", None),
+    ("import numpy as np", []),
+    ("noise = np.random.rand(10)", []),
+    ("total = noise.sum() + offset", []),
+    ("def predict(x: float) -> float:\n    return float(x * total)", []),
+]
+# A notebook that passes the lint gate and builds in a few seconds.
+DOUBLER = [
+    ("# Doubler\nA tiny service that scales a number.", None),
+    ("factor = 2.0", ["parameters"]),
+    ("def predict(x: float) -> float:\n    return x * factor", ["predict"]),
+    ('example = {"x": 1.5}', ["example"]),
+    ("assert predict(1.5) == 3.0", ["test"]),
+]
+
+
+def write_notebook(path: Path, cells: list[tuple[str, list[str] | None]]) -> Path:
+    book = v4.new_notebook(metadata=META)
+    for i, (source, tags) in enumerate(cells):
+        if tags is None:
+            cell = v4.new_markdown_cell(source)
+        else:
+            cell = v4.new_code_cell(source, metadata={"tags": tags} if tags else {})
+        cell["id"] = f"cell-{i + 1}"
+        book.cells.append(cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(book, path)
+    return path
+
+
+def cli_lint(path: Path) -> dict[str, Any]:
+    """``nb2prod lint --format json`` on one notebook: its entry of the report."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nb2prod", "lint", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    (entry,) = json.loads(proc.stdout)["notebooks"]
+    return entry
+
+
+def _sorted(items: Any) -> list[tuple[str, int | None]]:
+    return sorted(items, key=lambda p: (p[0], p[1] or 0))
+
+
+def pairs(findings: list[dict[str, Any]]) -> list[tuple[str, int | None]]:
+    """(code, cell) of each finding, in a fixed order."""
+    return _sorted((f["code"], f["cell"]) for f in findings)
+
+
+def panel_pairs(page: Any) -> list[tuple[str, int | None]]:
+    rows = page.eval_on_selector_all(
+        f"{_lab.PANEL} li.nb2prod-finding", "els => els.map(e => [e.dataset.code, e.dataset.cell])"
+    )
+    return _sorted((code, int(cell) if cell else None) for code, cell in rows)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_lab.LabServer]:
+    root = tmp_path_factory.mktemp("lab-root")
+    for name in ("study", "edit", "tags"):
+        write_notebook(root / f"{name}.ipynb", STUDY)
+    write_notebook(root / "doubler" / "doubler.ipynb", DOUBLER)
+    with _lab.LabServer(root, tmp_path_factory.mktemp("lab-home")) as server:
+        status, _ = server.api("GET", "nb2prod/rules")
+        assert status == 200, f"the nb2prod server extension is not enabled (GET /nb2prod/rules: {status})"
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[_lab.Browser]:
+    with _lab.Browser() as b:
+        yield b
+
+
+@pytest.fixture
+def page(lab: _lab.LabServer, browser: _lab.Browser) -> Iterator[Any]:
+    page = browser.new_page()
+    yield page
+    errors = [m for m in browser.console if m.startswith("pageerror") or ("nb2prod" in m and m.startswith("error"))]
+    assert not errors, "errors in the page:\n" + "\n".join(errors)
+
+
+def open_with_panel(page: Any, lab: _lab.LabServer, notebook: str, n_cells: int) -> int:
+    _lab.open_notebook(page, lab, notebook, n_cells)
+    _lab.open_panel(page)
+    return _lab.wait_for_lint(page, after=0)
+
+
+def wait_active_cell(page: Any, index: int, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (found := _lab.active_cell_index(page)) != index:
+        assert time.monotonic() < deadline, f"active cell is {found + 1}, expected {index + 1}"
+        page.wait_for_timeout(50)
+
+
+def test_panel_lists_the_cli_findings_and_a_click_goes_to_the_cell(
+    lab: _lab.LabServer, page: Any, tmp_path: Path
+) -> None:
+    expected = cli_lint(lab.root / "study.ipynb")
+    assert {"NB102", "NB701"} <= {f["code"] for f in expected["findings"]}
+
+    open_with_panel(page, lab, "study.ipynb", len(STUDY))
+    assert panel_pairs(page) == pairs(expected["findings"])
+    assert _lab.panel_score(page) == round(expected["score"]["total"])
+    counts = {
+        sev: page.locator(f"{_lab.PANEL} .nb2prod-count[data-severity='{sev}']").inner_text()
+        for sev in ("error", "warning")
+    }
+    assert counts["error"].startswith(f"{sum(f['severity'] == 'error' for f in expected['findings'])} ")
+    # Cell markers: the undefined name's cell is marked as an error, with its code on the badge.
+    cell4 = _lab.cells(page).nth(3)
+    assert "nb2prod-cell-error" in (cell4.get_attribute("class") or "")
+    assert "NB701" in (cell4.locator(".nb2prod-cell-badge").get_attribute("data-codes") or "")
+
+    # Clicking a finding makes its cell the active one (cells are 1-based in findings).
+    for code in ("NB102", "NB701"):
+        cell = next(f["cell"] for f in expected["findings"] if f["code"] == code)
+        page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='{code}'] .nb2prod-finding-main").click()
+        wait_active_cell(page, cell - 1)
+        note = page.locator(f"{_lab.PANEL} .nb2prod-tags-section .nb2prod-section-note")
+        assert note.get_attribute("data-cell") == str(cell)
+
+    # The window as the user sees it now, the panel scrolled to its top.
+    page.locator(_lab.PANEL).evaluate("node => { node.scrollTop = 0; }")
+    shot = tmp_path / "lab-panel.png"
+    page.screenshot(path=str(shot))
+    SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT_COPY)
+    assert shot.stat().st_size > 10_000
+
+    # The rule's explanation (its markdown documentation) opens under the finding.
+    row = page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='NB102']")
+    row.locator(".nb2prod-explain-toggle").click()
+    explanation = row.locator(".nb2prod-explanation")
+    _, table = lab.api("GET", "nb2prod/rules")
+    markdown = next(r["explanation"] for r in table["rules"] if r["code"] == "NB102")
+    headings = [line[3:].strip() for line in markdown.splitlines() if line.startswith("## ")]
+    explanation.locator("h2").first.wait_for()
+    assert explanation.locator("h2").all_inner_texts() == headings
+
+
+def test_an_unsaved_edit_updates_the_findings_and_the_score(lab: _lab.LabServer, page: Any) -> None:
+    path = lab.root / "edit.ipynb"
+    saved = path.read_bytes()
+    open_with_panel(page, lab, "edit.ipynb", len(STUDY))
+    assert "NB701" in _lab.panel_codes(page)
+    before = _lab.panel_score(page)
+    version = _lab.lint_version(page)
+
+    # Define the missing name at the top of cell 4 by typing into its editor.
+    editor = _lab.cells(page).nth(3).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("offset = 1.0\n")
+    assert editor.inner_text().startswith("offset = 1.0")
+    page.wait_for_function(
+        """([id, version]) => {
+            const p = document.getElementById(id);
+            return Number(p.dataset.lintVersion) > version && p.dataset.state === 'idle'
+                && !p.querySelector("li.nb2prod-finding[data-code='NB701']");
+        }""",
+        arg=[_lab.PANEL_ID, version],
+        timeout=20_000,
+    )
+
+    # What the CLI says of the notebook as edited (a copy beside it, for the same configuration).
+    book = nbformat.reads(saved.decode(), as_version=4)
+    book.cells[3].source = "offset = 1.0\n" + book.cells[3].source
+    nbformat.write(book, lab.root / "edit-expected.ipynb")
+    expected = cli_lint(lab.root / "edit-expected.ipynb")
+    assert panel_pairs(page) == pairs(expected["findings"])
+    after = _lab.panel_score(page)
+    assert after == round(expected["score"]["total"]) and after > before
+    assert "nb2prod-cell-error" not in (_lab.cells(page).nth(3).get_attribute("class") or "")
+    # Nothing was saved: the panel linted the page's notebook, not the file.
+    assert path.read_bytes() == saved
+    assert page.locator(".lm-DockPanel .lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 1
+
+
+def test_a_tag_set_in_the_panel_is_saved_in_the_notebook(lab: _lab.LabServer, page: Any) -> None:
+    path = lab.root / "tags.ipynb"
+    open_with_panel(page, lab, "tags.ipynb", len(STUDY))
+    # Make cell 5 (the predict function) the active cell, as a user does: click its prompt.
+    _lab.cells(page).nth(4).locator(".jp-InputPrompt").click()
+    wait_active_cell(page, 4)
+    section = page.locator(f"{_lab.PANEL} .nb2prod-tags-section")
+    section.locator(".nb2prod-section-note[data-cell='5']").wait_for()
+
+    # The control offers exactly the vocabulary the server defines, in its order.
+    _, vocabulary = lab.api("GET", "nb2prod/tags")
+    names = [t["name"] for t in vocabulary["tags"]]
+    select = section.locator("select.nb2prod-tag-select")
+    offered = select.locator("option").evaluate_all("os => os.map(o => o.value).filter(Boolean)")
+    assert offered == names
+
+    select.select_option("predict")
+    section.locator(".nb2prod-tag-chip[data-tag='predict']").wait_for()
+    assert "predict" not in select.locator("option").evaluate_all("os => os.map(o => o.value)")
+
+    # Save with the keyboard, from the notebook.
+    _lab.cells(page).nth(4).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 20
+    while True:
+        cell = nbformat.read(path, as_version=4).cells[4]
+        if cell.metadata.get("tags") == ["predict"]:
+            break
+        assert time.monotonic() < deadline, f"cell 5 on disk has metadata {dict(cell.metadata)}"
+        time.sleep(0.2)
+    assert cell.id == "cell-5" and cell.source.startswith("def predict(")
+    other_tags = [c.metadata.get("tags") for i, c in enumerate(nbformat.read(path, as_version=4).cells) if i != 4]
+    assert not any(other_tags)
+
+
+def test_build_from_the_panel(lab: _lab.LabServer, page: Any) -> None:
+    open_with_panel(page, lab, "doubler/doubler.ipynb", len(DOUBLER))
+    assert _lab.panel_codes(page) == []
+    started = time.monotonic()
+    page.locator(f"{_lab.PANEL} button.nb2prod-build-button").click()
+    page.wait_for_function(
+        "id => ['succeeded', 'failed'].includes(document.getElementById(id).dataset.buildPhase)",
+        arg=_lab.PANEL_ID,
+        timeout=90_000,
+    )
+    section = page.locator(f"{_lab.PANEL} .nb2prod-build-section")
+    error = section.locator(".nb2prod-build-error")
+    assert not error.count(), f"build failed: {error.inner_text()}"
+    result = section.locator(".nb2prod-build-result")
+    assert result.get_attribute("data-output") == "doubler/doubler-service"
+    stages = dict(
+        section.locator("li.nb2prod-build-stage").evaluate_all(
+            "els => els.map(e => [e.dataset.stage, e.dataset.status])"
+        )
+    )
+    assert stages == {
+        "lint": "done",
+        "analyse": "done",
+        "execute": "done",
+        "capture": "done",
+        "render": "done",
+        "verify": "skipped",
+    }
+    project = lab.root / "doubler" / "doubler-service"
+    assert (project / "pyproject.toml").is_file()
+    assert (project / "doubler_service").is_dir()
+    assert time.monotonic() - started < 90
+
+
+def test_each_edit_of_a_100_cell_notebook_reaches_the_panel_once_after_the_debounce(
+    lab: _lab.LabServer, page: Any
+) -> None:
+    """The measured step of ``benchmarks/panel_latency.py`` on a few edits (the benchmark
+    reports the figures; here a generous bound, so a loaded machine does not fail it)."""
+    import panel_latency
+
+    n_cells = 100
+    panel_latency.generate(lab.root / "forecast.ipynb", n_cells)
+    notebook = json.loads((lab.root / "forecast.ipynb").read_text(encoding="utf-8"))
+    _, expected = lab.api("POST", "nb2prod/lint", {"path": "forecast.ipynb", "notebook": notebook})
+    debounce = float(lab.setting(_lab.PLUGIN_ID, "debounceMs"))
+    assert debounce == 500  # the schema's default: no setting of the user's leaks into the test server
+
+    open_with_panel(page, lab, "forecast.ipynb", n_cells)
+    assert panel_pairs(page) == pairs(expected["findings"])
+    runs = panel_latency.time_edits(page, n_cells, edits=3)
+    assert [r["cell"] for r in runs] == [2, 51, 100]
+    for run in runs:
+        assert run["requests"] == 1, run  # one keystroke, one lint request, after the debounce
+        assert run["request_start_ms"] >= debounce, run
+        assert debounce <= run["painted_ms"] < debounce + 3000, run
+        assert run["server_ms"] is not None, run
