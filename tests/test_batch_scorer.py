@@ -1,16 +1,15 @@
 """The batch scorer of a built service, at scale: `<package> predict` on large JSONL and CSV files.
 
-The bundled iris example is built once; its scorer runs in a subprocess on a small and a
-ten times larger file of each format. Its memory must not grow with the file: the peak
+A small linear-scoring notebook is built once (its `predict` costs microseconds, so the
+scorer's own reading, validating and writing dominate); its scorer runs in a subprocess
+on a small and a ten times larger file of each format. Its memory must not grow with the file: the peak
 RSS of each run (from `os.wait4`, the per-child form of getrusage(RUSAGE_CHILDREN)) is
 compared between the two sizes in the same test run. Every row gets its prediction, in
 order; both formats give the same predictions; and a sample equals what the built
 service answers on /predict for the same rows, over HTTP.
 
-The sizes are modest because the notebook's own `predict` (a one-row DataFrame through
-a scikit-learn pipeline) costs about 1.5 ms a row: the large files take about 45 s each.
-A scorer that held the file's rows would add about 15 MiB at the large size, against the
-3% (about 6 MiB) allowed here.
+A scorer that held the file's rows would add well over 20 MiB at the large size, against
+the 3% allowed here.
 """
 
 from __future__ import annotations
@@ -28,15 +27,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import nbformat
 import pytest
 
 from nb2prod.build import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "iris" / "train.ipynb"
 RANGES = {"sepal_length": (4.3, 7.9), "sepal_width": (2.0, 4.4), "petal_length": (1.0, 6.9), "petal_width": (0.1, 2.5)}
-"""The iris training data's range of each input, in cm: the rows are drawn in it."""
-SMALL, LARGE = 3_000, 30_000
+"""The range of each input: the rows are drawn in it."""
+SMALL, LARGE = 10_000, 100_000
+CELLS = [
+    ("markdown", [], "# Petal size\n\nA linear score of the four iris measurements, cut into three sizes."),
+    ("code", [], "weights = {'sepal_length': 0.1, 'sepal_width': -0.2, 'petal_length': 0.5, 'petal_width': 1.0}\n"
+     "cuts = (2.0, 4.0)"),
+    ("code", ["predict"], "def predict(sepal_length: float, sepal_width: float, petal_length: float, "
+     "petal_width: float) -> str:\n"
+     "    score = (weights['sepal_length'] * sepal_length + weights['sepal_width'] * sepal_width\n"
+     "             + weights['petal_length'] * petal_length + weights['petal_width'] * petal_width)\n"
+     "    return 'small' if score < cuts[0] else 'medium' if score < cuts[1] else 'large'"),
+    ("code", ["example"],
+     "example = {'sepal_length': 5.1, 'sepal_width': 3.5, 'petal_length': 1.4, 'petal_width': 0.2}"),
+]
 RSS_RATIO = 1.03  # the large file's peak RSS may exceed the small one's by at most this factor
 SAMPLE = 40  # rows of the large file also sent to /predict
 TIMEOUT = 600
@@ -73,13 +84,20 @@ class Run:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    result = build(BuildOptions(EXAMPLE, tmp_path_factory.mktemp("built") / "iris-service", gate=False))
+    notebook = tmp_path_factory.mktemp("notebook") / "sizes.ipynb"
+    nb = nbformat.v4.new_notebook()
+    for kind, tags, source in CELLS:
+        cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, notebook)
+    result = build(BuildOptions(notebook, tmp_path_factory.mktemp("built") / "sizes-service", gate=False))
     return Service(result.output, result.package_name)
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, float]]:
-    """LARGE iris-like inputs (the first SMALL make the small files)."""
+    """LARGE inputs (the first SMALL make the small files)."""
     draw = random.Random(20240501)
     return [{name: round(draw.uniform(low, high), 2) for name, (low, high) in RANGES.items()} for _ in range(LARGE)]
 
@@ -151,7 +169,7 @@ def test_every_row_is_scored(runs: dict[str, Run], predictions: dict[str, list[s
         assert len(predictions[name]) == count
     assert predictions["large.jsonl"] == predictions["large.csv"], "JSON lines and CSV give the same predictions"
     assert predictions["small.csv"] == predictions["large.csv"][:SMALL]
-    assert set(predictions["large.csv"]) == {"setosa", "versicolor", "virginica"}
+    assert set(predictions["large.csv"]) == {"small", "medium", "large"}
 
 
 def test_memory_does_not_grow_with_the_file(runs: dict[str, Run]) -> None:
