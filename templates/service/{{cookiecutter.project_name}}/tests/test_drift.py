@@ -425,3 +425,22 @@ def test_strict_mode_needs_a_reference(serve: Callable[..., str]) -> None:
         assert f"{ENV_PREFIX}_STRICT" in ready.json()["reason"] and "reference" in ready.json()["reason"]
         assert client.get("/health").status_code == 200
 {% endif %}
+
+
+def test_serve_strict_flag_and_bad_settings(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import uvicorn
+
+    from {{ cookiecutter.package_name }} import cli
+
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(app))
+    monkeypatch.delenv(f"{ENV_PREFIX}_STRICT", raising=False)
+    assert cli.main(["serve"]) == 0
+    assert cli.main(["serve", "--strict"]) == 0
+    assert [app.state.drift.settings.strict for app in started] == [False, True]
+
+    monkeypatch.setenv(f"{ENV_PREFIX}_DRIFT_WINDOW", "many")
+    assert cli.main(["serve"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and f"{ENV_PREFIX}_DRIFT_WINDOW='many'" in error and "\n" not in error
+    assert len(started) == 2

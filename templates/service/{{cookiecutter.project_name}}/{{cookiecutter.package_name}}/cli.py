@@ -56,13 +56,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the HTTP API with uvicorn; refuses to start if an artifact differs from the lock."""
+    import dataclasses
+
     import uvicorn
 
     from {{ cookiecutter.package_name }}.app import create_app
+    from {{ cookiecutter.package_name }}.drift import DriftSettings
 
     lockfile.verify_artifacts(args.model_dir)
+    try:
+        settings = DriftSettings.from_env()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.strict:
+        settings = dataclasses.replace(settings, strict=True)
     uvicorn.run(
-        create_app(args.model_dir),
+        create_app(args.model_dir, settings),
         host=args.host,
         port=args.port,
         access_log=False,  # the app logs each request itself, as JSON
@@ -349,6 +358,12 @@ def _parser() -> argparse.ArgumentParser:
         default=30,
         metavar="SECONDS",
         help="on SIGTERM, how long to let requests in flight finish (default: %(default)s)",
+    )
+    serve_cmd.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (422) numbers outside the `reference` data's range and categories it never had; "
+        "the same as {{ cookiecutter.package_name | upper }}_STRICT=1",
     )
     serve_cmd.set_defaults(command=serve)
 
