@@ -49,6 +49,10 @@ PLUGIN_ID = "nb2prod:plugin"
 QUIET_OVERRIDES: dict[str, Any] = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
+# ``LabServer(..., overrides=DARK_THEME)``: the page in JupyterLab's dark theme (for screenshots).
+DARK_THEME: dict[str, Any] = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+# The tabs of the Readiness panel, below its score and families (``data-tab`` of ``.nb2prod-tab``).
+PANEL_TABS = ("findings", "cell", "build")
 
 
 class LabError(RuntimeError):
@@ -339,6 +343,39 @@ def open_panel(page: Any, timeout_ms: float = 30_000) -> None:
     if not page.locator(PANEL).is_visible():
         tab.click()
     page.locator(PANEL).wait_for(state="visible", timeout=timeout_ms)
+
+
+def show_tab(page: Any, tab: str, timeout_ms: float = 10_000) -> None:
+    """Click one of the panel's tabs (``findings``, ``cell`` or ``build``), as a user does,
+    and wait until the panel shows it (``data-tab`` on the panel root)."""
+    if tab not in PANEL_TABS:
+        raise ValueError(f"no panel tab {tab!r}: one of {', '.join(PANEL_TABS)}")
+    page.locator(f"{PANEL} .nb2prod-tabbar .nb2prod-tab[data-tab='{tab}']").click()
+    page.wait_for_function(
+        "([id, tab]) => document.getElementById(id).dataset.tab === tab", arg=[PANEL_ID, tab], timeout=timeout_ms
+    )
+
+
+def panel_tab(page: Any) -> str:
+    """The tab the panel shows."""
+    return page.locator(PANEL).get_attribute("data-tab") or ""
+
+
+def server_ms(page: Any) -> float | None:
+    """The server's lint time (``elapsed_ms``) of the result the panel shows, None before any."""
+    value = page.locator(PANEL).get_attribute("data-server-ms")
+    return float(value) if value else None
+
+
+def run_command(page: Any, label: str, timeout_ms: float = 10_000) -> None:
+    """Run a command from JupyterLab's command palette (Ctrl+Shift+C), by its label."""
+    page.keyboard.press("Control+Shift+C")
+    search = page.locator(".lm-CommandPalette-input")
+    search.wait_for(state="visible", timeout=timeout_ms)
+    search.fill(label)
+    item = page.locator(".lm-CommandPalette-item", has_text=label).first
+    item.wait_for(state="visible", timeout=timeout_ms)
+    item.click()
 
 
 def lint_version(page: Any) -> int:

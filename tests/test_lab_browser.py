@@ -2,9 +2,13 @@
 against a real ``jupyter lab`` on 127.0.0.1 (the harness is ``benchmarks/_lab.py``).
 
 A user opens a notebook, opens the Readiness panel and sees the findings ``nb2prod lint``
-reports; clicks one and lands on its cell; fixes a cell and sees the panel follow the
-unsaved edit; tags a cell from the panel and saves; builds the service from the panel.
-A screenshot of the window with the panel open goes to ``benchmarks/results/lab-panel.png``.
+reports, with the score, the families and the tab bar in view; clicks a finding and lands
+on its cell; fixes a cell and sees the panel follow the unsaved edit; tags a cell from the
+panel's Cell tab and saves; builds the service from the command palette (the panel shows
+the Build tab and its stages at once), builds again from the Build button and replaces the
+output; collapses the families and finds them collapsed after a reload. Screenshots of the
+window with the panel open go to ``benchmarks/results/lab-panel.png`` (findings) and
+``benchmarks/results/lab-panel-build.png`` (the Build tab after a build).
 
 Skipped when chromium or playwright is missing, except in CI (``CI=true``), where it must run.
 """
@@ -35,6 +39,7 @@ if _MISSING and os.environ.get("CI") != "true":
     pytestmark = pytest.mark.skip(reason=f"real-browser test of the JupyterLab extension: {_MISSING}")
 
 SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel.png"
+BUILD_SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel-build.png"
 META = {
     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
     "language_info": {"name": "python", "version": "3.11"},
@@ -104,7 +109,7 @@ def panel_pairs(page: Any) -> list[tuple[str, int | None]]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_lab.LabServer]:
     root = tmp_path_factory.mktemp("lab-root")
-    for name in ("study", "edit", "tags"):
+    for name in ("study", "edit", "tags", "layout"):
         write_notebook(root / f"{name}.ipynb", STUDY)
     write_notebook(root / "doubler" / "doubler.ipynb", DOUBLER)
     with _lab.LabServer(root, tmp_path_factory.mktemp("lab-home")) as server:
@@ -133,6 +138,28 @@ def open_with_panel(page: Any, lab: _lab.LabServer, notebook: str, n_cells: int)
     return _lab.wait_for_lint(page, after=0)
 
 
+def save_screenshot(page: Any, tmp_path: Path, copy: Path) -> None:
+    """The window as the user sees it, kept in ``benchmarks/results``."""
+    shot = tmp_path / copy.name
+    page.screenshot(path=str(shot))
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, copy)
+    assert shot.stat().st_size > 10_000
+
+
+def in_view(page: Any, selector: str) -> bool:
+    """Whether the element is shown whole inside the window (no scrolling needed to see it)."""
+    box = page.locator(selector).bounding_box()
+    viewport = page.viewport_size
+    return (
+        box is not None
+        and box["width"] > 0
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= viewport["height"]
+        and box["x"] + box["width"] <= viewport["width"]
+    )
+
+
 def wait_active_cell(page: Any, index: int, timeout_s: float = 10) -> None:
     deadline = time.monotonic() + timeout_s
     while (found := _lab.active_cell_index(page)) != index:
@@ -147,8 +174,22 @@ def test_panel_lists_the_cli_findings_and_a_click_goes_to_the_cell(
     assert {"NB102", "NB701"} <= {f["code"] for f in expected["findings"]}
 
     open_with_panel(page, lab, "study.ipynb", len(STUDY))
+    assert _lab.panel_tab(page) == "findings"
     assert panel_pairs(page) == pairs(expected["findings"])
     assert _lab.panel_score(page) == round(expected["score"]["total"])
+    server_ms = _lab.server_ms(page)
+    assert server_ms is not None and server_ms > 0
+    # Without scrolling: the score, every family and the tab bar, whose Findings tab counts them.
+    for selector in (".nb2prod-score", ".nb2prod-families", ".nb2prod-tabbar", "li.nb2prod-finding"):
+        assert in_view(page, f"{_lab.PANEL} {selector} >> nth=0"), f"{selector} is not in view"
+    families = page.locator(f"{_lab.PANEL} .nb2prod-family")
+    assert families.count() == len(expected["score"]["families"])
+    assert in_view(page, f"{_lab.PANEL} .nb2prod-family >> nth=-1")
+    count = page.locator(f"{_lab.PANEL} .nb2prod-tab[data-tab='findings'] .nb2prod-tab-count")
+    assert count.inner_text() == str(len(expected["findings"]))
+    # Rule names are shown whole (they wrap rather than being cut).
+    name = page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='NB102'] .nb2prod-name")
+    assert name.evaluate("e => e.scrollWidth <= e.clientWidth")
     counts = {
         sev: page.locator(f"{_lab.PANEL} .nb2prod-count[data-severity='{sev}']").inner_text()
         for sev in ("error", "warning")
@@ -167,13 +208,9 @@ def test_panel_lists_the_cli_findings_and_a_click_goes_to_the_cell(
         note = page.locator(f"{_lab.PANEL} .nb2prod-tags-section .nb2prod-section-note")
         assert note.get_attribute("data-cell") == str(cell)
 
-    # The window as the user sees it now, the panel scrolled to its top.
-    page.locator(_lab.PANEL).evaluate("node => { node.scrollTop = 0; }")
-    shot = tmp_path / "lab-panel.png"
-    page.screenshot(path=str(shot))
-    SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT_COPY)
-    assert shot.stat().st_size > 10_000
+    # The window as the user sees it now, the findings list scrolled back to its top.
+    page.locator(f"{_lab.PANEL} .nb2prod-findings-scroll").evaluate("node => { node.scrollTop = 0; }")
+    save_screenshot(page, tmp_path, SCREENSHOT_COPY)
 
     # The rule's explanation (its markdown documentation) opens under the finding.
     row = page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='NB102']")
@@ -183,7 +220,13 @@ def test_panel_lists_the_cli_findings_and_a_click_goes_to_the_cell(
     markdown = next(r["explanation"] for r in table["rules"] if r["code"] == "NB102")
     headings = [line[3:].strip() for line in markdown.splitlines() if line.startswith("## ")]
     explanation.locator("h2").first.wait_for()
-    assert explanation.locator("h2").all_inner_texts() == headings
+    assert [h.lower() for h in explanation.locator("h2").all_inner_texts()] == [h.lower() for h in headings]
+    # Set apart from the text: bold and with space above (the first one excepted).
+    heading, text = explanation.locator("h2").nth(1), explanation.locator("p").first
+    style = "e => { const s = getComputedStyle(e); return [Number(s.fontWeight), parseFloat(s.marginTop)]; }"
+    weight, margin = heading.evaluate(style)
+    assert weight >= 600 and margin >= 8
+    assert text.evaluate(style)[0] < weight
 
 
 def test_an_unsaved_edit_updates_the_findings_and_the_score(lab: _lab.LabServer, page: Any) -> None:
@@ -230,8 +273,12 @@ def test_a_tag_set_in_the_panel_is_saved_in_the_notebook(lab: _lab.LabServer, pa
     # Make cell 5 (the predict function) the active cell, as a user does: click its prompt.
     _lab.cells(page).nth(4).locator(".jp-InputPrompt").click()
     wait_active_cell(page, 4)
+    # The Cell tab: one click away, and it names the active cell.
+    _lab.show_tab(page, "cell")
     section = page.locator(f"{_lab.PANEL} .nb2prod-tags-section")
     section.locator(".nb2prod-section-note[data-cell='5']").wait_for()
+    assert page.locator(f"{_lab.PANEL} .nb2prod-tab[data-tab='cell'] .nb2prod-tab-note").inner_text() == "5"
+    assert not page.locator(f"{_lab.PANEL} .nb2prod-findings-section").is_visible()
 
     # The control offers exactly the vocabulary the server defines, in its order.
     _, vocabulary = lab.api("GET", "nb2prod/tags")
@@ -259,21 +306,37 @@ def test_a_tag_set_in_the_panel_is_saved_in_the_notebook(lab: _lab.LabServer, pa
     assert not any(other_tags)
 
 
-def test_build_from_the_panel(lab: _lab.LabServer, page: Any) -> None:
+def wait_build_end(page: Any, phases: tuple[str, ...] = ("succeeded", "failed"), timeout_ms: float = 90_000) -> None:
+    """Wait for the panel's build phase to be one of ``phases``; a failed build fails the test."""
+    page.wait_for_function(
+        "([id, phases]) => phases.includes(document.getElementById(id).dataset.buildPhase)",
+        arg=[_lab.PANEL_ID, [*phases, "failed"]],
+        timeout=timeout_ms,
+    )
+    error = page.locator(f"{_lab.PANEL} .nb2prod-build-error")
+    assert not error.count(), f"build failed: {error.inner_text()}"
+
+
+def test_build_from_the_palette_and_the_panel(lab: _lab.LabServer, page: Any, tmp_path: Path) -> None:
     open_with_panel(page, lab, "doubler/doubler.ipynb", len(DOUBLER))
     assert _lab.panel_codes(page) == []
+    assert _lab.panel_tab(page) == "findings"
     started = time.monotonic()
-    page.locator(f"{_lab.PANEL} button.nb2prod-build-button").click()
+
+    # The palette command brings the panel's Build tab forward, its stages in view at once.
+    _lab.run_command(page, "nb2prod: Build service")
     page.wait_for_function(
-        "id => ['succeeded', 'failed'].includes(document.getElementById(id).dataset.buildPhase)",
-        arg=_lab.PANEL_ID,
-        timeout=90_000,
+        "id => document.getElementById(id).dataset.buildPhase !== 'idle'", arg=_lab.PANEL_ID, timeout=10_000
     )
+    assert _lab.panel_tab(page) == "build"
     section = page.locator(f"{_lab.PANEL} .nb2prod-build-section")
-    error = section.locator(".nb2prod-build-error")
-    assert not error.count(), f"build failed: {error.inner_text()}"
+    section.locator("li.nb2prod-build-stage").first.wait_for(state="visible", timeout=5_000)
+    assert in_view(page, f"{_lab.PANEL} li.nb2prod-build-stage[data-stage='verify']")
+    wait_build_end(page)
+    assert page.locator(_lab.PANEL).get_attribute("data-build-phase") == "succeeded"
     result = section.locator(".nb2prod-build-result")
     assert result.get_attribute("data-output") == "doubler/doubler-service"
+    assert in_view(page, f"{_lab.PANEL} .nb2prod-build-result")
     stages = dict(
         section.locator("li.nb2prod-build-stage").evaluate_all(
             "els => els.map(e => [e.dataset.stage, e.dataset.status])"
@@ -287,10 +350,64 @@ def test_build_from_the_panel(lab: _lab.LabServer, page: Any) -> None:
         "render": "done",
         "verify": "skipped",
     }
+    badge = page.locator(f"{_lab.PANEL} .nb2prod-tab[data-tab='build'] .nb2prod-tab-badge")
+    assert badge.get_attribute("data-badge") == "ok"
     project = lab.root / "doubler" / "doubler-service"
     assert (project / "pyproject.toml").is_file()
     assert (project / "doubler_service").is_dir()
-    assert time.monotonic() - started < 90
+    save_screenshot(page, tmp_path, BUILD_SCREENSHOT_COPY)
+
+    # Again from the Build button: the folder is not empty now, Replace builds over it.
+    marker = project / "left-over.txt"
+    marker.write_text("from the first build\n", encoding="utf-8")
+    section.locator("button.nb2prod-build-button").click()
+    wait_build_end(page, ("conflict",))
+    assert page.locator(_lab.PANEL).get_attribute("data-build-phase") == "conflict"
+    section.locator(".nb2prod-build-conflict").wait_for()
+    section.locator("button.nb2prod-build-replace").click()
+    page.wait_for_function(
+        "id => document.getElementById(id).dataset.buildPhase !== 'conflict'", arg=_lab.PANEL_ID, timeout=10_000
+    )
+    wait_build_end(page)
+    assert page.locator(_lab.PANEL).get_attribute("data-build-phase") == "succeeded"
+    assert (project / "pyproject.toml").is_file() and not marker.exists()
+    assert time.monotonic() - started < 150
+
+
+def test_collapsed_families_stay_collapsed_after_a_reload(lab: _lab.LabServer, page: Any) -> None:
+    open_with_panel(page, lab, "layout.ipynb", len(STUDY))
+    families = page.locator(f"{_lab.PANEL} .nb2prod-families")
+    assert families.get_attribute("data-collapsed") == "false"
+    n_families = page.locator(f"{_lab.PANEL} .nb2prod-family").count()
+    assert n_families >= 7
+    tabbar_before = page.locator(f"{_lab.PANEL} .nb2prod-tabbar").bounding_box()
+    page.locator(f"{_lab.PANEL} .nb2prod-families-toggle").click()
+    assert families.get_attribute("data-collapsed") == "true"
+    assert page.locator(f"{_lab.PANEL} .nb2prod-family").count() == 0
+    assert "below full marks" in families.inner_text()
+    # The tab bar moved up by the height of the rows.
+    assert page.locator(f"{_lab.PANEL} .nb2prod-tabbar").bounding_box()["y"] < tabbar_before["y"] - 60
+
+    # JupyterLab keeps the state in the workspace, on the server: wait until it is saved there.
+    deadline = time.monotonic() + 20
+    while True:
+        _, workspace = lab.api("GET", "lab/api/workspaces/layout")
+        saved = ((workspace or {}).get("data") or {}).get("nb2prod:plugin:panel-view")
+        if saved == {"familiesCollapsed": True}:
+            break
+        assert time.monotonic() < deadline, f"the workspace holds {saved!r}"
+        time.sleep(0.2)
+    page.reload(wait_until="domcontentloaded")
+    page.locator(_lab.PANEL).wait_for(state="visible", timeout=60_000)
+    _lab.wait_for_lint(page, after=0)
+    page.wait_for_function(
+        "id => document.querySelector('#' + id + ' .nb2prod-families')?.dataset.collapsed === 'true'",
+        arg=_lab.PANEL_ID,
+        timeout=10_000,
+    )
+    # Expanding again is remembered the same way.
+    page.locator(f"{_lab.PANEL} .nb2prod-families-toggle").click()
+    assert page.locator(f"{_lab.PANEL} .nb2prod-family").count() == n_families
 
 
 def test_each_edit_of_a_100_cell_notebook_reaches_the_panel_once_after_the_debounce(

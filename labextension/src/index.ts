@@ -11,6 +11,8 @@ import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IFinding, Nb2prodClient, Severity } from './api';
@@ -21,8 +23,11 @@ import { applyCellMarkers, clearCellMarkers, flashCell, liveCellIds } from './ma
 import { ILintSource, ReadinessModel } from './model';
 import { IActiveCellInfo, IPanelActions, PANEL_ID, ReadinessPanel } from './panel';
 import { addTag, removeTag, tagsOf } from './tags';
+import { PanelViewModel, parseViewState } from './view';
 
 export const PLUGIN_ID = 'nb2prod:plugin';
+/** The key of the panel's view state (families collapsed) in JupyterLab's state database. */
+const VIEW_STATE_KEY = `${PLUGIN_ID}:panel-view`;
 
 export namespace CommandIDs {
   export const lint = 'nb2prod:lint';
@@ -35,7 +40,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'nb2prod: readiness panel, cell tags and the Build action.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
-  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer, IStateDB],
   activate
 };
 
@@ -47,11 +52,13 @@ function activate(
   rendermime: IRenderMimeRegistry,
   palette: ICommandPalette | null,
   settingRegistry: ISettingRegistry | null,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  state: IStateDB | null
 ): void {
   const client = new Nb2prodClient(app.serviceManager.serverSettings);
   const model = new ReadinessModel({ client });
   const build = new BuildModel(client);
+  const view = new PanelViewModel();
   const activeCellChanged = new Signal<unknown, void>(model);
   let settings: ISettingRegistry.ISettings | null = null;
   let verifyBuild = false;
@@ -97,10 +104,26 @@ function activate(
       })
   };
 
-  const panel = new ReadinessPanel({ model, build, rendermime, actions });
+  const panel = new ReadinessPanel({ model, build, view, rendermime, actions });
   app.shell.add(panel, 'right', { rank: 600 });
   if (restorer) {
     restorer.add(panel, PANEL_ID);
+  }
+  if (state) {
+    // The families' collapsed state is remembered in the workspace, like other panels' layout.
+    void Promise.all([state.fetch(VIEW_STATE_KEY), app.restored])
+      .then(([saved]) => {
+        view.restore(parseViewState(saved));
+        let last = JSON.stringify(view.toJSON());
+        view.changed.connect(() => {
+          const next = view.toJSON();
+          if (JSON.stringify(next) !== last) {
+            last = JSON.stringify(next);
+            void state.save(VIEW_STATE_KEY, next as unknown as ReadonlyPartialJSONObject);
+          }
+        });
+      })
+      .catch(reason => console.warn('nb2prod: cannot restore the panel layout', reason));
   }
   void model.loadMetadata();
 
@@ -290,6 +313,7 @@ function activate(
         return;
       }
       app.shell.activateById(PANEL_ID);
+      view.tab = 'build';
       await nbPanel.context.ready;
       const verify = typeof args.verify === 'boolean' ? args.verify : verifyBuild;
       verifyBuild = false;

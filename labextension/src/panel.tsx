@@ -1,7 +1,10 @@
 /**
  * The Readiness side panel: the view of a `ReadinessModel` and a `BuildModel`. It
  * reads the models and calls back into the plugin (`IPanelActions`) for anything that
- * touches the notebook; it holds no state of its own beyond what is expanded.
+ * touches the notebook. The score header and the families stay at the top; below them a
+ * tab bar switches between the findings, the active cell's tags and the build, and only
+ * the tab's content scrolls. Which tab is shown and whether the families are collapsed
+ * is the `PanelViewModel`'s; the panel holds no state of its own beyond what is expanded.
  */
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import {
@@ -24,6 +27,18 @@ import { readinessIcon } from './icons';
 import { IFamilyRow, ReadinessModel } from './model';
 import { SCORE_LABELS, percent, ratio, scoreLevel } from './score';
 import { vocabularyTags } from './tags';
+import {
+  BuildBadge,
+  PANEL_TABS,
+  PanelTab,
+  PanelViewModel,
+  TAB_LABELS,
+  buildBadge,
+  defaultOutput,
+  familiesNote,
+  gateNote,
+  tabForKey
+} from './view';
 
 export const PANEL_ID = 'nb2prod-readiness';
 
@@ -52,6 +67,7 @@ export interface IPanelActions {
 export interface IReadinessPanelOptions {
   model: ReadinessModel;
   build: BuildModel;
+  view: PanelViewModel;
   rendermime: IRenderMimeRegistry;
   actions: IPanelActions;
 }
@@ -61,6 +77,7 @@ export class ReadinessPanel extends ReactWidget {
     super();
     this._model = options.model;
     this._build = options.build;
+    this._view = options.view;
     this._rendermime = options.rendermime;
     this._actions = options.actions;
     this.id = PANEL_ID;
@@ -70,8 +87,10 @@ export class ReadinessPanel extends ReactWidget {
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'nb2prod readiness');
     this._model.stateChanged.connect(this._refresh, this);
-    this._build.changed.connect(this._refresh, this);
+    this._build.changed.connect(this._onBuild, this);
+    this._view.changed.connect(this._refresh, this);
     this._actions.activeCellChanged.connect(this._refresh, this);
+    this._view.followBuild(this._build.phase);
     this._syncAttributes();
   }
 
@@ -80,7 +99,8 @@ export class ReadinessPanel extends ReactWidget {
       return;
     }
     this._model.stateChanged.disconnect(this._refresh, this);
-    this._build.changed.disconnect(this._refresh, this);
+    this._build.changed.disconnect(this._onBuild, this);
+    this._view.changed.disconnect(this._refresh, this);
     this._actions.activeCellChanged.disconnect(this._refresh, this);
     super.dispose();
   }
@@ -91,6 +111,7 @@ export class ReadinessPanel extends ReactWidget {
       <PanelView
         model={this._model}
         build={this._build}
+        view={this._view}
         rendermime={this._rendermime}
         actions={this._actions}
       />
@@ -102,15 +123,29 @@ export class ReadinessPanel extends ReactWidget {
     this.update();
   }
 
-  /** The test hooks on the root: `data-state` and `data-lint-version`. */
+  private _onBuild(): void {
+    // A build that starts brings the Build tab forward (the view model's rule).
+    this._view.followBuild(this._build.phase);
+    this._refresh();
+  }
+
+  /**
+   * The test hooks on the root: `data-state`, `data-lint-version`, `data-build-phase`,
+   * `data-tab` and `data-server-ms` (the server's lint time of the result shown).
+   */
   private _syncAttributes(): void {
-    this.node.dataset.state = this._model.state;
-    this.node.dataset.lintVersion = String(this._model.lintVersion);
-    this.node.dataset.buildPhase = this._build.phase;
+    const data = this.node.dataset;
+    data.state = this._model.state;
+    data.lintVersion = String(this._model.lintVersion);
+    data.buildPhase = this._build.phase;
+    data.tab = this._view.tab;
+    const result = this._model.result;
+    data.serverMs = result ? String(result.elapsed_ms) : '';
   }
 
   private _model: ReadinessModel;
   private _build: BuildModel;
+  private _view: PanelViewModel;
   private _rendermime: IRenderMimeRegistry;
   private _actions: IPanelActions;
 }
@@ -118,13 +153,15 @@ export class ReadinessPanel extends ReactWidget {
 interface IViewProps {
   model: ReadinessModel;
   build: BuildModel;
+  view: PanelViewModel;
   rendermime: IRenderMimeRegistry;
   actions: IPanelActions;
 }
 
 function PanelView(props: IViewProps): JSX.Element {
-  const { model, actions } = props;
+  const { model, view, actions } = props;
   const source = model.source;
+  const tab = view.tab;
   return (
     <div className="nb2prod-panel">
       <header className="nb2prod-header">
@@ -153,10 +190,17 @@ function PanelView(props: IViewProps): JSX.Element {
       {source ? (
         <>
           <Summary model={model} />
-          <Families model={model} />
-          <Findings {...props} />
-          <CellTags model={model} actions={actions} />
-          <Build build={props.build} actions={actions} />
+          <Families model={model} view={view} />
+          <TabBar {...props} />
+          <TabPanel tab="findings" current={tab} className="nb2prod-findings-section">
+            <Findings {...props} />
+          </TabPanel>
+          <TabPanel tab="cell" current={tab} className="nb2prod-tags-section">
+            <CellTags model={model} actions={actions} />
+          </TabPanel>
+          <TabPanel tab="build" current={tab} className="nb2prod-build-section">
+            <Build build={props.build} model={model} view={view} actions={actions} />
+          </TabPanel>
         </>
       ) : (
         <div className="nb2prod-empty nb2prod-empty-nonotebook">
@@ -168,6 +212,103 @@ function PanelView(props: IViewProps): JSX.Element {
         </div>
       )}
     </div>
+  );
+}
+
+const BADGE_LABELS: Record<Exclude<BuildBadge, null>, string> = {
+  busy: 'building',
+  ok: 'last build succeeded',
+  error: 'last build failed',
+  warn: 'the build waits for an answer'
+};
+
+/** Findings | Cell | Build: a WAI-ARIA tab list (arrow keys, Home and End move between tabs). */
+function TabBar(props: IViewProps): JSX.Element {
+  const { model, build, view, actions } = props;
+  const buttons = React.useRef<Partial<Record<PanelTab, HTMLButtonElement | null>>>({});
+  const visible = model.result ? model.visibleFindings.length : null;
+  const cell = actions.activeCell();
+  const badge = buildBadge(build.phase);
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    const next = tabForKey(view.tab, event.key);
+    if (next) {
+      event.preventDefault();
+      view.tab = next;
+      buttons.current[next]?.focus();
+    }
+  };
+  return (
+    <div
+      className="nb2prod-tabbar"
+      role="tablist"
+      aria-label="Readiness views"
+      onKeyDown={onKeyDown}
+    >
+      {PANEL_TABS.map(tab => {
+        const selected = view.tab === tab;
+        return (
+          <button
+            key={tab}
+            ref={node => {
+              buttons.current[tab] = node;
+            }}
+            id={`nb2prod-tab-${tab}`}
+            className={`nb2prod-tab${selected ? ' nb2prod-selected' : ''}`}
+            data-tab={tab}
+            role="tab"
+            aria-selected={selected}
+            aria-controls={`nb2prod-tabpanel-${tab}`}
+            tabIndex={selected ? 0 : -1}
+            onClick={() => (view.tab = tab)}
+          >
+            <span className="nb2prod-tab-label">{TAB_LABELS[tab]}</span>
+            {tab === 'findings' && visible !== null && (
+              <span className="nb2prod-tab-count" data-count={visible}>
+                {visible}
+              </span>
+            )}
+            {tab === 'cell' && cell && (
+              <span
+                className="nb2prod-tab-note"
+                title={`The active cell is cell ${cell.index + 1}`}
+              >
+                {cell.index + 1}
+              </span>
+            )}
+            {tab === 'build' && badge && (
+              <span
+                className={`nb2prod-tab-badge nb2prod-badge-${badge}`}
+                data-badge={badge}
+                role="img"
+                aria-label={BADGE_LABELS[badge]}
+                title={BADGE_LABELS[badge]}
+              />
+            )}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function TabPanel(props: {
+  tab: PanelTab;
+  current: PanelTab;
+  className: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  const { tab, current, className, children } = props;
+  return (
+    <section
+      id={`nb2prod-tabpanel-${tab}`}
+      className={`nb2prod-tabpanel nb2prod-tabpanel-${tab} ${className}`}
+      role="tabpanel"
+      aria-labelledby={`nb2prod-tab-${tab}`}
+      data-tab={tab}
+      hidden={tab !== current}
+    >
+      {children}
+    </section>
   );
 }
 
@@ -240,54 +381,79 @@ function countLabel(sev: Severity, n: number): string {
   return n === 1 ? sev : `${sev}s`;
 }
 
-function Families({ model }: { model: ReadinessModel }): JSX.Element | null {
+function Families({
+  model,
+  view
+}: {
+  model: ReadinessModel;
+  view: PanelViewModel;
+}): JSX.Element | null {
   const rows = model.familyRows;
   if (!rows.length) {
     return null;
   }
+  const collapsed = view.familiesCollapsed;
   const selected = model.filter.family;
-  const toggle = (row: IFamilyRow) =>
-    (model.filter = { ...model.filter, family: selected === row.key ? null : row.key });
+  const toggle = (row: IFamilyRow) => {
+    model.filter = { ...model.filter, family: selected === row.key ? null : row.key };
+    view.tab = 'findings';
+  };
+  const Caret = collapsed ? caretRightIcon : caretDownIcon;
   return (
-    <section className="nb2prod-section nb2prod-families">
-      <h3 className="nb2prod-section-title">Families</h3>
-      <div className="nb2prod-family-list">
-        {rows.map(row => {
-          const share = ratio(row.score, row.weight);
-          const level = scoreLevel(share * 100);
-          return (
-            <button
-              key={row.key}
-              className={`nb2prod-family nb2prod-level-${level}${
-                selected === row.key ? ' nb2prod-selected' : ''
-              }`}
-              data-family={row.key}
-              aria-pressed={selected === row.key}
-              title={`${row.title}: ${formatPoints(row.score)} of ${row.weight} points, ${
-                row.findings
-              } finding${row.findings === 1 ? '' : 's'}. Click to show only this family.`}
-              onClick={() => toggle(row)}
-            >
-              <span className="nb2prod-family-title">{row.title}</span>
-              <span className="nb2prod-family-points">
-                {formatPoints(row.score)}/{row.weight}
-              </span>
-              <span
-                className={`nb2prod-family-count${row.visible ? '' : ' nb2prod-zero'}`}
-                data-count={row.visible}
+    <section
+      className={`nb2prod-families${collapsed ? ' nb2prod-collapsed' : ''}`}
+      data-collapsed={collapsed ? 'true' : 'false'}
+    >
+      <button
+        className="nb2prod-families-toggle"
+        aria-expanded={!collapsed}
+        aria-controls={collapsed ? undefined : 'nb2prod-family-list'}
+        title={collapsed ? 'Show the points of each family' : 'Hide the families'}
+        onClick={() => (view.familiesCollapsed = !collapsed)}
+      >
+        <Caret.react tag="span" className="nb2prod-caret" />
+        <span className="nb2prod-families-title">Families</span>
+        {collapsed && <span className="nb2prod-families-note">{familiesNote(rows)}</span>}
+      </button>
+      {!collapsed && (
+        <div className="nb2prod-family-list" id="nb2prod-family-list">
+          {rows.map(row => {
+            const share = ratio(row.score, row.weight);
+            const level = scoreLevel(share * 100);
+            return (
+              <button
+                key={row.key}
+                className={`nb2prod-family nb2prod-level-${level}${
+                  selected === row.key ? ' nb2prod-selected' : ''
+                }`}
+                data-family={row.key}
+                aria-pressed={selected === row.key}
+                title={`${row.title}: ${formatPoints(row.score)} of ${row.weight} points, ${
+                  row.findings
+                } finding${row.findings === 1 ? '' : 's'}. Click to show only this family.`}
+                onClick={() => toggle(row)}
               >
-                {row.visible}
-              </span>
-              <span className="nb2prod-family-bar">
+                <span className="nb2prod-family-title">{row.title}</span>
+                <span className="nb2prod-family-bar" aria-hidden="true">
+                  <span
+                    className="nb2prod-family-bar-fill"
+                    style={{ width: `${Math.round(share * 100)}%` }}
+                  />
+                </span>
+                <span className="nb2prod-family-points">
+                  {formatPoints(row.score)}/{row.weight}
+                </span>
                 <span
-                  className="nb2prod-family-bar-fill"
-                  style={{ width: `${Math.round(share * 100)}%` }}
-                />
-              </span>
-            </button>
-          );
-        })}
-      </div>
+                  className={`nb2prod-family-count${row.visible ? '' : ' nb2prod-zero'}`}
+                  data-count={row.visible}
+                >
+                  {row.visible}
+                </span>
+              </button>
+            );
+          })}
+        </div>
+      )}
     </section>
   );
 }
@@ -295,6 +461,12 @@ function Families({ model }: { model: ReadinessModel }): JSX.Element | null {
 function formatPoints(points: number): string {
   return Number.isInteger(points) ? String(points) : points.toFixed(1);
 }
+
+const SEVERITY_FILTER_LABELS: Record<Severity, string> = {
+  info: 'All severities',
+  warning: 'Warnings, errors',
+  error: 'Errors only'
+};
 
 const GROUP_LABELS: Record<GroupBy, string> = {
   family: 'Family',
@@ -310,11 +482,7 @@ function Findings(props: IViewProps): JSX.Element {
   const hidden = model.hiddenCount;
   const families = model.families.length ? model.families : model.familyRows;
   return (
-    <section className="nb2prod-section nb2prod-findings-section">
-      <h3 className="nb2prod-section-title">
-        Findings
-        {result && <span className="nb2prod-section-count">{visible}</span>}
-      </h3>
+    <>
       <div className="nb2prod-filters">
         <select
           className="nb2prod-select nb2prod-severity-filter"
@@ -325,7 +493,7 @@ function Findings(props: IViewProps): JSX.Element {
         >
           {SEVERITIES.map(s => (
             <option key={s} value={s}>
-              {s === 'error' ? 'Errors only' : `${s[0].toUpperCase()}${s.slice(1)} and above`}
+              {SEVERITY_FILTER_LABELS[s]}
             </option>
           ))}
         </select>
@@ -361,46 +529,48 @@ function Findings(props: IViewProps): JSX.Element {
           </span>
         </div>
       </div>
-      {result && !visible && (
-        <div className="nb2prod-empty nb2prod-empty-findings">
-          <checkIcon.react tag="span" className="nb2prod-empty-icon nb2prod-ok" />
-          {hidden ? (
-            <>
-              <div className="nb2prod-empty-title">Nothing at this filter</div>
-              <div className="nb2prod-empty-text">
-                {hidden} finding{hidden === 1 ? ' is' : 's are'} hidden by the filters.
+      <div className="nb2prod-scroll nb2prod-findings-scroll">
+        {result && !visible && (
+          <div className="nb2prod-empty nb2prod-empty-findings">
+            <checkIcon.react tag="span" className="nb2prod-empty-icon nb2prod-ok" />
+            {hidden ? (
+              <>
+                <div className="nb2prod-empty-title">Nothing at this filter</div>
+                <div className="nb2prod-empty-text">
+                  {hidden} finding{hidden === 1 ? ' is' : 's are'} hidden by the filters.
+                </div>
+              </>
+            ) : (
+              <div className="nb2prod-empty-title">No findings — ready</div>
+            )}
+          </div>
+        )}
+        {groups.map(group => (
+          <div className="nb2prod-group" key={group.key} data-group={group.key}>
+            {model.groupBy !== 'none' && (
+              <div className="nb2prod-group-title">
+                <span>{group.title}</span>
+                <span className="nb2prod-group-count">{group.findings.length}</span>
               </div>
-            </>
-          ) : (
-            <div className="nb2prod-empty-title">No findings — ready</div>
-          )}
-        </div>
-      )}
-      {groups.map(group => (
-        <div className="nb2prod-group" key={group.key} data-group={group.key}>
-          {model.groupBy !== 'none' && (
-            <div className="nb2prod-group-title">
-              <span>{group.title}</span>
-              <span className="nb2prod-group-count">{group.findings.length}</span>
-            </div>
-          )}
-          <ul className="nb2prod-finding-list">
-            {group.findings.map((f, i) => (
-              <FindingRow
-                key={`${f.code}-${f.cell_id ?? f.cell}-${f.line}-${f.column}-${i}`}
-                finding={f}
-                {...props}
-              />
-            ))}
-          </ul>
-        </div>
-      ))}
-      {hidden > 0 && visible > 0 && (
-        <div className="nb2prod-hidden-note">
-          {hidden} more hidden by the filters
-        </div>
-      )}
-    </section>
+            )}
+            <ul className="nb2prod-finding-list">
+              {group.findings.map((f, i) => (
+                <FindingRow
+                  key={`${f.code}-${f.cell_id ?? f.cell}-${f.line}-${f.column}-${i}`}
+                  finding={f}
+                  {...props}
+                />
+              ))}
+            </ul>
+          </div>
+        ))}
+        {hidden > 0 && visible > 0 && (
+          <div className="nb2prod-hidden-note">
+            {hidden} more hidden by the filters
+          </div>
+        )}
+      </div>
+    </>
   );
 }
 
@@ -519,7 +689,7 @@ function CellTags({
   const addable = vocabulary.filter(t => !current.includes(t.name));
   const meaning = (name: string) => vocabulary.find(t => t.name === name)?.meaning ?? '';
   return (
-    <section className="nb2prod-section nb2prod-tags-section">
+    <div className="nb2prod-tab-body">
       <h3 className="nb2prod-section-title">
         Cell tags
         {cell && (
@@ -579,7 +749,7 @@ function CellTags({
           )}
         </>
       )}
-    </section>
+    </div>
   );
 }
 
@@ -591,7 +761,17 @@ const STAGE_ICON: Record<string, string> = {
   failed: '✕'
 };
 
-function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }): JSX.Element {
+function Build({
+  build,
+  model,
+  view,
+  actions
+}: {
+  build: BuildModel;
+  model: ReadinessModel;
+  view: PanelViewModel;
+  actions: IPanelActions;
+}): JSX.Element {
   const [verify, setVerify] = React.useState(false);
   const phase = build.phase;
   const busy = build.busy;
@@ -603,9 +783,13 @@ function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }
         : phase === 'running'
           ? 'Building…'
           : 'Build service';
+  const current = model.source?.path ?? '';
+  // The build shown may be of another notebook (the panel follows the current one).
+  const other = phase !== 'idle' && build.path !== null && build.path !== current;
+  const output = (!other && build.output) || (current ? defaultOutput(current) : '');
+  const gate = phase === 'idle' || phase === 'conflict' ? gateNote(model.counts.error) : null;
   return (
-    <section className="nb2prod-section nb2prod-build-section" data-phase={phase}>
-      <h3 className="nb2prod-section-title">Build</h3>
+    <div className="nb2prod-tab-body" data-phase={phase}>
       <div className="nb2prod-build-controls">
         <button
           className="nb2prod-button nb2prod-build-button"
@@ -626,6 +810,28 @@ function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }
           Verify
         </label>
       </div>
+      {output && phase !== 'succeeded' && (
+        <div className="nb2prod-build-target">
+          Saves the notebook, then writes the service to{' '}
+          <code className="nb2prod-inline-code">{output}/</code>
+        </div>
+      )}
+      {gate && (
+        <div className="nb2prod-build-gate">
+          <span className="nb2prod-dot nb2prod-dot-error" />
+          <span>
+            {gate}{' '}
+            <button className="nb2prod-link" onClick={() => (view.tab = 'findings')}>
+              Show the findings
+            </button>
+          </span>
+        </div>
+      )}
+      {other && (
+        <div className="nb2prod-build-other nb2prod-muted">
+          The last build, below, is of <code className="nb2prod-inline-code">{build.path}</code>
+        </div>
+      )}
       {phase === 'conflict' && (
         <div className="nb2prod-alert nb2prod-alert-warning nb2prod-build-conflict" role="alert">
           <div>{withCode(build.conflict ?? '')}</div>
@@ -637,29 +843,27 @@ function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }
           </button>
         </div>
       )}
-      {phase !== 'idle' && phase !== 'conflict' && (
-        <ol className="nb2prod-build-stages">
-          {build.rows.map(row => (
-            <StageRow key={row.stage} row={row} />
-          ))}
-        </ol>
-      )}
       {phase === 'succeeded' && build.result && (
         <div className="nb2prod-build-result" data-output={build.result.output}>
-          <span className="nb2prod-ok">Service built in</span>
-          <button
-            className="nb2prod-link nb2prod-build-output"
-            title="Show the folder in the file browser"
-            onClick={() => actions.openFolder(build.result!.output)}
-          >
-            <folderIcon.react tag="span" className="nb2prod-icon" />
-            {build.result.output}
-          </button>
-          {build.result.verified !== null && (
-            <span className="nb2prod-muted">
-              {build.result.verified ? 'verified' : 'not verified'}
-            </span>
-          )}
+          <checkIcon.react tag="span" className="nb2prod-icon nb2prod-ok-icon" />
+          <div className="nb2prod-build-result-text">
+            <div className="nb2prod-ok">
+              Service built
+              {build.result.verified !== null && (
+                <span className="nb2prod-muted">
+                  {build.result.verified ? ' and verified' : ', not verified'}
+                </span>
+              )}
+            </div>
+            <button
+              className="nb2prod-link nb2prod-build-output"
+              title="Show the folder in the file browser"
+              onClick={() => actions.openFolder(build.result!.output)}
+            >
+              <folderIcon.react tag="span" className="nb2prod-icon" />
+              <span>{build.result.output}</span>
+            </button>
+          </div>
         </div>
       )}
       {phase === 'failed' && (
@@ -667,7 +871,14 @@ function Build({ build, actions }: { build: BuildModel; actions: IPanelActions }
           {withCode(build.error ?? '')}
         </div>
       )}
-    </section>
+      {phase !== 'idle' && phase !== 'conflict' && (
+        <ol className="nb2prod-build-stages" aria-label="Build stages">
+          {build.rows.map(row => (
+            <StageRow key={row.stage} row={row} />
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }
 
