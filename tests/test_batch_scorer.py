@@ -18,17 +18,15 @@ import csv
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import nbformat
 import pytest
+from _services import running_service
 
 from nb2prod.build import BuildOptions, build
 
@@ -186,34 +184,12 @@ def test_memory_does_not_grow_with_the_file(runs: dict[str, Run]) -> None:
 def test_a_sample_equals_what_the_service_answers(
     service: Service, rows: list[dict[str, float]], predictions: dict[str, list[str]], tmp_path: Path
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = tmp_path / "uvicorn.log"
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{service.package}.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=service.project,
-            env=service.env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, trust_env=False) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                try:
-                    if client.get("/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            for index in random.Random(7).sample(range(LARGE), SAMPLE):
-                response = client.post("/predict", json=rows[index])
-                assert response.status_code == 200, response.text
-                assert response.json() == {"prediction": predictions["large.csv"][index]}
-                assert response.json()["prediction"] == predictions["large.jsonl"][index]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with (
+        running_service(service.project, service.package, log_path=tmp_path / "uvicorn.log") as server,
+        server.client() as client,
+    ):
+        for index in random.Random(7).sample(range(LARGE), SAMPLE):
+            response = client.post("/predict", json=rows[index])
+            assert response.status_code == 200, response.text
+            assert response.json() == {"prediction": predictions["large.csv"][index]}
+            assert response.json()["prediction"] == predictions["large.jsonl"][index]

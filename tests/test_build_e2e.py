@@ -8,18 +8,17 @@ helper, a `predict` with categorical (str) inputs, and a regression.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import nbformat
 import pytest
+from _services import running_service
 from nbformat import v4
 
 from nb2prod.build import BuildOptions, build
@@ -126,12 +125,6 @@ def venv(built, tmp_path_factory) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(url: str, body: object | None = None) -> tuple[int, object]:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -144,34 +137,16 @@ def _request(url: str, body: object | None = None) -> tuple[int, object]:
 
 @pytest.fixture
 def serve(venv, tmp_path) -> Iterator:
-    procs = []
+    """`serve(package)`: the URL of the installed `package` served from the venv, once ready."""
+    with ExitStack() as services:
 
-    def start(package: str) -> str:
-        port = _free_port()
-        log = tmp_path / f"{package}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(venv / "bin" / "python"), "-m", "uvicorn", f"{package}.app:app", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            assert proc.poll() is None, log.read_text()[-2000:]
-            try:
-                if _request(base + "/ready")[0] == 200:
-                    return base
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{package} did not become ready")
+        def start(package: str) -> str:
+            log_path = tmp_path / f"{package}.log"
+            service = services.enter_context(running_service(None, package, python=venv / "bin" / "python",
+                                                             log_path=log_path))
+            return service.url
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
+        yield start
 
 
 def assert_same(actual: object, expected: object) -> None:

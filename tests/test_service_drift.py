@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import random
 import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from _services import free_port, running_service
 from nbformat import v4
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -99,42 +99,17 @@ class Service:
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """`serve(project, package, env={...}, ready=True)`: start the service, wait until it has loaded."""
-    started: list[Service] = []
+    with ExitStack() as services:
 
-    def start(project: Path, package: str, env: dict[str, str] | None = None, ready: bool = True) -> Service:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        log = tmp_path / f"{package}-{port}.log"
-        environment = {**os.environ, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1",
-                       "PYTHONUNBUFFERED": "1", **(env or {})}
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", f"{package}.app:app", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-access-log"],
-                cwd=project, env=environment, stdout=out, stderr=subprocess.STDOUT,
-            )
-        service = Service(f"http://127.0.0.1:{port}", log, process)
-        started.append(service)
-        deadline = time.monotonic() + STARTUP_SECONDS
-        with service.client() as client:
-            while True:
-                assert process.poll() is None, log.read_text()[-3000:]
-                assert time.monotonic() < deadline, f"{package} did not start: {log.read_text()[-3000:]}"
-                try:
-                    response = client.get("/ready")
-                except httpx.TransportError:
-                    time.sleep(0.05)
-                    continue
-                if response.status_code == 200 or (not ready and response.json().get("status") == "failed"):
-                    return service
-                assert response.json().get("status") != "failed", response.text
-                time.sleep(0.05)
+        def start(project: Path, package: str, env: dict[str, str] | None = None, ready: bool = True) -> Service:
+            port = free_port()
+            running = services.enter_context(running_service(
+                project, package, env=env, log_path=tmp_path / f"{package}-{port}.log", ready=ready,
+                timeout=STARTUP_SECONDS, port=port, uvicorn_args=["--no-access-log"],
+            ))
+            return Service(running.url, running.log_path, running.process)
 
-    yield start
-    for service in started:
-        service.process.terminate()
-        service.process.wait(timeout=10)
+        yield start
 
 
 @pytest.fixture(scope="module")

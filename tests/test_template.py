@@ -14,19 +14,17 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import httpx
 import joblib
 import pytest
+from _services import free_port, running_service
 from cookiecutter.main import cookiecutter
 
 import nb2prod
@@ -312,12 +310,6 @@ def approx(expected: Any) -> Any:
     return pytest.approx(expected) if isinstance(expected, float) else expected
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_cookiecutter_json_declares_every_documented_key(baked: Baked) -> None:
     documented = re.findall(r"^\| `(\w+)` \|", CONTRACT.read_text(encoding="utf-8"), flags=re.MULTILINE)
     declared = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -406,36 +398,15 @@ def test_tampered_service_refuses_to_start_or_become_ready(baked: Baked, tmp_pat
     assert served.returncode == 1
     assert served.stderr.startswith("error: artifact 'model':") and "sha256" in served.stderr
 
-    port = free_port()
-    log = tmp_path / "uvicorn.log"
-    env = {**os.environ, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, trust_env=False) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                try:
-                    ready = client.get("/ready")
-                except httpx.TransportError:
-                    time.sleep(0.05)
-                    continue
-                if ready.json()["status"] != "loading":
-                    break
-            assert client.get("/health").status_code == 200
-            assert ready.status_code == 503
-            assert ready.json()["status"] == "failed" and "sha256" in ready.json()["reason"]
-            assert client.post("/predict", json=EXAMPLE_INPUTS[0]).status_code == 503
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with (
+        running_service(project, PACKAGE, log_path=tmp_path / "uvicorn.log", ready=False, timeout=30) as server,
+        server.client(timeout=5) as client,
+    ):
+        ready = server.ready_response
+        assert client.get("/health").status_code == 200
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "failed" and "sha256" in ready.json()["reason"]
+        assert client.post("/predict", json=EXAMPLE_INPUTS[0]).status_code == 503
 
 
 def test_cli_predict_writes_one_prediction_per_line(baked: Baked, tmp_path: Path) -> None:
