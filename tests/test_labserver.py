@@ -46,6 +46,14 @@ def _no_closed_event_loop_left_behind():
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(autouse=True)
+def _loop_is_current(jp_asyncio_loop):
+    """jupyter_core may hand pytest-jupyter a loop an earlier module made (it remembers one per
+    context) without making it the thread's current loop, which tornado's client needs."""
+    asyncio.set_event_loop(jp_asyncio_loop)
+    yield
+
+
 @pytest.fixture
 def jp_server_config() -> Config:
     return Config({"ServerApp": {"jpserver_extensions": {"nb2prod": True}}})
