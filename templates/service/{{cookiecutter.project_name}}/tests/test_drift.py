@@ -403,6 +403,39 @@ def test_a_changed_profile_keeps_the_service_unready(serve: Callable[..., str], 
         assert "profile" in ready.json()["reason"] and "sha256" in ready.json()["reason"]
         assert client.get("/health").status_code == 200
         assert client.post("/predict", json=in_distribution(1)[0]).status_code == 503
+
+
+def test_batch_scorer_strict_refuses_what_serve_strict_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from {{ cookiecutter.package_name }} import cli
+
+    inside = dict(BASE)
+    outside = dict(inside)
+    far = {n: type(f["max"])(f["max"] + 1000 * (abs(f["max"]) + 1)) for n, f in FEATURES.items() if f["kind"] == "numeric"}
+    numeric = [n for n, value in far.items() if fits(n, value)]
+    if not numeric:
+        pytest.skip("no numeric input of predict to put out of range")
+    name = numeric[0]
+    outside[name] = far[name]
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps(inside) + "\n" + json.dumps(outside) + "\n", encoding="utf-8")
+
+    assert cli.main(["predict", str(source), "--output", str(tmp_path / "loose.jsonl")]) == 0
+    assert len((tmp_path / "loose.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    capsys.readouterr()
+
+    assert cli.main(["predict", str(source), "--strict", "--output", str(tmp_path / "strict.jsonl")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: line 2: {name}: ") and "strict mode" in error
+    assert not (tmp_path / "strict.jsonl").exists()
+
+    out = tmp_path / "skipped.jsonl"
+    assert cli.main(["predict", str(source), "--strict", "--skip-invalid", "--output", str(out)]) == 0
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert "prediction" in first and second["error"].startswith(f"line 2: {name}: ")
+
+
 {% else %}
 
 # ---- the notebook had no `reference` cell (or none of predict's inputs is one value): nothing to compare with ----
@@ -444,3 +477,4 @@ def test_serve_strict_flag_and_bad_settings(monkeypatch: pytest.MonkeyPatch, cap
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: ") and f"{ENV_PREFIX}_DRIFT_WINDOW='many'" in error and "\n" not in error
     assert len(started) == 2
+

@@ -86,6 +86,7 @@ def predict(args: argparse.Namespace) -> int:
 
     input_format = args.input_format or _format_of(args.input)
     output_format = args.output_format or _format_of(args.output)
+    check = _strict_check(args.model_dir) if args.strict else None
     scored = skipped = 0
     with ExitStack() as stack:
         source = _open_input(args.input, stack)  # a missing input is reported before the artifacts load
@@ -97,7 +98,7 @@ def predict(args: argparse.Namespace) -> int:
         while chunk := list(islice(rows, args.batch_size)):
             results = []
             for line, row in chunk:
-                result = _score(model.predict, line, row)
+                result = _score(model.predict, line, row, check)
                 if isinstance(result, RowError):
                     if not args.skip_invalid:
                         raise InputError(str(result))
@@ -255,7 +256,31 @@ def _structured_fields() -> set[str]:
 # ---- scoring ----
 
 
-def _score(predict: Callable[..., Any], line: int, row: dict[str, Any] | RowError) -> str | RowError:
+def _strict_check(directory: Path | None) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
+    """What `serve --strict` refuses, as a check of one validated row: the `reference` profile's
+    ranges and categories (nothing is monitored here: the check keeps no window)."""
+    import dataclasses
+    import logging
+
+    from {{ cookiecutter.package_name }}.drift import DriftMonitor, DriftSettings, load_profile
+
+    try:
+        profile = load_profile(directory)
+    except lockfile.ArtifactError as exc:
+        raise InputError(f"--strict: {exc}") from None
+    if not (profile and profile.get("features")):
+        raise InputError("--strict needs the profile of the notebook's `reference` data, and this model has none")
+    settings = dataclasses.replace(DriftSettings(), enabled=False, strict=True)
+    monitor = DriftMonitor(profile, settings, logging.getLogger("{{ cookiecutter.package_name }}.drift"))
+    return lambda row: monitor.observe([row])
+
+
+def _score(
+    predict: Callable[..., Any],
+    line: int,
+    row: dict[str, Any] | RowError,
+    check: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> str | RowError:
     """The JSON text of the service's answer to `row` ({"prediction": ...}), or why there is none."""
     if isinstance(row, RowError):
         return row
@@ -263,6 +288,8 @@ def _score(predict: Callable[..., Any], line: int, row: dict[str, Any] | RowErro
         request = PredictRequest.model_validate(row)
     except ValidationError as exc:
         return RowError(f"line {line}: {_problems(exc)}")
+    if check is not None and (refused := check(request.model_dump())):
+        return RowError(f"line {line}: " + "; ".join(f"{p['field']}: {p['msg']}" for p in refused))
     try:
         prediction = jsonable(predict(**request.model_dump()))
     except Exception as exc:  # noqa: BLE001 - the notebook's code failed on this input: report its line
@@ -400,6 +427,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score the other rows: an invalid row gets an error (naming its line) in its place in the output, "
         "the first ones are listed on stderr, and all are counted",
+    )
+    predict_cmd.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat as invalid the rows `serve --strict` refuses: numbers outside the `reference` data's range "
+        "and categories it never had",
     )
     predict_cmd.set_defaults(command=predict)
 
