@@ -6,7 +6,8 @@ reports, with the score, the families and the tab bar in view; clicks a finding 
 on its cell; fixes a cell and sees the panel follow the unsaved edit; tags a cell from the
 panel's Cell tab and saves; builds the service from the command palette (the panel shows
 the Build tab and its stages at once), builds again from the Build button and replaces the
-output; collapses the families and finds them collapsed after a reload. Screenshots of the
+output; builds a notebook with a lint error, which stops at the lint gate, then builds it
+anyway; collapses the families and finds them collapsed after a reload. Screenshots of the
 window with the panel open go to ``benchmarks/results/lab-panel.png`` (findings) and
 ``benchmarks/results/lab-panel-build.png`` (the Build tab after a build).
 
@@ -61,6 +62,9 @@ DOUBLER = [
     ('example = {"x": 1.5}', ["example"]),
     ("assert predict(1.5) == 3.0", ["test"]),
 ]
+# The same with a training cell that uses numpy's global random state: a lint error (NB102)
+# the build's lint gate stops on.
+NOISY = [*DOUBLER[:2], ("import numpy as np\nnoise = np.random.rand(3)", []), *DOUBLER[2:]]
 
 
 def write_notebook(path: Path, cells: list[tuple[str, list[str] | None]]) -> Path:
@@ -112,6 +116,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_lab.LabServer]:
     for name in ("study", "edit", "tags", "layout"):
         write_notebook(root / f"{name}.ipynb", STUDY)
     write_notebook(root / "doubler" / "doubler.ipynb", DOUBLER)
+    write_notebook(root / "noisy" / "noisy.ipynb", NOISY)
     with _lab.LabServer(root, tmp_path_factory.mktemp("lab-home")) as server:
         status, _ = server.api("GET", "nb2prod/rules")
         assert status == 200, f"the nb2prod server extension is not enabled (GET /nb2prod/rules: {status})"
@@ -317,6 +322,12 @@ def wait_build_end(page: Any, phases: tuple[str, ...] = ("succeeded", "failed"),
     assert not error.count(), f"build failed: {error.inner_text()}"
 
 
+def build_stages(section: Any) -> dict[str, str]:
+    """The status of each stage row of the Build tab."""
+    rows = section.locator("li.nb2prod-build-stage")
+    return dict(rows.evaluate_all("els => els.map(e => [e.dataset.stage, e.dataset.status])"))
+
+
 def test_build_from_the_palette_and_the_panel(lab: _lab.LabServer, page: Any, tmp_path: Path) -> None:
     open_with_panel(page, lab, "doubler/doubler.ipynb", len(DOUBLER))
     assert _lab.panel_codes(page) == []
@@ -337,12 +348,7 @@ def test_build_from_the_palette_and_the_panel(lab: _lab.LabServer, page: Any, tm
     result = section.locator(".nb2prod-build-result")
     assert result.get_attribute("data-output") == "doubler/doubler-service"
     assert in_view(page, f"{_lab.PANEL} .nb2prod-build-result")
-    stages = dict(
-        section.locator("li.nb2prod-build-stage").evaluate_all(
-            "els => els.map(e => [e.dataset.stage, e.dataset.status])"
-        )
-    )
-    assert stages == {
+    assert build_stages(section) == {
         "lint": "done",
         "analyse": "done",
         "execute": "done",
@@ -372,6 +378,37 @@ def test_build_from_the_palette_and_the_panel(lab: _lab.LabServer, page: Any, tm
     assert page.locator(_lab.PANEL).get_attribute("data-build-phase") == "succeeded"
     assert (project / "pyproject.toml").is_file() and not marker.exists()
     assert time.monotonic() - started < 150
+
+
+def test_a_build_stopped_by_the_lint_gate_can_build_anyway(lab: _lab.LabServer, page: Any) -> None:
+    open_with_panel(page, lab, "noisy/noisy.ipynb", len(NOISY))
+    assert "NB102" in _lab.panel_codes(page)
+    _lab.show_tab(page, "build")
+    section = page.locator(f"{_lab.PANEL} .nb2prod-build-section")
+    # The lint shows an error: the tab warns of the gate and offers to skip it.
+    assert "will stop the build at its lint stage" in section.locator(".nb2prod-build-gate").inner_text()
+    anyway = section.locator("button.nb2prod-build-anyway")
+    assert anyway.inner_text() == "Build anyway (skip the lint gate)"
+
+    section.locator("button.nb2prod-build-button").click()
+    page.wait_for_function(
+        "id => document.getElementById(id).dataset.buildPhase === 'failed'", arg=_lab.PANEL_ID, timeout=60_000
+    )
+    error = section.locator(".nb2prod-build-error").inner_text()
+    assert error.startswith("lint found 1 error(s) that block the build"), error
+    assert build_stages(section)["lint"] == "failed"
+    assert anyway.is_visible()
+    assert not (lab.root / "noisy" / "noisy-service").exists()
+
+    anyway.click()
+    page.wait_for_function(
+        "id => document.getElementById(id).dataset.buildPhase !== 'failed'", arg=_lab.PANEL_ID, timeout=10_000
+    )
+    wait_build_end(page)
+    assert page.locator(_lab.PANEL).get_attribute("data-build-phase") == "succeeded"
+    assert section.locator(".nb2prod-build-result").get_attribute("data-output") == "noisy/noisy-service"
+    assert build_stages(section)["lint"] == "done"
+    assert (lab.root / "noisy" / "noisy-service" / "pyproject.toml").is_file()
 
 
 def test_collapsed_families_stay_collapsed_after_a_reload(lab: _lab.LabServer, page: Any) -> None:

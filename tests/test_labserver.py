@@ -29,6 +29,7 @@ from traitlets.config import Config
 from nb2prod import __version__
 from nb2prod.build.events import STAGES
 from nb2prod.engine import lint_file
+from nb2prod.labserver.jobs import root_relative
 from nb2prod.rules import REGISTRY
 from nb2prod.tags import TAGS
 
@@ -303,6 +304,34 @@ def poll(fetch, build_id: str, timeout: float = 240) -> tuple[dict[str, Any], li
         time.sleep(0.2)
 
 
+def quick_notebook(training: str | None = None) -> nbformat.NotebookNode:
+    """A notebook that passes the lint gate and builds in a few seconds; ``training``, when
+    given, is the source of one more training cell (run at build time)."""
+    book = v4.new_notebook(metadata=META)
+    book.cells = [
+        v4.new_markdown_cell("# Doubler\nA tiny service that scales a number."),
+        v4.new_code_cell("factor = 2.0", metadata={"tags": ["parameters"]}),
+        *([v4.new_code_cell(training)] if training is not None else []),
+        v4.new_code_cell("def predict(x: float) -> float:\n    return x * factor", metadata={"tags": ["predict"]}),
+        v4.new_code_cell('example = {"x": 1.5}', metadata={"tags": ["example"]}),
+        v4.new_code_cell("assert predict(1.5) == 3.0", metadata={"tags": ["test"]}),
+    ]
+    for i, cell in enumerate(book.cells, start=1):
+        cell["id"] = f"cell-{i}"
+    return book
+
+
+# A lint error (NB102) in training code, which the lint gate stops on.
+UNSEEDED = "import numpy as np\nnoise = np.random.rand(3)"
+
+
+def assert_no_root_path(data: dict[str, Any], events: list[dict[str, Any]], root: Path) -> None:
+    """No absolute path of the server root in the job's events, error or result."""
+    text = json.dumps([events, data["error"], data["result"]])
+    for form in {str(root), str(root.resolve())}:
+        assert form not in text, f"{form} in {text}"
+
+
 def test_a_build_runs_through_to_its_result(fetch, jp_root_dir: Path) -> None:
     (jp_root_dir / "iris").mkdir()
     shutil.copy(IRIS, jp_root_dir / "iris" / "train.ipynb")
@@ -329,6 +358,9 @@ def test_a_build_runs_through_to_its_result(fetch, jp_root_dir: Path) -> None:
     assert [e["stage"] for e in events if e["status"] == "start"] == list(STAGES[:-1])
     assert all(e["seconds"] >= 0 for e in events if e["status"] == "done")
     assert any(e["stage"] == "execute" and e["status"] == "progress" for e in events)
+    # Paths in the events are relative to the server root, as the page names files.
+    assert "written to iris/train-service" in [e["message"] for e in events if e["stage"] == "render"]
+    assert_no_root_path(final, events, jp_root_dir)
     project = jp_root_dir / "iris" / "train-service"
     assert (project / "pyproject.toml").is_file()
     lock = json.loads((project / "train_service" / "nb2prod.lock.json").read_text(encoding="utf-8"))
@@ -365,6 +397,74 @@ def test_a_failing_build_ends_failed_with_its_message(fetch, jp_root_dir: Path) 
     assert sorted(os.listdir(jp_root_dir / "out")) == []  # no staging folder left behind
 
 
+def test_the_lint_gate_stops_a_build_unless_gate_is_false(fetch, jp_root_dir: Path) -> None:
+    nbformat.write(quick_notebook(UNSEEDED), jp_root_dir / "noisy.ipynb")
+    status, started = fetch("builds", body={"path": "noisy.ipynb"})
+    assert status == 202, started
+    final, events = poll(fetch, started["id"])
+    assert final["status"] == "failed", events
+    assert final["error"].startswith("lint found 1 error(s) that block the build: cell 3: NB102 ")
+    # The advice names the request's field, not the CLI's flag.
+    assert final["error"].endswith('(fix them, or build anyway with "gate": false)')
+    assert [e["stage"] for e in events if e["status"] == "failed"] == ["lint"]
+    assert_no_root_path(final, events, jp_root_dir)
+    assert not (jp_root_dir / "noisy-service").exists()
+
+    status, started = fetch("builds", body={"path": "noisy.ipynb", "gate": False})
+    assert status == 202, started
+    final, events = poll(fetch, started["id"])
+    assert final["status"] == "succeeded", (final["error"], events)
+    assert final["result"]["output"] == "noisy-service"
+    (lint,) = [e for e in events if e["stage"] == "lint" and e["status"] == "done"]
+    assert lint["detail"]["findings"] >= 1
+    assert "written to noisy-service" in [e["message"] for e in events if e["stage"] == "render"]
+    assert_no_root_path(final, events, jp_root_dir)
+    assert (jp_root_dir / "noisy-service" / "pyproject.toml").is_file()
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [Config({"ServerApp": {"jpserver_extensions": {"nb2prod": True}}, "Nb2prodLab": {"max_running_builds": 1}})],
+)
+def test_builds_beyond_the_limit_are_refused_with_429(fetch, jp_root_dir: Path) -> None:
+    # The training cell sleeps: the first build is still running when the next requests come.
+    nbformat.write(quick_notebook("import time\ntime.sleep(3)"), jp_root_dir / "slow.ipynb")
+    nbformat.write(quick_notebook(), jp_root_dir / "quick.ipynb")
+    status, slow = fetch("builds", body={"path": "slow.ipynb"})
+    assert status == 202, slow
+    status, data = fetch("builds", body={"path": "quick.ipynb"})
+    assert status == 429, data
+    assert data == {"message": "too many builds: 1 running, and this server runs at most 1 at a time; "
+                               "try again when one has ended"}
+    # The same output folder is still a 409 (the more precise answer).
+    status, data = fetch("builds", body={"path": "slow.ipynb"})
+    assert status == 409, data
+    final, _ = poll(fetch, slow["id"])
+    assert final["status"] == "succeeded", final["error"]
+    # Once it has ended, the next build starts.
+    status, started = fetch("builds", body={"path": "quick.ipynb"})
+    assert status == 202, started
+    final, _ = poll(fetch, started["id"])
+    assert final["status"] == "succeeded", final["error"]
+
+
+def test_the_limit_of_running_builds_defaults_to_two(jp_serverapp) -> None:
+    assert jp_serverapp.web_app.settings["nb2prod"].jobs.max_running == 2
+
+
+def test_paths_under_the_root_are_made_relative() -> None:
+    rel = root_relative(Path("/srv/lab"))
+    assert rel("written to /srv/lab/dir/nb-service") == "written to dir/nb-service"
+    assert rel("/srv/lab/nb.ipynb: not a notebook") == "nb.ipynb: not a notebook"
+    assert rel("'/srv/lab/a b/c.csv' and /srv/lab//x, /srv/lab/") == "'a b/c.csv' and x, ."
+    assert rel("the root /srv/lab is empty") == "the root . is empty"
+    # Only whole components of a path that starts there.
+    assert rel("/srv/lab2/x and /opt/srv/lab/x and ~/srv/lab") == "/srv/lab2/x and /opt/srv/lab/x and ~/srv/lab"
+    assert root_relative(Path("/srv/lab/"))("/srv/lab/x") == "x"
+    assert root_relative(Path("/"))("/etc/x") == "/etc/x"  # a filesystem root: nothing to strip
+    assert root_relative(None)("/srv/lab/x") == "/srv/lab/x"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "expected"),
     [
@@ -372,6 +472,8 @@ def test_a_failing_build_ends_failed_with_its_message(fetch, jp_root_dir: Path) 
         ({"path": "nb.ipynb", "output": "new/service"}, 404, "new: no such folder for the output"),
         ({}, 400, "'path' must be a non-empty path relative to the server root"),
         ({"path": "nb.ipynb", "force": "yes"}, 400, "'force' must be true or false"),
+        ({"path": "nb.ipynb", "gate": "no"}, 400, "'gate' must be true or false"),
+        ({"path": "nb.ipynb", "gate": None}, 400, "'gate' must be true or false"),
         ({"path": "nb.ipynb", "parameters": ["C=1"]}, 400, "'parameters' must be an object of name: value"),
         ({"path": "nb.ipynb", "parameters": {"bad name": "1"}}, 400, "-p 'bad name=1': expected name=value"),
         ({"path": "nb.ipynb", "parameters": {"C": [1]}}, 400, "parameter 'C': the value must be a string"),

@@ -115,6 +115,8 @@ export interface IBuildRequest {
   parameters?: Record<string, string>;
   force?: boolean;
   verify?: boolean;
+  /** false: build even if the lint finds errors (the server's default is true). */
+  gate?: boolean;
 }
 
 export interface IBuildStarted {

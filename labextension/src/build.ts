@@ -100,6 +100,11 @@ export function finishRows(rows: readonly IStageRow[], status: 'succeeded' | 'fa
   );
 }
 
+/** The stage a build failed at (the first row marked failed), or null. */
+export function failedStage(rows: readonly IStageRow[]): string | null {
+  return rows.find(r => r.status === 'failed')?.stage ?? null;
+}
+
 export type BuildPhase =
   | 'idle'
   | 'saving'
@@ -112,6 +117,8 @@ export type BuildPhase =
 export interface IBuildStartOptions {
   force?: boolean;
   verify?: boolean;
+  /** false: skip the lint gate (build even if the lint finds errors). Default true. */
+  gate?: boolean;
   output?: string;
   parameters?: Record<string, string>;
   /** Saves the notebook first: the server builds the file as it is on disk. */
@@ -177,6 +184,16 @@ export class BuildModel {
     return this._result?.output ?? this._output;
   }
 
+  /** Whether the current or last build stops on lint errors (false: "Build anyway"). */
+  get gate(): boolean {
+    return this._request?.gate ?? true;
+  }
+
+  /** The stage the last build failed at (null while it runs, after a success, or before any stage ran). */
+  get failedStage(): string | null {
+    return this._phase === 'failed' ? failedStage(this._progress.rows) : null;
+  }
+
   get startedAt(): number | null {
     return this._startedAt;
   }
@@ -204,6 +221,9 @@ export class BuildModel {
     }
     if (options.parameters && Object.keys(options.parameters).length) {
       request.parameters = options.parameters;
+    }
+    if (options.gate === false) {
+      request.gate = false;
     }
     this._request = request;
     this._save = options.save ?? null;
@@ -240,16 +260,17 @@ export class BuildModel {
     }
   }
 
-  /** After a 409: builds again with `force`, replacing the target folder. */
+  /** After a 409: builds again with `force`, replacing the target folder (the rest as asked). */
   async replace(): Promise<void> {
     if (this._phase !== 'conflict' || !this._request) {
       return;
     }
-    const { path, output, parameters, verify } = this._request;
+    const { path, output, parameters, verify, gate } = this._request;
     await this.start(path, {
       output,
       parameters,
       verify,
+      gate,
       force: true,
       save: this._save ?? undefined
     });

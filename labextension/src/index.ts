@@ -62,6 +62,7 @@ function activate(
   const activeCellChanged = new Signal<unknown, void>(model);
   let settings: ISettingRegistry.ISettings | null = null;
   let verifyBuild = false;
+  let gateBuild = true;
 
   const current = (): NotebookPanel | null => tracker.currentWidget;
 
@@ -95,6 +96,7 @@ function activate(
     },
     build: options => {
       verifyBuild = options.verify;
+      gateBuild = options.gate ?? true;
       void app.commands.execute(CommandIDs.build);
     },
     replaceBuild: () => void build.replace(),
@@ -308,6 +310,11 @@ function activate(
     caption: 'Save the notebook and build its prediction service',
     isEnabled: () => hasNotebook() && !build.busy,
     execute: async args => {
+      // The panel's choices hold for this run only, whether it builds or not.
+      const verify = typeof args.verify === 'boolean' ? args.verify : verifyBuild;
+      const gate = typeof args.gate === 'boolean' ? args.gate : gateBuild;
+      verifyBuild = false;
+      gateBuild = true;
       const nbPanel = current();
       if (!nbPanel) {
         return;
@@ -315,10 +322,9 @@ function activate(
       app.shell.activateById(PANEL_ID);
       view.tab = 'build';
       await nbPanel.context.ready;
-      const verify = typeof args.verify === 'boolean' ? args.verify : verifyBuild;
-      verifyBuild = false;
       await build.start(nbPanel.context.localPath, {
         verify,
+        gate,
         save: () => nbPanel.context.save()
       });
     }

@@ -37,6 +37,7 @@ import {
   defaultOutput,
   familiesNote,
   gateNote,
+  offerBuildAnyway,
   tabForKey
 } from './view';
 
@@ -59,7 +60,8 @@ export interface IPanelActions {
   removeTag(name: string): void;
   lintNow(): void;
   setMinSeverity(severity: Severity): void;
-  build(options: { verify: boolean }): void;
+  /** Saves and builds the current notebook; `gate: false` builds despite lint errors. */
+  build(options: { verify: boolean; gate?: boolean }): void;
   replaceBuild(): void;
   openFolder(path: string): void;
 }
@@ -788,6 +790,13 @@ function Build({
   const other = phase !== 'idle' && build.path !== null && build.path !== current;
   const output = (!other && build.output) || (current ? defaultOutput(current) : '');
   const gate = phase === 'idle' || phase === 'conflict' ? gateNote(model.counts.error) : null;
+  const anyway = offerBuildAnyway({
+    phase,
+    failedStage: build.failedStage,
+    gate: build.gate,
+    lintErrors: model.counts.error,
+    other
+  });
   return (
     <div className="nb2prod-tab-body" data-phase={phase}>
       <div className="nb2prod-build-controls">
@@ -869,6 +878,17 @@ function Build({
       {phase === 'failed' && (
         <div className="nb2prod-alert nb2prod-alert-error nb2prod-build-error" role="alert">
           {withCode(build.error ?? '')}
+        </div>
+      )}
+      {anyway && (
+        <div className="nb2prod-build-anyway-row">
+          <button
+            className="nb2prod-button nb2prod-button-secondary nb2prod-build-anyway"
+            onClick={() => actions.build({ verify, gate: false })}
+            title="Build even though the lint finds errors: they are reported and the build goes on (nb2prod build --no-gate)"
+          >
+            Build anyway (skip the lint gate)
+          </button>
         </div>
       )}
       {phase !== 'idle' && phase !== 'conflict' && (

@@ -129,6 +129,45 @@ export function gateNote(errors: number): string | null {
     : `${errors} errors will stop the build at its lint stage.`;
 }
 
+/** What decides whether the Build tab offers "Build anyway (skip the lint gate)". */
+export interface IBuildAnywayState {
+  phase: BuildPhase;
+  /** The stage the last build failed at (null: it did not fail, or failed before any stage). */
+  failedStage: string | null;
+  /** Whether the last build ran with the lint gate (false: it was a "Build anyway" already). */
+  gate: boolean;
+  /** The errors in the panel's lint of the notebook (as it is now). */
+  lintErrors: number;
+  /** The last build is of another notebook than the one the panel shows. */
+  other?: boolean;
+}
+
+/**
+ * Whether to offer "Build anyway", which builds the notebook with the lint gate off. Not
+ * while a build runs or waits for Replace (Replace keeps the gate setting of its build),
+ * nor beside the success of this notebook's last build. Offered when the last build of
+ * this notebook failed at its lint stage with the gate on (its lint errors stopped it),
+ * or when the panel's lint shows errors (the gate would stop a build). A build that had
+ * the gate off and still failed at lint failed for another reason (a broken
+ * configuration): building anyway again would not help. When the last build is of
+ * another notebook, only the panel's lint counts.
+ */
+export function offerBuildAnyway(state: IBuildAnywayState): boolean {
+  const { phase, failedStage, gate, lintErrors, other } = state;
+  if (isBuildBusy(phase) || phase === 'conflict') {
+    return false;
+  }
+  if (!other) {
+    if (phase === 'succeeded') {
+      return false;
+    }
+    if (phase === 'failed' && failedStage === 'lint') {
+      return gate;
+    }
+  }
+  return lintErrors > 0;
+}
+
 /**
  * The panel's view state, shared by the panel (which renders it) and the plugin (its
  * commands, and saving the collapsed state).

@@ -4,7 +4,12 @@ Thin layers over the core: linting is :func:`nb2prod.engine.lint_dict` on a thre
 (never on the event loop), the rule table and tag vocabulary come from
 :mod:`nb2prod.rules` and :mod:`nb2prod.tags`, builds are :func:`nb2prod.build.build` run
 as background jobs (:mod:`.jobs`). Every handler is authenticated and authorised
-(resource ``nb2prod``); errors are ``{"message": "<one line>"}`` with 400, 403, 404 or 409.
+(resource ``nb2prod``); errors are ``{"message": "<one line>"}`` with 400, 403, 404, 409
+or 429.
+
+Configuration (traitlets, read from the server's config, e.g. ``jupyter_server_config.py``
+or the command line): ``c.Nb2prodLab.max_running_builds`` (default 2, 0 for no limit), how
+many builds may run at once across all output folders; one more is refused with 429.
 """
 
 from __future__ import annotations
@@ -23,11 +28,16 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.httputil import responses
+from traitlets import Integer
+from traitlets.config import Configurable
 
 from nb2prod import __version__
-from nb2prod.labserver.jobs import BuildJobs, TargetBusy
+from nb2prod.labserver.jobs import MAX_RUNNING, BuildJobs, TargetBusy, TooManyBuilds
 
-__all__ = ["ApiError", "ServerState", "lint_payload", "resolve_path", "rules_payload", "setup_handlers", "tags_payload"]
+__all__ = [
+    "ApiError", "Nb2prodLab", "ServerState", "lint_payload", "resolve_path", "rules_payload", "setup_handlers",
+    "tags_payload",
+]
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -41,13 +51,25 @@ class ApiError(tornado.web.HTTPError):
         super().__init__(status, "%s", self.message)
 
 
+class Nb2prodLab(Configurable):
+    """The settings of nb2prod's server extension (``c.Nb2prodLab.<name>`` in the server's config)."""
+
+    max_running_builds = Integer(
+        MAX_RUNNING,
+        min=0,
+        config=True,
+        help="How many builds may run at once, across all output folders (each runs the notebook in a "
+        "kernel of its own); one more is refused with 429. 0: no limit.",
+    )
+
+
 @dataclass
 class ServerState:
     root: Path
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="nb2prod-lint")
     )
-    jobs: BuildJobs = field(default_factory=BuildJobs)
+    jobs: BuildJobs = field(default_factory=BuildJobs)  # setup_handlers gives it the root and the limit
 
 
 # -- the payloads (plain functions: no tornado, testable on their own) -------------------
@@ -258,8 +280,8 @@ def _parameters(value: Any) -> dict[str, Any]:
     return out
 
 
-def _flag(body: dict[str, Any], key: str) -> bool:
-    value = body.get(key, False)
+def _flag(body: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = body.get(key, default)
     if not isinstance(value, bool):
         raise ApiError(400, f"'{key}' must be true or false")
     return value
@@ -286,17 +308,21 @@ class BuildsHandler(_Handler):
             output = PurePosixPath(rel).with_name(f"{PurePosixPath(rel).stem}-service").as_posix()
         out_rel, target = resolve_path(root, output, "output")
         parameters = _parameters(body.get("parameters"))
-        force, verify = _flag(body, "force"), _flag(body, "verify")
+        force, verify, gate = _flag(body, "force"), _flag(body, "verify"), _flag(body, "gate", True)
         target = target.resolve()
         if not target.parent.is_dir():
             raise ApiError(404, f"{PurePosixPath(out_rel).parent}: no such folder for the output")
         if target.is_dir() and any(target.iterdir()) and not force:
             raise ApiError(409, f"{out_rel} is not empty: build with force to replace it")
-        options = BuildOptions(notebook=notebook, output=target, parameters=parameters, verify=verify, force=force)
+        options = BuildOptions(
+            notebook=notebook, output=target, parameters=parameters, verify=verify, force=force, gate=gate
+        )
         try:
             job = self.state.jobs.start(rel, out_rel, options)
         except TargetBusy as exc:
             raise ApiError(409, str(exc)) from None
+        except TooManyBuilds as exc:
+            raise ApiError(429, str(exc)) from None
         self.set_header("Location", url_path_join(self.base_url, "nb2prod", "builds", job.id))
         self.reply({"id": job.id, "status": job.status, "url": f"/nb2prod/builds/{job.id}"}, status=202)
 
@@ -320,7 +346,9 @@ class BuildHandler(_Handler):
 
 def setup_handlers(serverapp: Any) -> ServerState:
     web_app = serverapp.web_app
-    state = ServerState(root=Path(serverapp.root_dir).expanduser().resolve())
+    settings = Nb2prodLab(parent=serverapp)
+    root = Path(serverapp.root_dir).expanduser().resolve()
+    state = ServerState(root=root, jobs=BuildJobs(max_running=settings.max_running_builds, root=root))
     web_app.settings["nb2prod"] = state
     base = url_path_join(web_app.settings["base_url"], "nb2prod")
     web_app.add_handlers(

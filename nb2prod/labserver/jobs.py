@@ -3,7 +3,9 @@
 A job runs :func:`nb2prod.build.build` (the same call the CLI makes) in a thread of its
 own; the notebook runs in a fresh kernel process, as with ``nb2prod build``. The events
 of :mod:`nb2prod.build.events` are recorded as they come, so the page can poll them with
-``?since=N``. Finished jobs are kept in memory, the oldest dropped beyond a bound.
+``?since=N``; the absolute paths under the server root in them (and in the error) are
+recorded relative to the root, as the page names files. At most ``max_running`` builds
+run at once. Finished jobs are kept in memory, the oldest dropped beyond a bound.
 
 Nothing here imports jupyter_server or tornado: the handlers call it from the event loop,
 the build thread writes to it, and a lock keeps the two apart.
@@ -14,24 +16,75 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nb2prod.build import BuildError, BuildOptions, Event, build
 
-__all__ = ["BuildJob", "BuildJobs", "TargetBusy", "RUNNING", "SUCCEEDED", "FAILED"]
+__all__ = [
+    "BuildJob", "BuildJobs", "MAX_RUNNING", "TargetBusy", "TooManyBuilds", "RUNNING", "SUCCEEDED", "FAILED",
+    "root_relative",
+]
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+MAX_RUNNING = 2  # builds running at once by default (each runs a kernel): c.Nb2prodLab.max_running_builds
 log = logging.getLogger(__name__)
 
 
 class TargetBusy(Exception):
     """Another build is writing the same output folder."""
+
+
+class TooManyBuilds(Exception):
+    """As many builds as allowed are running already."""
+
+
+# What may follow a path in a message without being part of it.
+_PATH_END = r"""(?=$|[\s'"`,;:)\]}>]|\.(?:$|\s))"""
+
+
+def root_relative(root: Path | None) -> Callable[[str], str]:
+    """A function that rewrites, in a text, the absolute paths under ``root`` to paths
+    relative to it (``/srv/root/dir/nb-service`` -> ``dir/nb-service``; the root itself ->
+    ``.``), whatever separator follows the root and however many. Only whole path
+    components match: ``/srv/root2`` and ``/x/srv/root`` are left alone. A root that is a
+    filesystem root (``/``, ``C:\\``) has no prefix to strip: the text is kept."""
+    prefix = str(root).rstrip("/\\") if root is not None else ""
+    if not prefix or prefix.endswith(":"):
+        return lambda text: text
+    pattern = re.compile(
+        r"(?<![\w.~/\\-])" + re.escape(prefix) + r"(?:(?P<sep>[/\\]+)(?=[^/\\\s'\"`])|[/\\]*" + _PATH_END + ")"
+    )
+
+    def rewrite(text: str) -> str:
+        if prefix not in text:
+            return text
+
+        def repl(m: re.Match[str]) -> str:
+            if m.group("sep"):
+                return ""
+            return "./" if text.startswith(".", m.end()) else "."  # "in /srv/root." -> "in ./."
+
+        return pattern.sub(repl, text)
+
+    return rewrite
+
+
+def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,6 +108,8 @@ class BuildJob:
     error: str | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    # Rewrites the absolute paths under the server root in messages (see root_relative).
+    relative: Callable[[str], str] = field(default=lambda text: text, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -63,7 +118,7 @@ class BuildJob:
         return self.options.output
 
     def record(self, event: Event) -> None:
-        item = {"index": 0, **_jsonable(event.to_dict())}
+        item = {"index": 0, **_map_strings(_jsonable(event.to_dict()), self.relative)}
         with self._lock:
             item["index"] = len(self.events)
             self.events.append(item)
@@ -91,28 +146,41 @@ class BuildJob:
             return {**self._fields(), "events": self.events[since:], "next": len(self.events)}
 
     def _finish(self, status: str, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+        if error is not None:
+            error = self.relative(error)
         with self._lock:
             self.status, self.result, self.error, self.finished = status, result, error, time.time()
 
 
 class BuildJobs:
-    """The server's build jobs: at most one running per output folder; the last
-    ``keep`` finished ones are remembered."""
+    """The server's build jobs: at most one running per output folder and at most
+    ``max_running`` in all (0: no limit); the last ``keep`` finished ones are remembered.
+    Paths under ``root`` in the jobs' events and errors are recorded relative to it."""
 
-    def __init__(self, keep: int = 50) -> None:
+    def __init__(self, keep: int = 50, max_running: int = MAX_RUNNING, root: Path | None = None) -> None:
         self.keep = keep
+        self.max_running = max_running
+        self.root = root
+        self._relative = root_relative(root)
         self._jobs: OrderedDict[str, BuildJob] = OrderedDict()
         self._lock = threading.Lock()
 
     def start(self, path: str, output: str, options: BuildOptions) -> BuildJob:
-        """Start a build in a background thread. Raises :class:`TargetBusy`."""
+        """Start a build in a background thread. Raises :class:`TargetBusy` (a build of the
+        same output folder runs) or :class:`TooManyBuilds` (``max_running`` builds run)."""
         if options.output is None:
             raise ValueError("a job needs its output folder")
-        job = BuildJob(id=secrets.token_hex(8), path=path, output=output, options=options)
+        job = BuildJob(id=secrets.token_hex(8), path=path, output=output, options=options, relative=self._relative)
         with self._lock:
-            for other in self._jobs.values():
-                if other.status == RUNNING and other.target == job.target:
+            running = [other for other in self._jobs.values() if other.status == RUNNING]
+            for other in running:
+                if other.target == job.target:
                     raise TargetBusy(f"{output} is being built already (build {other.id})")
+            if self.max_running and len(running) >= self.max_running:
+                raise TooManyBuilds(
+                    f"too many builds: {len(running)} running, and this server runs at most {self.max_running} "
+                    "at a time; try again when one has ended"
+                )
             self._jobs[job.id] = job
             self._prune()
         # A daemon thread: a server that stops does not wait for a build (its kernel, which
@@ -137,7 +205,8 @@ class BuildJobs:
         try:
             result = build(job.options, job.record)
         except BuildError as exc:
-            job._finish(FAILED, error=_one_line(str(exc)))
+            # The lint gate's advice names the CLI's flag; here it is the request's field.
+            job._finish(FAILED, error=_one_line(str(exc)).replace("with --no-gate)", 'with "gate": false)'))
         except Exception as exc:  # a bug of nb2prod's: the job fails, the server goes on
             log.exception("nb2prod build %s of %s failed unexpectedly", job.id, job.path)
             job._finish(FAILED, error=_one_line(f"internal error: {type(exc).__name__}: {exc}"))

@@ -2,6 +2,7 @@ import { IBuildEvent, Nb2prodClient } from '../api';
 import {
   BuildModel,
   STAGES,
+  failedStage,
   finishRows,
   initialProgress,
   reduceBuildEvents
@@ -74,6 +75,17 @@ describe('reduceBuildEvents', () => {
     const p = reduceBuildEvents(initialProgress(), [b, c, a]);
     expect(p.rows.find(r => r.stage === 'lint')!.status).toBe('done');
     expect(p.rows[p.rows.length - 1]).toMatchObject({ stage: 'package', status: 'running' });
+  });
+
+  it('names the stage a build failed at', () => {
+    const p = reduceBuildEvents(initialProgress(), [
+      event('lint', 'start'),
+      event('lint', 'failed', { message: '1 error(s)' })
+    ]);
+    expect(failedStage(p.rows)).toBe('lint');
+    expect(failedStage(initialProgress().rows)).toBeNull();
+    const q = reduceBuildEvents(initialProgress(), [event('lint', 'start'), event('execute', 'start')]);
+    expect(failedStage(finishRows(q.rows, 'failed'))).toBe('lint');
   });
 
   it('settles rows still running when the job ends', () => {
@@ -198,6 +210,59 @@ describe('BuildModel', () => {
     expect(bodies.map(b => b.force)).toEqual([false, true]);
     expect(saves).toBe(2);
     model.dispose();
+  });
+
+  it('builds anyway with gate false after a failure at the lint gate, and Replace keeps it', async () => {
+    const server = new FakeServer();
+    const bodies: any[] = [];
+    let built = false;
+    server.route('POST builds', req => {
+      bodies.push(req.body);
+      if (req.body.force || !built) {
+        return { status: 202, body: { id: `b${bodies.length}`, status: 'running', url: '' } };
+      }
+      return { status: 409, body: { message: 'nb-service is not empty: build with force to replace it' } };
+    });
+    server.route('GET builds/<id>', () => {
+      built = true;
+      return {
+        body: job('failed', [event('lint', 'start'), event('lint', 'failed', { message: '1 error(s)' })], 2, {
+          error: 'lint found 1 error(s) that block the build: cell 3: NB102 … (fix them, or build anyway with "gate": false)'
+        })
+      };
+    });
+    const model = new BuildModel(new Nb2prodClient(server.settings));
+    await model.start('nb.ipynb');
+    await jest.advanceTimersByTimeAsync(0);
+    await flush();
+    expect(model.phase).toBe('failed');
+    expect(model.gate).toBe(true);
+    expect(model.failedStage).toBe('lint');
+    // The request carries `gate` only to turn it off (the server's default is on).
+    expect(bodies[0]).toEqual({ path: 'nb.ipynb', force: false, verify: false });
+
+    await model.start('nb.ipynb', { gate: false });
+    expect(model.phase).toBe('conflict');
+    expect(model.failedStage).toBeNull();
+    expect(model.gate).toBe(false);
+    await model.replace();
+    expect(bodies.slice(1)).toEqual([
+      { path: 'nb.ipynb', force: false, verify: false, gate: false },
+      { path: 'nb.ipynb', force: true, verify: false, gate: false }
+    ]);
+    model.dispose();
+  });
+
+  it('shows the message of a start refused because too many builds run (429)', async () => {
+    const server = new FakeServer();
+    const message = 'too many builds: 2 running, and this server runs at most 2 at a time; try again when one has ended';
+    server.route('POST builds', () => ({ status: 429, body: { message } }));
+    const model = new BuildModel(new Nb2prodClient(server.settings));
+    await model.start('nb.ipynb');
+    expect(model.phase).toBe('failed');
+    expect(model.error).toBe(message);
+    expect(model.failedStage).toBeNull();
+    expect(model.busy).toBe(false);
   });
 
   it('fails with the server message when the start is refused', async () => {

@@ -8,6 +8,7 @@ import {
   defaultOutput,
   familiesNote,
   gateNote,
+  offerBuildAnyway,
   parseViewState,
   tabAfterBuildPhase,
   tabForKey
@@ -110,6 +111,50 @@ describe('gateNote', () => {
     expect(gateNote(Number.NaN)).toBeNull();
     expect(gateNote(1)).toBe('1 error will stop the build at its lint stage.');
     expect(gateNote(3)).toBe('3 errors will stop the build at its lint stage.');
+  });
+});
+
+describe('offerBuildAnyway', () => {
+  const base = { phase: 'idle' as BuildPhase, failedStage: null, gate: true, lintErrors: 0 };
+
+  it('is offered when the last build failed at its lint stage with the gate on', () => {
+    expect(offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'lint' })).toBe(true);
+    // ...even when the panel's lint shows no error (yet, or any more).
+    expect(offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'lint', lintErrors: 2 })).toBe(true);
+  });
+
+  it("is offered when the panel's lint shows errors and no build runs", () => {
+    for (const phase of ['idle', 'failed'] as BuildPhase[]) {
+      expect(offerBuildAnyway({ ...base, phase, lintErrors: 1 })).toBe(true);
+      expect(offerBuildAnyway({ ...base, phase, lintErrors: 0 })).toBe(false);
+    }
+    // Not beside a success (a build that skipped the gate, or the errors are new).
+    expect(offerBuildAnyway({ ...base, phase: 'succeeded', gate: false, lintErrors: 1 })).toBe(false);
+    // A failure at another stage is not the gate's.
+    expect(offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'execute' })).toBe(false);
+    expect(offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'execute', lintErrors: 1 })).toBe(true);
+  });
+
+  it('is not offered while a build runs or waits for Replace', () => {
+    for (const phase of ['saving', 'starting', 'running', 'conflict'] as BuildPhase[]) {
+      expect(offerBuildAnyway({ ...base, phase, lintErrors: 3 })).toBe(false);
+      expect(offerBuildAnyway({ ...base, phase, failedStage: 'lint', lintErrors: 3 })).toBe(false);
+    }
+  });
+
+  it('is not offered again when a build without the gate failed at lint (another reason)', () => {
+    expect(offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'lint', gate: false })).toBe(false);
+    expect(
+      offerBuildAnyway({ ...base, phase: 'failed', failedStage: 'lint', gate: false, lintErrors: 1 })
+    ).toBe(false);
+  });
+
+  it("follows the panel's notebook when the last build is of another one", () => {
+    const failed = { ...base, phase: 'failed' as BuildPhase, failedStage: 'lint', other: true };
+    expect(offerBuildAnyway(failed)).toBe(false);
+    expect(offerBuildAnyway({ ...failed, lintErrors: 1 })).toBe(true);
+    expect(offerBuildAnyway({ ...failed, gate: false, lintErrors: 1 })).toBe(true);
+    expect(offerBuildAnyway({ ...base, phase: 'succeeded', other: true, lintErrors: 1 })).toBe(true);
   });
 });
 
