@@ -25,7 +25,7 @@ import { BuildModel, IStageRow } from './build';
 import { GroupBy, SEVERITIES, findingLocation } from './findings';
 import { readinessIcon } from './icons';
 import { IFamilyRow, ReadinessModel } from './model';
-import { SCORE_LABELS, percent, ratio, scoreLevel } from './score';
+import { percent, ratio, scoreLabel, scoreLevel } from './score';
 import { vocabularyTags } from './tags';
 import {
   BuildBadge,
@@ -347,7 +347,7 @@ function Summary({ model }: { model: ReadinessModel }): JSX.Element {
           {total}
         </span>
         <span className="nb2prod-score-max">/ 100</span>
-        <span className="nb2prod-score-label">{SCORE_LABELS[level]}</span>
+        <span className="nb2prod-score-label">{scoreLabel(total, counts.error)}</span>
       </div>
       <div
         className="nb2prod-bar"

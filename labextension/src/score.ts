@@ -21,6 +21,17 @@ export const SCORE_LABELS: Record<ScoreLevel, string> = {
   poor: 'Not ready'
 };
 
+/**
+ * The words beside the score. Errors block `nb2prod build` (its lint gate) whatever the
+ * score, so they are named first: a high score with an error is not "ready".
+ */
+export function scoreLabel(total: number, errors: number): string {
+  if (errors > 0) {
+    return errors === 1 ? '1 error blocks the build' : `${errors} errors block the build`;
+  }
+  return SCORE_LABELS[scoreLevel(total)];
+}
+
 /** A share in [0, 1] (a family's score over its weight), safe for a zero weight. */
 export function ratio(score: number, weight: number): number {
   if (!(weight > 0) || !Number.isFinite(score)) {

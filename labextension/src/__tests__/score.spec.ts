@@ -1,4 +1,4 @@
-import { FAIR_FROM, GOOD_FROM, percent, ratio, scoreLevel } from '../score';
+import { FAIR_FROM, GOOD_FROM, percent, ratio, scoreLabel, scoreLevel } from '../score';
 
 describe('scoreLevel', () => {
   it('uses the CLI thresholds: green from 80, yellow from 50, red below', () => {
@@ -27,5 +27,18 @@ describe('ratio and percent', () => {
     expect(percent(72.6)).toBe('73%');
     expect(percent(-3)).toBe('0%');
     expect(percent(140)).toBe('100%');
+  });
+});
+
+describe('scoreLabel', () => {
+  it('follows the score band when there is no error', () => {
+    expect(scoreLabel(95, 0)).toBe('Ready for production');
+    expect(scoreLabel(60, 0)).toBe('Needs work');
+    expect(scoreLabel(10, 0)).toBe('Not ready');
+  });
+
+  it('names the errors, which block the build whatever the score', () => {
+    expect(scoreLabel(95, 1)).toBe('1 error blocks the build');
+    expect(scoreLabel(40, 3)).toBe('3 errors block the build');
   });
 });
