@@ -33,6 +33,7 @@ from traitlets.config import Configurable
 
 from nb2prod import __version__
 from nb2prod.labserver.jobs import MAX_RUNNING, BuildJobs, TargetBusy, TooManyBuilds
+from nb2prod.textsafe import one_line, scrub_json
 
 __all__ = [
     "ApiError", "Nb2prodLab", "ServerState", "lint_payload", "resolve_path", "rules_payload", "setup_handlers",
@@ -202,7 +203,7 @@ class _Handler(APIHandler):
         else:  # a bug of ours; tornado has logged the traceback
             message = f"internal error in nb2prod: {type(exc).__name__}" if exc else "internal error in nb2prod"
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": " ".join(message.split())}))
+        self.finish(json.dumps({"message": one_line(" ".join(message.split()))}, ensure_ascii=False))
 
     def body(self) -> dict[str, Any]:
         raw = self.request.body
@@ -219,7 +220,8 @@ class _Handler(APIHandler):
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(data, ensure_ascii=False))
+        # A notebook may hold lone surrogates ("\ud800" is valid JSON): no UTF-8 encoder takes them.
+        self.finish(json.dumps(scrub_json(data), ensure_ascii=False))
 
 
 class RulesHandler(_Handler):
