@@ -152,12 +152,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a bug of nb2prod's: one line, the traceback only on request
+        if os.environ.get("NB2PROD_DEBUG"):
+            raise
+        from nb2prod.masking import redact
+
+        return _error(f"internal error: {type(exc).__name__}: {redact(str(exc))} "
+                      "(this is a bug in nb2prod; NB2PROD_DEBUG=1 shows the traceback)")
     parser.error(f"unknown command {args.command!r}")
     return EXIT_ERROR  # pragma: no cover
 
 
 def _error(message: str) -> int:
-    print(f"nb2prod: error: {message}", file=sys.stderr)
+    """Print ``message`` as one line on stderr (controls escaped: a file name may hold a
+    newline, which must not start a second line that CI reads as a command)."""
+    from nb2prod.textsafe import one_line
+
+    print(f"nb2prod: error: {one_line(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -344,6 +355,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from nb2prod.build import BuildError, BuildOptions, Event, build
+    from nb2prod.build.errors import safe_message
     from nb2prod.build.plan import parse_parameter
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -377,9 +389,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         return _error(f"{result.output}: the generated service failed its checks; see {result.output / 'verify.log'}")
     for index, names in result.plan.notebook_only_tests.items():
         err.print(f"[dim]note: test cell {index} is not exported to the service's tests: it reads "
-                  f"{escape(', '.join(names))}, which only training defines[/]")
-    print(f"Built {result.output} (package {result.package_name}). Next:")
-    print(f"  pip install {result.output} && {result.project_name} serve")
+                  f"{escape(safe_message(', '.join(names)))}, which only training defines[/]")
+    output = safe_message(result.output)
+    print(f"Built {output} (package {result.package_name}). Next:")
+    print(f"  pip install {output} && {result.project_name} serve")
     return EXIT_OK
 
 

@@ -30,6 +30,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterable
@@ -142,6 +143,9 @@ class ExecutionOptions:
 # -- running ------------------------------------------------------------------------
 
 
+_NANNY = Path(__file__).with_name("_kernel_nanny.py")
+
+
 def ipc_kernel_manager(socket_prefix: str, *, asynchronous: bool = False) -> type:
     """A KernelManager whose kernel talks over Unix sockets under ``socket_prefix``: no
     TCP ports, nothing reachable from outside, no warning about unencrypted TCP. nbclient
@@ -159,6 +163,12 @@ def ipc_kernel_manager(socket_prefix: str, *, asynchronous: bool = False) -> typ
                 kwargs.setdefault("transport", "ipc")
                 kwargs.setdefault("ip", socket_prefix)
             super().__init__(**kwargs)
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            # The kernel runs under a small process of its own: a cell that kills its parent
+            # process kills that, not nb2prod (see nb2prod/_kernel_nanny.py).
+            cmd: list[str] = super().format_kernel_cmd(extra_arguments)
+            return cmd if os.name == "nt" else [sys.executable, str(_NANNY), *cmd]
 
     return IPCKernelManager
 

@@ -486,6 +486,52 @@ def test_bad_build_requests(fetch, jp_root_dir: Path, body: dict[str, Any], stat
     assert data["message"].startswith(expected)
 
 
+def test_a_symlinked_alias_of_the_output_never_deletes_the_notebooks_folder(fetch, jp_root_dir: Path) -> None:
+    """``alias -> proj``: building ``alias/train.ipynb`` into ``proj`` with force would replace
+    the folder that holds the notebook. Refused with 409, before any build starts."""
+    (jp_root_dir / "proj").mkdir()
+    nbformat.write(quick_notebook(), jp_root_dir / "proj" / "train.ipynb")
+    (jp_root_dir / "proj" / "data.csv").write_text("mine", encoding="utf-8")
+    (jp_root_dir / "alias").symlink_to(jp_root_dir / "proj", target_is_directory=True)
+    for body in ({"path": "alias/train.ipynb", "output": "proj", "force": True},
+                 {"path": "proj/train.ipynb", "output": "alias", "force": True}):
+        status, data = fetch("builds", body=body)
+        assert status == 409, data
+        assert "holds the notebook itself" in data["message"]
+        assert str(jp_root_dir) not in data["message"] and str(jp_root_dir.resolve()) not in data["message"]
+    status, data = fetch("builds")
+    assert data == {"builds": []}
+    assert sorted(os.listdir(jp_root_dir / "proj")) == ["data.csv", "train.ipynb"]
+
+
+def test_force_replaces_only_what_an_earlier_build_made(fetch, jp_root_dir: Path) -> None:
+    nbformat.write(quick_notebook(), jp_root_dir / "train.ipynb")
+    (jp_root_dir / "mine").mkdir()
+    (jp_root_dir / "mine" / "thesis.tex").write_text("years of work", encoding="utf-8")
+    status, data = fetch("builds", body={"path": "train.ipynb", "output": "mine", "force": True})
+    assert status == 409, data
+    assert data["message"].startswith("mine is not empty and no nb2prod build made it")
+    assert (jp_root_dir / "mine" / "thesis.tex").read_text(encoding="utf-8") == "years of work"
+    # An earlier build's project is replaced.
+    status, first = fetch("builds", body={"path": "train.ipynb", "output": "svc"})
+    assert status == 202, first
+    assert poll(fetch, first["id"])[0]["status"] == "succeeded"
+    status, second = fetch("builds", body={"path": "train.ipynb", "output": "svc", "force": True})
+    assert status == 202, second
+    assert poll(fetch, second["id"])[0]["status"] == "succeeded"
+
+
+def test_a_lone_surrogate_in_the_posted_notebook_is_linted_not_a_500(fetch) -> None:
+    book = as_json(quick_notebook())
+    book["cells"][0]["source"] = "# Title \ud800 and \udfff"
+    book["metadata"]["x\udc80"] = "\ud83d"
+    body = json.dumps({"notebook": book}, ensure_ascii=True)  # the escapes are valid JSON
+    assert "\\ud800" in body
+    status, data = fetch("lint", body=body)
+    assert status == 200, data
+    assert data["score"]["total"] > 0
+
+
 def test_unknown_builds_and_bad_since(fetch) -> None:
     status, data = fetch("builds", "feedbeef")
     assert status == 404

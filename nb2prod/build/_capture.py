@@ -184,11 +184,25 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         if not isinstance(example, dict) or not all(isinstance(k, str) for k in example):
             result["errors"].append({"example": i, "error": "an example must be a dict of predict's arguments"})
             continue
+        # Three steps, three messages: the input recorded, predict called, its answer recorded.
         try:
             inputs = jsonable(example)
-            output = jsonable(predict(**example))
         except Exception as exc:  # noqa: BLE001
-            result["errors"].append({"example": i, "error": f"{type(exc).__name__}: {exc}"})
+            result["errors"].append({"example": i, "stage": "input", "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        try:
+            answer = predict(**example)
+        except SystemExit as exc:  # sys.exit() inside predict: not the capture step's own doing
+            result["errors"].append({"example": i, "stage": "exit", "error": f"sys.exit({exc.code!r})"})
+            continue
+        except Exception as exc:  # noqa: BLE001
+            result["errors"].append({"example": i, "stage": "call", "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        try:
+            output = jsonable(answer)
+        except Exception as exc:  # noqa: BLE001
+            result["errors"].append({"example": i, "stage": "output", "type": type(answer).__name__,
+                                     "error": f"{type(exc).__name__}: {exc}"})
             continue
         result["examples"].append({"input": inputs, "output": output})
 

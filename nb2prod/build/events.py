@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from nb2prod.build.errors import safe_message
 
 __all__ = ["Event", "EventSink", "STAGES", "Reporter"]
 
@@ -36,7 +38,10 @@ class Reporter:
         self.timings: dict[str, float] = {}
 
     def emit(self, event: Event) -> None:
+        """Send ``event``, its message made safe to show (one line, secrets masked)."""
         if self._sink is not None:
+            if event.message:
+                event = replace(event, message=safe_message(event.message))
             self._sink(event)
 
     def start(self, stage: str, message: str = "") -> None:

@@ -142,7 +142,8 @@ def _run(
     except CellExecutionError:
         raise BuildError(_describe_failure(book, origin)) from None
     except DeadKernelError:
-        raise BuildError(f"the kernel died while running {_failed_cell(book, origin, started)}") from None
+        raise BuildError(f"the kernel died while running {_failed_cell(book, origin, started)} (the cell ended "
+                         "its process or its parent's, crashed, or ran out of memory)") from None
     except Exception as exc:  # kernel missing, cannot start...
         message = " ".join(str(exc).split())[:300]
         if "No such kernel" in message:
@@ -173,6 +174,9 @@ def _describe_failure(book: nbformat.NotebookNode, origin: list[int | None]) -> 
                 place = f"cell {where}" if where is not None else "the injected parameters"
                 if where is None and i == len(book.cells) - 1:
                     place = "the build's capture step"
+                if out.get("ename") == "SystemExit":
+                    return (f"{place} called sys.exit({evalue}): the build runs every cell that is not tagged "
+                            "`skip`, and the run stops there")
                 return f"{place} raised {out.get('ename', 'an error')}: {evalue}".rstrip(": ")
     return "a cell raised an error"
 
@@ -190,7 +194,17 @@ def _raise_capture_errors(plan: BuildPlan, data: dict[str, Any]) -> None:
             cells = ", ".join(str(c.index) for c in plan.reference_cells)
             plural = "s" if len(plan.reference_cells) > 1 else ""
             raise BuildError(f"the `reference` cell{plural} (cell{plural} {cells}): {err['error']}")
-        raise BuildError(f"example {err['example'] + 1}: predict(**example) failed: {err['error']}")
+        which, stage = f"example {err['example'] + 1}", err.get("stage", "call")
+        if stage == "input":
+            raise BuildError(f"{which}: its input cannot be recorded as JSON ({err['error']}): an example holds "
+                             "the arguments a client would send, as plain JSON values")
+        if stage == "exit":
+            raise BuildError(f"{which}: predict(**example) called {err['error']}: a service's predict must return "
+                             "an answer (raise an exception for bad input)")
+        if stage == "output":
+            raise BuildError(f"{which}: predict(**example) returned a value of type `{err['type']}`, which cannot "
+                             f"be sent as JSON ({err['error']}): return numbers, strings, lists or dicts of them")
+        raise BuildError(f"{which}: predict(**example) raised {err['error']}")
 
 
 def _feature_kind(annotation: str) -> str | None:

@@ -11,6 +11,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ from nb2prod.build.events import Event, EventSink, Reporter
 from nb2prod.build.execute import Capture, execute
 from nb2prod.build.model_card import model_card_for_build
 from nb2prod.build.plan import BuildPlan, make_plan
-from nb2prod.notebook import Cell, NotebookError, read_notebook
+from nb2prod.masking import redact
+from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
 
 __all__ = [
     "BuildOptions", "BuildResult", "build", "default_template", "profile_bytes", "project_names", "write_profile",
@@ -246,30 +248,34 @@ def _verbatim(text: str) -> str:
 
 
 def _render(template: str, context: dict[str, Any], staging: Path) -> Path:
-    from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.main import cookiecutter
+    """Render ``template`` into ``staging/rendered`` in a child process (see :mod:`._render`:
+    cookiecutter changes the working directory of the process it runs in)."""
+    from nb2prod.build import _render as renderer
 
     out = staging / "rendered"
     out.mkdir()
+    job_file, result_file = staging / "render-job.pickle", staging / "render-result.json"
+    with job_file.open("wb") as fh:
+        pickle.dump({"template": template, "context": context, "output_dir": str(out)}, fh)
+    proc = subprocess.run(renderer.command(job_file, result_file), cwd=staging, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, errors="replace")
     try:
-        project = cookiecutter(
-            template, no_input=True, extra_context=context, output_dir=str(out), overwrite_if_exists=False
-        )
-    except CookiecutterException as exc:
-        raise BuildError(f"template {template}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
-    except Exception as exc:  # Jinja errors and the like, from a custom template
-        raise BuildError(f"template {template} failed to render: {type(exc).__name__}: {exc}") from None
-    return Path(project)
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        raise BuildError(f"template {template} failed to render: {last}") from None
+    if "error" in result:
+        raise BuildError(result["error"])
+    return Path(result["project"])
 
 
-def _place(project: Path, target: Path, force: bool) -> None:
+def _place(project: Path, target: Path, force: bool, notebook: Path) -> None:
     if target.exists() and target.is_dir() and not any(target.iterdir()):
         target.rmdir()
     if not target.exists():
         os.replace(project, target)
         return
-    if not force:
-        raise BuildError(f"{target} is not empty: use --force to replace it")
+    check_target(target, force, notebook)  # again: the folder may have changed while the notebook ran
     backup = target.with_name(f".{target.name}.nb2prod-old-{os.getpid()}")
     os.replace(target, backup)
     try:
@@ -283,19 +289,59 @@ def _place(project: Path, target: Path, force: bool) -> None:
         backup.unlink()
 
 
-def _check_target(target: Path, force: bool, notebook: Path) -> None:
-    nb = Path(os.path.abspath(notebook))
-    if target == nb.parent or target in nb.parents:
+LOCK_FILE = "nb2prod.lock.json"  # <package>/nb2prod.lock.json: also how a folder is known as a build's project
+
+
+def built_by_nb2prod(folder: Path) -> bool:
+    """Whether ``folder`` is a project that an nb2prod build wrote: a package folder in it
+    holds the build's lock (``<package>/nb2prod.lock.json`` naming an nb2prod version)."""
+    try:
+        children = [c for c in folder.iterdir() if c.is_dir() and not c.is_symlink()]
+    except OSError:
+        return False
+    for child in children:
+        lock = child / LOCK_FILE
+        try:
+            if lock.is_file() and not lock.is_symlink() and lock.stat().st_size < 10_000_000:
+                data = json.loads(lock.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and "nb2prod_version" in data:
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def real_path(path: Path) -> Path:
+    """``path`` absolute, with every symbolic link and ``..`` resolved (it need not exist):
+    the only form in which two paths can be compared safely."""
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def check_target(target: Path, force: bool, notebook: Path) -> None:
+    """Raise :class:`BuildError` unless the build may write ``target`` (a real path, see
+    :func:`real_path`). Never the folder of the notebook or of the current directory, or
+    one that holds them (however they are reached: symbolic links are resolved); a
+    non-empty folder only with ``force``, and only when an earlier build made it."""
+    nb = real_path(notebook)
+    if nb == target or nb.is_relative_to(target):
         raise BuildError(f"{target} holds the notebook itself: choose another output folder")
-    cwd = Path.cwd()
-    if target == cwd or target in cwd.parents:
+    if real_path(Path.cwd()).is_relative_to(target):
         raise BuildError(f"{target} is the current folder or holds it: choose another output folder")
     if target.exists() and not target.is_dir():
         raise BuildError(f"{target} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        raise BuildError(f"{target} is not empty: use --force to replace it")
     if not target.parent.is_dir():
         raise BuildError(f"{target.parent} does not exist")
+    try:
+        empty = not target.is_dir() or not any(target.iterdir())
+    except OSError as exc:
+        raise BuildError(f"{target}: cannot read the folder: {exc.strerror or exc}") from None
+    if empty:
+        return
+    if not force:
+        raise BuildError(f"{target} is not empty: use --force to replace it")
+    if not built_by_nb2prod(target):
+        raise BuildError(f"{target} is not empty and no nb2prod build made it (no <package>/{LOCK_FILE} in it): "
+                         "--force only replaces a project an earlier build wrote; choose another output folder")
 
 
 def verify(project: Path, reporter: Reporter, python: str = sys.executable) -> tuple[bool, str]:
@@ -327,12 +373,30 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
         nb = read_notebook(nb_path)
     except NotebookError as exc:
         raise BuildError(f"{nb_path}: {exc}") from None
-    target = options.output or nb_path.parent / f"{nb_path.stem}-service"
-    target = Path(os.path.abspath(target))
-    _check_target(target, options.force, nb_path)
-    project, package = project_names(target)
+    given = Path(os.path.abspath(options.output or nb_path.parent / f"{nb_path.stem}-service"))
+    project, package = project_names(given)  # named as the user named it; written where it really is
+    target = real_path(given)
+    check_target(target, options.force, nb_path)
     template = options.template or str(default_template())
     _check_template(template)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.nb2prod-", dir=target.parent))
+    except OSError as exc:
+        raise BuildError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
+    try:
+        return _build(options, reporter, nb, target, project, package, template, staging)
+    except OSError as exc:  # the disk filled up, a folder became read-only...
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise BuildError(f"cannot write the project: {where}{exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(
+    options: BuildOptions, reporter: Reporter, nb: Notebook, target: Path, project: str, package: str, template: str,
+    staging: Path,
+) -> BuildResult:
+    nb_path = options.notebook
 
     lint_score = None
     reporter.start("lint")
@@ -366,62 +430,62 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
                   f"artifacts: {', '.join(plan.artifacts) or 'none'}",
                   fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.nb2prod-", dir=target.parent))
+    capture_dir = staging / "capture"
+    capture_dir.mkdir()
+    reporter.start("execute", "running the notebook in a fresh kernel")
     try:
-        capture_dir = staging / "capture"
-        capture_dir.mkdir()
-        reporter.start("execute", "running the notebook in a fresh kernel")
-        try:
-            capture = execute(plan, capture_dir, reporter, timeout=options.timeout, kernel_name=options.kernel_name)
-        except BuildError as exc:
-            stage = "capture" if "capture" in reporter._started else "execute"  # noqa: SLF001
-            reporter.failed(stage, str(exc))
-            raise
-        profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
-        reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
+        capture = execute(plan, capture_dir, reporter, timeout=options.timeout, kernel_name=options.kernel_name)
+    except BuildError as exc:
+        stage = "capture" if "capture" in reporter._started else "execute"  # noqa: SLF001
+        reporter.failed(stage, str(exc))
+        raise
+    profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
+    reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
 
-        reporter.start("render", "rendering the service template")
-        context = _context(plan, capture, project, package, lint_score)
-        _check_train_code(context["_train_code"])
-        rendered = _render(template, context, staging)
-        package_dir = rendered / package
-        if not package_dir.is_dir():
-            raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
-        artifact_dir = package_dir / "artifacts"
-        artifact_dir.mkdir(exist_ok=True)
-        for a in capture.artifacts:
-            shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
-        if capture.profile:
-            write_profile(package_dir, capture.profile)
-        reporter.done("render", f"{project} (package {package})")
-        for index, names in plan.notebook_only_tests.items():
-            reporter.progress("render", f"test cell {index} stays in the notebook: it reads {', '.join(names)}, "
-                              "which only training defines")
+    reporter.start("render", "rendering the service template")
+    context = _context(plan, capture, project, package, lint_score)
+    _check_train_code(context["_train_code"])
+    rendered = _render(template, context, staging)
+    package_dir = rendered / package
+    if not package_dir.is_dir():
+        raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
+    artifact_dir = package_dir / "artifacts"
+    artifact_dir.mkdir(exist_ok=True)
+    for a in capture.artifacts:
+        shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
+    if capture.profile:
+        write_profile(package_dir, capture.profile)
+    if not (package_dir / LOCK_FILE).exists():  # a custom template that renders no lock: the build's own
+        (package_dir / LOCK_FILE).write_text(json.dumps(context["_lock"], indent=2) + "\n", encoding="utf-8")
+    reporter.done("render", f"{project} (package {package})")
+    for index, names in plan.notebook_only_tests.items():
+        reporter.progress("render", f"test cell {index} stays in the notebook: it reads {', '.join(names)}, "
+                          "which only training defines")
 
-        result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
-        if options.verify:
-            # Verify the staged project: an existing target is replaced only by a project that passed.
-            reporter.start("verify", "installing into a fresh venv and running the generated tests")
-            ok, log = verify(rendered, reporter)
-            result_obj.verified, result_obj.verify_log = ok, log
-            if ok:
-                reporter.done("verify", "the generated tests pass")
-            else:
-                reporter.failed("verify", "the generated project's install or tests failed")
-                (rendered / "verify.log").write_text(log, encoding="utf-8")
-                if target.exists() and any(target.iterdir()):
-                    kept = staging.with_name(f"{target.name}.failed-verify")
-                    if kept.exists():
-                        shutil.rmtree(kept)
-                    os.replace(rendered, kept)
-                    raise BuildError(f"the service failed its checks; {target} was left as it was, "
-                                     f"the new project and its verify.log are in {kept}")
+    result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
+    if options.verify:
+        # Verify the staged project: an existing target is replaced only by a project that passed.
+        reporter.start("verify", "installing into a fresh venv and running the generated tests")
+        ok, log = verify(rendered, reporter)
+        result_obj.verified, result_obj.verify_log = ok, log
+        if ok:
+            reporter.done("verify", "the generated tests pass")
         else:
-            reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
-        _place(rendered, target, options.force)
-        reporter.emit(Event("render", "progress", f"written to {target}"))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            reporter.failed("verify", "the generated project's install or tests failed")
+            (rendered / "verify.log").write_text(redact(log), encoding="utf-8")
+            if target.exists() and any(target.iterdir()):
+                kept = staging.with_name(f"{target.name}.failed-verify")
+                if kept.exists() and built_by_nb2prod(kept):
+                    shutil.rmtree(kept)  # the project of an earlier failed verify
+                elif kept.exists():  # a folder of the user's that happens to have that name
+                    kept = kept.with_name(f"{kept.name}-{os.getpid()}")
+                os.replace(rendered, kept)
+                raise BuildError(f"the service failed its checks; {target} was left as it was, "
+                                 f"the new project and its verify.log are in {kept}")
+    else:
+        reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
+    _place(rendered, target, options.force, nb_path)
+    reporter.emit(Event("render", "progress", f"written to {target}"))
     result_obj.timings = reporter.timings
     return result_obj
 

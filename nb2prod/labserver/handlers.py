@@ -298,7 +298,8 @@ class BuildsHandler(_Handler):
     @tornado.web.authenticated
     @authorized
     def post(self) -> None:
-        from nb2prod.build import BuildOptions
+        from nb2prod.build import BuildError, BuildOptions
+        from nb2prod.build.pipeline import check_target, real_path
 
         body = self.body()
         root = self.state.root
@@ -311,11 +312,15 @@ class BuildsHandler(_Handler):
         out_rel, target = resolve_path(root, output, "output")
         parameters = _parameters(body.get("parameters"))
         force, verify, gate = _flag(body, "force"), _flag(body, "verify"), _flag(body, "gate", True)
-        target = target.resolve()
+        target = real_path(target)
         if not target.parent.is_dir():
             raise ApiError(404, f"{PurePosixPath(out_rel).parent}: no such folder for the output")
         if target.is_dir() and any(target.iterdir()) and not force:
             raise ApiError(409, f"{out_rel} is not empty: build with force to replace it")
+        try:  # the build checks again; this answers at once (symbolic links resolved on both sides)
+            check_target(target, force, notebook)
+        except BuildError as exc:
+            raise ApiError(409, self.state.jobs.relative(str(exc))) from None
         options = BuildOptions(
             notebook=notebook, output=target, parameters=parameters, verify=verify, force=force, gate=gate
         )

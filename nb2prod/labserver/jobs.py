@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nb2prod.build import BuildError, BuildOptions, Event, build
+from nb2prod.build.errors import safe_message
 
 __all__ = [
     "BuildJob", "BuildJobs", "MAX_RUNNING", "TargetBusy", "TooManyBuilds", "RUNNING", "SUCCEEDED", "FAILED",
@@ -161,7 +162,7 @@ class BuildJobs:
         self.keep = keep
         self.max_running = max_running
         self.root = root
-        self._relative = root_relative(root)
+        self.relative = root_relative(root)
         self._jobs: OrderedDict[str, BuildJob] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -170,7 +171,7 @@ class BuildJobs:
         same output folder runs) or :class:`TooManyBuilds` (``max_running`` builds run)."""
         if options.output is None:
             raise ValueError("a job needs its output folder")
-        job = BuildJob(id=secrets.token_hex(8), path=path, output=output, options=options, relative=self._relative)
+        job = BuildJob(id=secrets.token_hex(8), path=path, output=output, options=options, relative=self.relative)
         with self._lock:
             running = [other for other in self._jobs.values() if other.status == RUNNING]
             for other in running:
@@ -209,7 +210,7 @@ class BuildJobs:
             job._finish(FAILED, error=_one_line(str(exc)).replace("with --no-gate)", 'with "gate": false)'))
         except Exception as exc:  # a bug of nb2prod's: the job fails, the server goes on
             log.exception("nb2prod build %s of %s failed unexpectedly", job.id, job.path)
-            job._finish(FAILED, error=_one_line(f"internal error: {type(exc).__name__}: {exc}"))
+            job._finish(FAILED, error=safe_message(f"internal error: {type(exc).__name__}: {exc}"))
         else:
             if result.verified is False:
                 job._finish(FAILED, error=f"the generated service failed its checks; see {job.output}/verify.log")
