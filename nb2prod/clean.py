@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -134,7 +135,12 @@ def _serialise(data: dict[str, Any], original: str) -> str:
         text += "\n"
     if "\r\n" in original:
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return text
+    # A lone surrogate ("\ud800" in the file: valid JSON) can only be written back as the
+    # escape it was read from; the writer puts characters inside JSON strings only.
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str, *, metadata: bool = False) -> tuple[str | None, list[str]]:
@@ -211,6 +217,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``nb2prod clean`` for parsed arguments: 0 clean (or cleaned), 1 ``--check`` found
     notebooks to clean, 2 a file could not be read or written."""
+    from nb2prod.textsafe import one_line
     from nb2prod.walk import discover
 
     results = []
@@ -225,9 +232,9 @@ def run(args: argparse.Namespace) -> int:
         verb = "would clean" if args.check else "cleaned"
         for r in results:
             if r.error:
-                print(f"nb2prod: error: {r.path}: {r.error}", file=sys.stderr)
+                print(f"nb2prod: error: {one_line(r.path)}: {one_line(r.error)}", file=sys.stderr)
             elif r.changed:
-                print(f"{verb} {r.path} ({', '.join(r.changes)})")
+                print(f"{verb} {one_line(r.path)} ({', '.join(r.changes)})")
         n_ok = len(results) - len(changed) - len(errors)
         parts = []
         if changed:

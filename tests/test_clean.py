@@ -224,3 +224,23 @@ def test_the_nb2prod_command_runs_it(tmp_path: Path) -> None:
     assert cli_main(["clean", "--check", "-q", str(path)]) == 1
     assert cli_main(["clean", "-q", str(path)]) == 0
     assert cli_main(["clean", "--check", "-q", str(path)]) == 0
+
+
+def test_a_lone_surrogate_is_written_back_as_its_escape(tmp_path: Path, capsys) -> None:
+    """``"\\ud800"`` is valid JSON; the cleaned file keeps it byte for byte (it crashed the writer)."""
+    path = tmp_path / "s.ipynb"
+    book = json.loads(_dirty(tmp_path / "d.ipynb").read_text(encoding="utf-8"))
+    book["cells"][1]["source"] = ["x = '\ud800'\n", "y = '\U0001f600'"]
+    path.write_text(json.dumps(book, indent=1, ensure_ascii=True) + "\n", encoding="utf-8")
+    assert main([str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert "x = '\\ud800'" in text and "y = '\U0001f600'" in text
+    assert json.loads(text)["cells"][1]["outputs"] == []
+    assert "cleaned" in capsys.readouterr().out
+
+
+def test_control_characters_in_a_name_stay_on_one_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "bad\n::error::x.ipynb").write_text("{oops", encoding="utf-8")
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nb2prod: error: ") and "bad\\n::error::x.ipynb" in err[0]
