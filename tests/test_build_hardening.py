@@ -289,3 +289,21 @@ def test_a_cell_that_kills_its_parent_process_does_not_kill_the_build(tmp_path: 
     last = error_line(cli(tmp_path, "train.ipynb", "-o", "svc", "--no-gate"))
     assert "the kernel died while running cell 2" in last
     assert sorted(os.listdir(tmp_path)) == ["train.ipynb"]
+
+
+# -- 4. what the build reads: only a regular file -------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_the_notebook_must_be_a_regular_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "x.ipynb"
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would block forever
+    elif kind == "device":
+        path.symlink_to("/dev/zero")  # reading it would fill the memory
+    else:
+        path.mkdir()
+    last = error_line(cli(tmp_path, "x.ipynb", "-o", "svc"))
+    assert last.startswith("nb2prod: error: x.ipynb: cannot read the notebook: ")
+    assert last.count("x.ipynb") == 1
+    assert not (tmp_path / "svc").exists()

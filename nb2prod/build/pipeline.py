@@ -371,8 +371,8 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
     nb_path = options.notebook
     try:
         nb = read_notebook(nb_path)
-    except NotebookError as exc:
-        raise BuildError(f"{nb_path}: {exc}") from None
+    except NotebookError as exc:  # the CLI and the server name the notebook before the message
+        raise BuildError(f"cannot read the notebook: {exc}") from None
     given = Path(os.path.abspath(options.output or nb_path.parent / f"{nb_path.stem}-service"))
     project, package = project_names(given)  # named as the user named it; written where it really is
     target = real_path(given)
