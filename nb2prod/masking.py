@@ -36,7 +36,13 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with every secret the security rules recognise masked."""
+    """``text`` with every secret the security rules recognise masked.
+
+    Any text: a code line, a message, a whole build log or traceback (it is read as a
+    saved output is: ``TOKEN=...`` lines, ``repr()`` of dicts, URLs with passwords; a
+    private key is masked down to its end marker). Lines without a secret are returned
+    as they are; a megabyte takes well under a second unless most of its lines are secrets.
+    """
     if not text:
         return text
     from nb2prod.rules.security import secret_spans  # the detector lives with its rules

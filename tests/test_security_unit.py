@@ -348,3 +348,181 @@ def test_huge_input_is_quick_and_still_found() -> None:
     assert [f.code for f in findings] == ["NB601"]  # the output is read up to 64 kB only
     assert "ghp_" in findings[0].message and GITHUB[4:] not in (findings[0].source_line or "")
     assert elapsed < 5, elapsed
+
+
+# -- passwords in URLs with raw reserved characters (issue 10, defect 6) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "password"),
+    [
+        ('engine = create_engine("postgresql://admin:p@ss!w$rd&x@db.internal:5432/db")', "p@ss!w$rd&x"),
+        ('url = "mysql://u:a(b)c*d+e,f;g=h@host/db"', "a(b)c*d+e,f;g=h"),
+        ("r = redis.from_url('redis://:pa#ss?w[o]rd{1}@host:6379')", "pa#ss?w[o]rd{1}"),
+        ("uri = \"mongodb://etl:it's=Tr0ub4+dor@h1.acme.io:27017,h2.acme.io:27017/?replicaSet=rs\"", "it's=Tr0ub4+dor"),
+        ('url = "jdbc:postgresql://etl:Tr0ub4!dor@db.acme.io:5432/sales"', "Tr0ub4!dor"),
+        ('engine = create_engine(f"postgresql://etl:Tr0ub4!dor@{host}/sales")', "Tr0ub4!dor"),
+        ("[db](postgresql://etl:Tr0ub4;dor@db.acme.io)", "Tr0ub4;dor"),
+    ],
+)
+def test_url_passwords_with_reserved_characters(line: str, password: str) -> None:
+    assert sec._has_anchor(line)
+    for context in ("code", "output", "markdown"):
+        hits = sec._line_hits(line, "", context)
+        assert [(h.kind, line[h.start:h.end]) for h in hits] == [("password in connection URL", password)], context
+
+
+def test_url_password_finding_points_at_the_password() -> None:
+    line = 'engine = create_engine("postgresql://admin:p@ss!w$rd&x@db.internal:5432/db")'
+    (f,) = lint(book(code(line))).findings
+    start = line.index("p@ss")
+    assert (f.code, f.line, f.column, f.end_column) == ("NB601", 1, start + 1, start + len("p@ss!w$rd&x") + 1)
+    assert f.source_line == line.replace("p@ss!w$rd&x", "p@ss*******")
+    assert "p@ss!w" not in f.message
+
+
+def test_url_passwords_in_outputs_are_found_and_masked_in_other_findings() -> None:
+    out = "Engine(mysql://u:a(b)c*d+e,f;g=h@host/db)\nredis://:pa#ss?w[o]rd{1}@host:6379\n"
+    nb = book(code("print(engines)", outputs=[stream(out)]))
+    findings = lint(nb).findings
+    assert [f.code for f in findings] == ["NB602", "NB602"]
+    from nb2prod.masking import redact  # what the engine applies to every message and code frame
+
+    masked = redact(out)
+    assert "c*d+e,f;g=h" not in masked and "ss?w[o]rd{1}" not in masked
+    assert masked.startswith("Engine(mysql://u:a(b)") and "@host/db)" in masked
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ssh ana@host, then scp file ana@host:/tmp",
+        'repo = "ssh://git@github.com:org/repo.git"',
+        "!git clone git@github.com:org/repo.git",
+        'url = "http://example.com/a:b@c"',
+        'url = "https://api.acme.io/v1/items/a:b@c"',
+        'url = "https://admin:${PASSWORD}@db.acme.io/x"',
+        'url = "https://admin:{password}@db.acme.io/x"',
+        'url = "https://admin:{0}@db.acme.io/x".format(pw)',
+        'url = "https://admin:<password>@db.acme.io/x"',
+        'url = "https://admin:***@db.acme.io/x"',
+        'url = "postgresql://%s:%s@%s/db" % (user, pw, host)',
+        'url = f"postgresql://{user}:{password}@{host}/db"',
+        'url = "https://" + user + ":" + pw + "@" + host',
+        'url = "http://localhost:8888?next=ana@acme.io"',
+        "log: url=http://db.acme.io:8080,status=ok@2024",
+        'url = "http://[::1]:8888/lab"',
+        'url = "https://oauthuser:x-oauth-basic@github.com/o/r"',
+        "{'url': 'redis://r.acme.io:6379', 'owner': 'ana:Tr0ub4dor@acme.io'}",
+        'url = "mysql://scott:tiger@host/db"',  # documentation: words and a placeholder host
+        'url = "https://user:Tr0ub4!dor@example.com/"',
+        "http://ana@acme.io:8080/ and mailto:ana@acme.io",
+    ],
+)
+def test_url_look_alikes_are_not_passwords(line: str) -> None:
+    for context in ("code", "output", "markdown"):
+        assert sec._line_hits(line, "", context) == [], context
+
+
+# -- AWS secret access keys without a name (issue 10, defect 6) -------------------------------
+
+AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # AWS's documented example
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"botocore.exceptions.ClientError: An error occurred (InvalidClientTokenId) with {AWS_SECRET}: denied",
+        f"creds: {AWS_ID} {AWS_SECRET}",
+        f'{{"AccessKeyId": "{AWS_ID}", "SecretAccessKey": "{AWS_SECRET}", "Expiration": "2024-01-01"}}',
+        f"aws_secret_access_key = {AWS_SECRET}",
+        f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}",
+        f"export AWS_SECRET_ACCESS_KEY='{AWS_SECRET}'",
+        f"!aws configure set aws_secret_access_key {AWS_SECRET}",
+        f"--aws-secret-access-key {AWS_SECRET}",
+        f"  SecretAccessKey: {AWS_SECRET}",
+        f"secretAccessKey={AWS_SECRET}",
+        f"AWS Secret Access Key [None]: {AWS_SECRET}",
+        f"s3 = s3fs.S3FileSystem(key=k, secret_key={AWS_SECRET})",
+    ],
+)
+def test_aws_secret_without_a_name_in_context(line: str) -> None:
+    assert sec._has_anchor(line)
+    for context in ("code", "output"):
+        hits = sec._line_hits(line, "", context)
+        secret = [h for h in hits if line[h.start:h.end] == AWS_SECRET]
+        assert secret, (context, [(h.kind, line[h.start:h.end]) for h in hits])
+    from nb2prod.masking import redact
+
+    assert AWS_SECRET[4:] not in redact(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"signature {AWS_SECRET}",  # 40 characters of base64 and nothing says AWS
+        f"commit 3f786850e387550fdab836ed7e6dc881de23001b by {AWS_ID}",  # a git SHA is hex
+        f"key id {AWS_ID}, value {AWS_EXAMPLE_SECRET}",  # the documented example
+        f"boto3: s3://bucket/Data2020/Images/Train/catsAndDogs0001x.jpg {AWS_ID}",  # a path
+        "aws s3 ls: abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",  # no digit: not a key
+        f"aws s3 sync . s3://b --exclude {AWS_SECRET.replace('/', 'Q')}x",  # 41 characters
+        f"boto3 etag {AWS_SECRET.replace('/', 'a')}",  # no / or +: the library alone is not enough
+    ],
+)
+def test_aws_secret_look_alikes(line: str) -> None:
+    for context in ("code", "output"):
+        hits = sec._line_hits(line, "", context)
+        assert not [h for h in hits if h.kind == "AWS secret access key"], (context, hits)
+
+
+def test_a_plain_secret_key_is_not_called_an_aws_key() -> None:
+    line = f'SECRET_KEY = "{AWS_SECRET}"'  # Django: a secret, not an AWS one
+    (hit,) = sec._line_hits(line, "", "code")
+    assert hit.kind == "hard-coded secret key assigned to `SECRET_KEY`"
+
+
+def test_aws_secret_on_its_own_line_next_to_the_key_id() -> None:
+    credentials = f"[default]\n{AWS_ID}\n{AWS_SECRET}\nregion = eu-west-1\n"  # a table, a credentials dump
+    nb = book(
+        code("!cat creds", outputs=[stream(credentials)]),
+        code("s3.get_object()", outputs=[{
+            "output_type": "error", "ename": "ClientError", "evalue": f"denied for {AWS_ID}",
+            "traceback": ["ClientError: the request signature does not match", f"  secret was: {AWS_SECRET}"],
+        }]),
+        code("print(far)", outputs=[stream(f"{AWS_ID}\n" + "x" * 400 + f"\n{AWS_SECRET}\n")]),
+    )
+    findings = lint(nb).findings
+    secret = [(f.cell, f.output) for f in findings if "AWS secret access key" in f.message]
+    assert secret == [(1, 1), (2, 1)]  # in the third output the value is too far from the id
+    from nb2prod.masking import redact
+
+    assert AWS_SECRET[4:] not in redact(credentials)
+
+
+# -- other formats in free text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Authorization: Bearer Zx8Kq2Lm9Np4Rs7Tv1Wy3Ab5Cd7Ef9", "bearer token"),
+        ("token ya29.a0AfH6SMBx3b9Kq2Lm9Np4Rs7Tv1Wy5Zb8Cd2Ef6Gh", "Google OAuth access token"),
+        ("client_secret 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", "Google OAuth client secret"),
+    ],
+)
+def test_more_formats_in_outputs(line: str, kind: str) -> None:
+    hits = sec._line_hits(line, "", "output")
+    assert [h.kind for h in hits] == [kind]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Authorization: Bearer <token>",
+        "Authorization: Bearer YOUR_ACCESS_TOKEN_HERE_1234",
+        'headers = {"Authorization": f"Bearer {token}"}',
+        "the bearer of this message is a documentation-person",
+    ],
+)
+def test_bearer_look_alikes(line: str) -> None:
+    assert sec._line_hits(line, "", "output") == []

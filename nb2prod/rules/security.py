@@ -1,12 +1,14 @@
 """NB6xx: security and privacy. No secrets or personal data in the file.
 
-Secrets are found line by line, in three ways:
+Secrets are found line by line, in four ways:
 
 * well-known formats (AWS, GitHub, Slack, private keys, JWTs, ...) through the plugins of
-  detect-secrets, plus a few formats it does not know yet (Google API keys, Hugging Face
-  and newer OpenAI/Anthropic keys);
-* credentials in URLs (``postgresql://user:password@host``), via detect-secrets'
-  basic-auth plugin;
+  detect-secrets, plus a few formats it does not know yet (Google API keys and OAuth
+  tokens, Hugging Face and newer OpenAI/Anthropic keys, bearer tokens);
+* passwords in URLs (``postgresql://user:password@host``), raw reserved characters
+  included (``mysql://u:a(b)c;d=e@host``: the password runs to the last ``@`` before a host);
+* AWS secret access keys (40 characters of base64) where the context says so: an access
+  key id nearby, a secret-key word before them, an AWS library on the line;
 * string values given to secret-looking names (``api_key = "..."``,
   ``password="..."``, ``"token": "..."``, ``%env API_KEY=...``, ``?api_key=...``).
   Names that are unambiguous (``password``, ``api_key``, ``client_secret``) take any
@@ -15,9 +17,10 @@ Secrets are found line by line, in three ways:
   hash and id, are not used.
 
 Every text first meets a cheap prefilter (``_anchors``); only the lines it points at are
-looked at closely, and detect-secrets is imported (and configured, once per
-process) only when such a line needs it. Findings never carry a secret: messages show a
-masked excerpt, and source lines are masked by the engine through ``redact`` spans.
+looked at closely, each only by the detectors its anchors call for, and detect-secrets
+is imported (and configured, once per process) only when such a line needs it. Findings
+never carry a secret: messages show a masked excerpt, and source lines are masked by the
+engine through ``redact`` spans. ``secret_spans`` serves ``nb2prod.masking.redact``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import re
 import threading
 import weakref
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +66,7 @@ _FORMAT_ANCHORS = re.compile(
             r"AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|ABIA[0-9A-Z]{16}|ACCA[0-9A-Z]{16}|A3T[A-Z0-9][0-9A-Z]{16}",  # AWS
             r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}",  # Artifactory
             r"AccountKey=",  # Azure storage
-            r"AIza[\w-]{35}",  # Google API key
+            r"AIza[\w-]{35}|ya29\.[\w-]{20}|GOCSPX-",  # Google API key, OAuth token, OAuth client secret
             r"M[\w-]{23,25}\.|N[\w-]{23,25}\.|O[\w-]{23,25}\.",  # Discord
             r"J(?<=eyJ)[\w-]{4,}\.",  # JWT
             r"://hooks\.slack\.com|xox[abposrABPOSR]-",  # Slack
@@ -83,6 +85,7 @@ _FORMAT_ANCHORS = re.compile(
             r":[\w-]{35}",  # Telegram
             r"AC[a-z0-9]{32}|SK[a-z0-9]{32}",  # Twilio
             r"PRIVATE KEY|PuTTY-User-Key-File",  # private keys
+            r"Bearer[ \t]|bearer[ \t]|BEARER[ \t]",  # an Authorization header
             r"://[^\s/@:]*:[^\s/@]*@",  # credentials in a URL
         )
     )
@@ -100,8 +103,14 @@ def _anchors(text: str) -> Iterator[int]:
     for m in _FORMAT_ANCHORS.finditer(text):
         yield m.start()
     low = text.lower()
+    if ("boto" in low or "aws" in low) and len(low) == len(text):  # a bare AWS secret in a boto3 error
+        for m in _AWS_LIBRARY.finditer(text):
+            yield m.start()
     if not any(w in low for w in _NAME_WORDS):  # substring tests are the cheapest screen
         return
+    if "secret" in low and len(low) == len(text):  # aws_secret_access_key wJalr... (no `=`)
+        for m in _AWS_SECRET_WORD.finditer(low):
+            yield m.start()
     if len(low) == len(text):
         for m in _NAME_ANCHOR.finditer(low):
             yield m.start()
@@ -117,33 +126,45 @@ def _has_anchor(text: str) -> bool:
     return next(_anchors(text), None) is not None
 
 
-# Lines that can interest detect-secrets (the rest only meet our own detectors).
-_DS_ANCHORS = re.compile(
-    "|".join(
-        (
-            r"(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}",
-            r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}",
-            r"AccountKey=",
-            r"[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27}",
-            r"gh[pousr]_[A-Za-z0-9_]{36}",
-            r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941",
-            r"eyJ[\w-]{4,}\.",
-            r"[0-9a-z]{32}-us\d",
-            r"_authToken",
-            r"T3BlbkFJ",
-            r"pypi-AgE",
-            r"SG\.[\w-]{22}\.",
-            r"xox[abposrABPOSR]-|hooks\.slack\.com",
-            r"sq0csp-",
-            r"[rs]k_live_",
-            r"\d{8,10}:[\w-]{35}",
-            r"(?:AC|SK)[a-z0-9]{32}",
-            r"PRIVATE KEY|PuTTY-User-Key-File",
-            r"softlayer|cloudant",
-            r"://[^\s/@:]*:[^\s/@]*@",
-            # keyword-based plugins (AWS secret keys, IBM, Cloudant, SoftLayer): long values
-            r"(?i:key|pwd|pw|pass|token)[\w\"'\]]{0,4}[ \t]*(?:=>?|:=?)[ \t]*[\"']?[\w/+-]{24}",
-        )
+# Lines that can interest detect-secrets (the rest only meet our own detectors), and the
+# plugins each kind of line can interest: a line meets only those (running all of them on
+# every line with an anchor cost about 200 us a line).
+# Each pattern starts with a literal character or anchors on one (lookbehinds), as above.
+_DS_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), plugins)
+    for pattern, plugins in (
+        (r"(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}", ("AWSKeyDetector",)),
+        (r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}", ("ArtifactoryDetector",)),
+        (r"AccountKey=", ("AzureStorageKeyDetector",)),
+        (r"[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27}", ("DiscordBotTokenDetector",)),
+        (r"_(?<=gh[pousr]_)[A-Za-z0-9_]{36}", ("GitHubTokenDetector",)),
+        ("|".join(f"-(?<=gl{p}-)" for p in ("pat", "dt", "ft", "soat", "rt", "cbt", "imt", "ptt", "agent", "oas"))
+         + "|GR1348941", ("GitLabTokenDetector",)),
+        (r"J(?<=eyJ)[\w-]{4,}\.", ("JwtTokenDetector",)),
+        (r"-(?<=[0-9a-z]{32}-)us\d", ("MailchimpDetector",)),
+        (r"_authToken", ("NpmDetector",)),
+        (r"T3BlbkFJ", ("OpenAIDetector",)),
+        (r"-(?<=pypi-)AgE", ("PypiTokenDetector",)),
+        (r"SG\.[\w-]{22}\.", ("SendGridDetector",)),
+        (r"xox[abposrABPOSR]-|hooks\.slack\.com", ("SlackDetector",)),
+        (r"-(?<=sq0csp-)", ("SquareOAuthDetector",)),
+        (r"_live_(?<=[rs]k_live_)", ("StripeDetector",)),
+        (r":(?<=\d{8}:)[\w-]{35}", ("TelegramBotTokenDetector",)),
+        (r"AC[a-z0-9]{32}|SK[a-z0-9]{32}", ("TwilioKeyDetector",)),
+        (r"PRIVATE KEY|PuTTY-User-Key-File", ("PrivateKeyDetector",)),
+    )
+)
+# Read in the lower-cased line, and only when it names a secret (`_NAME_ANCHOR`): the
+# keyword-based plugins, each with what its patterns require (a prefix, a value length).
+_DS_LOW_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), plugins)
+    for pattern, plugins in (
+        (r"aws.{0,20}?(?:key|pwd|pw|pass|token).{0,20}?[\"'][0-9a-z/+]{40}[\"']", ("AWSKeyDetector",)),
+        (r"(?:key|pwd|pass|token)[\w\"'\]]{0,4}[ \t]*(?:=>?|:=?|::)?[ \t]*[\"']?[\w-]{44}", ("IbmCloudIamDetector",)),
+        (r"secret[-_]?(?:access)?[-_]?key[\"'\]]{0,2}[ \t]*(?:=>?|:=?|::)?[ \t]*[\"']?[0-9a-f]{48}",
+         ("IbmCosHmacDetector",)),
+        (r"cl(?:oudant|ou)?[-_]?(?:api)?(?:key|pwd|pw|pass|token)|cloudant", ("CloudantDetector",)),
+        (r"(?:softlayer|sl)[-_]?(?:api)?(?:key|pwd|pass|token)|softlayer", ("SoftlayerDetector",)),
     )
 )
 
@@ -155,7 +176,6 @@ _DS_PLUGIN_NAMES = (
     "ArtifactoryDetector",
     "AWSKeyDetector",
     "AzureStorageKeyDetector",
-    "BasicAuthDetector",
     "CloudantDetector",
     "DiscordBotTokenDetector",
     "GitHubTokenDetector",
@@ -205,10 +225,10 @@ _DS_KINDS = {
 }
 
 _ds_lock = threading.Lock()
-_ds_state: tuple[list[Any], Any] | None = None  # (plugins, is_sequential_string)
+_ds_state: tuple[dict[str, Any], Any] | None = None  # ({class name: plugin}, is_sequential_string)
 
 
-def _detect_secrets() -> tuple[list[Any], Any]:
+def _detect_secrets() -> tuple[dict[str, Any], Any]:
     """detect-secrets' plugin instances, built once per process.
 
     The plugins are initialised inside ``transient_settings`` (detect-secrets' own way to
@@ -229,15 +249,17 @@ def _detect_secrets() -> tuple[list[Any], Any]:
                     names = [n for n in _DS_PLUGIN_NAMES if n in available]
                     with transient_settings({"plugins_used": [{"name": n} for n in names]}):
                         plugins = list(get_plugins())
-                    _ds_state = (plugins, is_sequential_string)
+                    _ds_state = ({type(p).__name__: p for p in plugins}, is_sequential_string)
                 except Exception:  # a broken install: our own detectors still run
-                    _ds_state = ([], lambda _secret: False)
+                    _ds_state = ({}, lambda _secret: False)
     return _ds_state
 
 
 # -- our own formats --------------------------------------------------------------------
 _OWN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![\w-])")),
+    ("Google OAuth access token", re.compile(r"\bya29\.[0-9A-Za-z_\-]{20,}")),
+    ("Google OAuth client secret", re.compile(r"\bGOCSPX-[0-9A-Za-z_\-]{28}(?![\w-])")),
     ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}(?!\w)")),
     ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}")),
     ("Anthropic API key", re.compile(r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,}")),
@@ -271,6 +293,10 @@ _ENV = re.compile(
 _YAML = re.compile(rf"^[ \t]*(?:-[ \t]+)?(?P<name>{_NAME})[ \t]*:[ \t]+(?P<v1>[^\s\"'`#]{{1,512}})[ \t]*$")
 # password=... inside a connection string: "host=db user=etl password=...", "...;PWD=...;"
 _DSN_PASSWORD = re.compile(r"(?<![\w.])(?P<name>password|passwd|pwd)[ \t]*=[ \t]*(?P<v1>[^\s;\"'&{}()<>]{1,256})", re.I)
+# name=value anywhere in a line, unquoted (free text given to `redact`; judged strictly)
+_INLINE = re.compile(rf"(?<![\w.\-])(?P<name>{_NAME})=(?P<v1>[^\s\"'`&,;)}}\]<>]{{16,512}})")
+# a value that is code, not a secret: `PASSWORD=getpass()`, `pwd=os.environ["PWD"]`
+_CODE_VALUE = re.compile(r"[A-Za-z_][\w.]*(?:\(.*\)|\[.*\])")
 _DSN_OTHER_KEY = re.compile(
     r"(?<![\w.])(?:user|uid|user id|username|host|server|dbname|database|data source)[ \t]*=", re.I
 )
@@ -320,6 +346,7 @@ _PLACEHOLDER_PARTS = (
     "redacted", "xxx", "***", "...", "todo", "fixme", "<", ">", "{", "}", "%s", "%(", "here", "password",
     "passwd", "secret", "token", "apikey", "api_key", "api-key", "fake", "•",
 )
+_PLACEHOLDER_PART = re.compile("|".join(map(re.escape, _PLACEHOLDER_PARTS)))
 _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890123456789", "qwertyuiopasdfghjklzxcvbnm")
 _FILE_EXT = re.compile(
     r"\.(?:json|txt|pem|key|crt|cer|p12|pfx|ya?ml|cfg|conf|ini|env|csv|pkl|pickle|h5|pt|bin|gpg|asc|pub|"
@@ -394,17 +421,20 @@ def _classify_name(name: str) -> _NameClass | None:
 
 def _entropy(value: str) -> float:
     n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+    return -sum(c / n * math.log2(c / n) for c in map(value.count, set(value))) if n else 0.0
 
 
-def _is_placeholder(value: str) -> bool:
+def _is_placeholder(value: str, sequences: bool = True) -> bool:
+    """``sequences``: are runs such as ``abcd1234``, ``qwerty`` placeholders too?"""
     low = value.lower()
-    if low in _PLACEHOLDER_WORDS or any(p in low for p in _PLACEHOLDER_PARTS):
+    if low in _PLACEHOLDER_WORDS or _PLACEHOLDER_PART.search(low):
         return True
     if value.startswith("$") or len(set(low)) <= 2:
         return True
     if not re.search(r"[a-wyzA-WYZ]", value):  # no letters but x: "1234", "xx-xx", "****"
         return True
+    if not sequences:
+        return False
     stripped = re.sub(r"[\W_]", "", low)
     return len(stripped) >= 4 and any(stripped in s for s in _SEQUENCES)
 
@@ -440,12 +470,15 @@ def _is_random(value: str) -> bool:
     return h >= 3.5
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _judge(name: str, value: str, strict: bool) -> str | None:
     """The kind of secret that ``name = value`` is, or None when it is not one."""
     cls = _classify_name(name)
     if cls is None:
         return None
-    if not value or any(c.isspace() for c in value) or len(value) > 512:
+    if not value or len(value) > 512 or _SPACE.search(value):
         return None
     if _is_placeholder(value) or _is_path_or_url(value) or value.lower() == name.lower():
         return None
@@ -475,10 +508,37 @@ def _value_span(m: re.Match[str]) -> tuple[str, int, int] | None:
     return None
 
 
-def _name_hits(line: str, context: str) -> Iterator[_Hit]:
-    """Values given to secret-looking names. ``context``: code, markdown, raw or output."""
-    for regex, strict in ((_ASSIGN, False), (_COLON, False), (_PAIR, True), (_QUERY, True)):
-        for m in regex.finditer(line):
+def _name_hits(line: str, context: str, covered: Iterable[tuple[int, int]] = ()) -> Iterator[_Hit]:
+    """Values given to secret-looking names.
+
+    ``context``: code, markdown, raw, output, or text (any text given to ``redact``: it is
+    read as an output is, and also for ``name=value`` anywhere in a line). ``covered``:
+    spans that known formats already found; values inside them are not judged again.
+    """
+    covered = list(covered)
+
+    def value_hit(name: str, value: str, start: int, end: int, strict: bool) -> _Hit | None:
+        if any(s <= start and end <= e for s, e in covered):
+            return None  # `token = "ghp_..."`: the format said it first, and masks as much
+        return _value_hit(name, value, start, end, strict)
+
+    equals, colon = "=" in line, ":" in line
+    quoted = '"' in line or "'" in line or "`" in line
+    regexes = []  # only those whose punctuation is in the line (the cheapest screen)
+    if quoted and (equals or "<-" in line):
+        regexes.append((_ASSIGN, False))
+    if quoted and colon:
+        regexes.append((_COLON, False))
+    if quoted and "," in line:
+        regexes.append((_PAIR, True))
+    if equals and ("?" in line or "&" in line):
+        regexes.append((_QUERY, True))
+    low = line.lower()
+    # Names start where a run of name characters holding a secret word starts: try the
+    # regexes there only (searching a line for names costs as much as the rest together).
+    name_starts = _name_starts(line, low) if len(low) == len(line) else None
+    for regex, strict in regexes:
+        for m in _matches_at(regex, line, name_starts):
             span = _value_span(m)
             if span is None:
                 continue
@@ -487,30 +547,70 @@ def _name_hits(line: str, context: str) -> Iterator[_Hit]:
             prefix = m.group("prefix") if "prefix" in m.re.groupindex else ""
             if prefix and "f" in prefix.lower() and "{" in span[0]:
                 continue  # an f-string: the value comes from elsewhere
-            hit = _value_hit(m.group("name"), *span, strict)
+            hit = value_hit(m.group("name"), *span, strict)
             if hit:
                 yield hit
-    m = _ENV.match(line)
-    if m and (m.group("cmd") or context in ("raw", "output", "markdown")):
+    m = _ENV.match(line) if equals else None
+    if m and (m.group("cmd") or context in ("raw", "output", "markdown", "text")) and not _CODE_VALUE.fullmatch(
+            m.group("v1")):
         name = m.group("name")
         # NAME=value with an upper-case name is an environment variable being set.
         strict = not (m.group("cmd") or (name.isupper() and context != "markdown"))
-        hit = _value_hit(name, m.group("v1"), m.start("v1"), m.end("v1"), strict)
+        hit = value_hit(name, m.group("v1"), m.start("v1"), m.end("v1"), strict)
         if hit:
             yield hit
-    if context != "code":
+    if context != "code" and colon:
         m = _YAML.match(line)
         if m:
-            hit = _value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
+            hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
             if hit:
                 yield hit
-    if _DSN_OTHER_KEY.search(line):
+    if equals and ("pw" in low or "passw" in low) and any(w in low for w in _DSN_WORDS) and _DSN_OTHER_KEY.search(line):
         for m in _DSN_PASSWORD.finditer(line):
             if context == "code" and line.count('"', 0, m.start()) % 2 == 0 and line.count("'", 0, m.start()) % 2 == 0:
                 continue  # in code, only inside a string literal: `pwd=os.getcwd()` is not one
-            hit = _value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), False)
+            if _CODE_VALUE.fullmatch(m.group("v1")):
+                continue
+            hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), False)
             if hit:
                 yield _Hit("password in connection string", hit.start, hit.end, hit.value, 1)
+    if context == "text" and equals:
+        for m in _matches_at(_INLINE, line, name_starts):
+            hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
+            if hit:
+                yield hit
+
+
+_DSN_WORDS = ("user", "uid", "host", "server", "dbname", "database", "data source")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _name_starts(line: str, low: str) -> list[int]:
+    """Where the names that ``_NAME_ANCHOR`` points at start (runs of name characters)."""
+    starts = set()
+    for m in _NAME_ANCHOR.finditer(low):
+        i = m.start()
+        while i > 0 and line[i - 1] in _NAME_CHARS:
+            i -= 1
+        starts.add(i)
+    return sorted(starts)
+
+
+def _matches_at(regex: re.Pattern[str], line: str, name_starts: list[int] | None) -> Iterator[re.Match[str]]:
+    """``regex.finditer(line)``, tried only at ``name_starts`` when known. A regex whose
+    match starts before the name (a quote, `?`) is tried one character earlier."""
+    if name_starts is None or regex is _QUERY:
+        yield from regex.finditer(line)
+        return
+    back = 1 if regex is _PAIR else 0
+    end = 0
+    for start in name_starts:
+        if start - back < end:
+            continue  # inside the previous match
+        m = regex.match(line, start - back) if start >= back else None
+        if m:
+            end = m.end()
+            yield m
 
 
 def _value_hit(name: str, value: str, start: int, end: int, strict: bool) -> _Hit | None:
@@ -521,8 +621,22 @@ def _value_hit(name: str, value: str, start: int, end: int, strict: bool) -> _Hi
     return _Hit(kind, start, end, value, 2) if kind else None
 
 
-def _pattern_hits(line: str, after: str) -> Iterator[_Hit]:
-    """Secrets of known formats. ``after``: text that follows the line (for key blocks)."""
+def _pattern_hits(line: str, after: str, low: str | None = None, formats: bool = True,
+                  names: bool = True) -> Iterator[_Hit]:
+    """Secrets of known formats. ``after``: text that follows the line (for key blocks).
+
+    ``formats``, ``names``: does the line match ``_FORMAT_ANCHORS``, ``_NAME_ANCHOR`` (in
+    ``low``, the line lower-cased)? The detectors that cannot match are skipped.
+    """
+    wanted: dict[str, None] = {}
+    if formats:
+        wanted.update((n, None) for regex, plugins in _DS_ROUTES if regex.search(line) for n in plugins)
+    if names or formats:
+        low = line.lower() if low is None else low
+        wanted.update((n, None) for regex, plugins in _DS_LOW_ROUTES if regex.search(low) for n in plugins)
+    if not formats:
+        yield from _ds_hits(line, after, wanted)
+        return
     for kind, regex in _OWN_PATTERNS:
         for m in regex.finditer(line):
             if kind == "private key":
@@ -531,10 +645,28 @@ def _pattern_hits(line: str, after: str) -> Iterator[_Hit]:
                 yield _Hit(kind, m.start(), len(line), line[m.start():], 0, mask_from=m.end())
             elif not _is_placeholder(m.group()):
                 yield _Hit(kind, m.start(), m.end(), m.group(), 0)
-    if not _DS_ANCHORS.search(line):
+    if "://" in line:
+        yield from _url_password_hits(line)
+    if "earer" in line or "EARER" in line:
+        for m in _BEARER.finditer(line):
+            if _is_random(m.group("v")) and not _is_placeholder(m.group("v")):
+                yield _Hit("bearer token", m.start("v"), m.end("v"), m.group("v"), 3)  # a name says more
+    yield from _ds_hits(line, after, wanted)
+
+
+# `Authorization: Bearer <token>` in a log or an error, with no name given the token
+_BEARER = re.compile(r"(?<![\w-])(?:Bearer|bearer|BEARER)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{16,512}=*)(?![\w\-.~+/=])")
+
+
+def _ds_hits(line: str, after: str, wanted: dict[str, None]) -> Iterator[_Hit]:
+    """What the detect-secrets plugins named in ``wanted`` find in ``line``."""
+    if not wanted:
         return
     plugins, is_sequential = _detect_secrets()
-    for plugin in plugins:
+    for name in wanted:
+        plugin = plugins.get(name)
+        if plugin is None:
+            continue
         try:
             found = list(plugin.analyze_string(line))
         except Exception:  # a plugin bug must not stop the others
@@ -549,6 +681,131 @@ def _pattern_hits(line: str, after: str) -> Iterator[_Hit]:
                 hit = _ds_hit(kind, line, start, line[start:end], after, is_sequential)
                 if hit is not None:
                     yield hit
+
+
+# -- passwords in URLs ----------------------------------------------------------------------
+# scheme://user:password@host. RFC 3986 wants `: / ? # [ ] @` and the sub-delimiters
+# percent-encoded in a password, but people paste them raw (`p@ss!w$rd&x`, `pa#ss?w[o]rd`),
+# so the userinfo is not cut at the first delimiter: the authority runs to the first
+# `/`, space, backslash or closing quote, the user is what comes before its first `:`,
+# and the password runs to the last `@` that is followed by a host.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}://")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-:")
+_QUOTES = frozenset("\"'`")
+_AUTHORITY_END = frozenset(" \t\r\n\f\v/\\\"`<>")  # and the quote the URL opened with
+_MAX_AUTHORITY = 300
+# A host (a name, an IPv4 or [IPv6] address, or a template: {host}, ${HOST}, %s) with an
+# optional port, possibly a list of them (mongodb://u:p@h1:27017,h2:27017), then the end
+# of the authority: a query or fragment, or closing punctuation (`Engine(...)`, a sentence).
+_URL_HOST = r"(?:[A-Za-z0-9\-._~%]|\[[0-9A-Fa-f:.]+\]|\{\w*\}|\$\{\w+\}|\$\w+)+"
+_URL_PORT = r"(?::(?:\d{1,5}|\{\w*\}|\$\{\w+\}|\$\w+))?"
+_URL_HOST_TAIL = re.compile(
+    rf"({_URL_HOST}){_URL_PORT}(?:,{_URL_HOST}{_URL_PORT})*(?:[?#].*|[)\]}}>,;.!:'\"]*)"
+)
+_URL_USER_BAD = frozenset("@?#[]")
+_PORT_AND_QUERY = re.compile(r"\d{1,5}(?:[^A-Za-z0-9].*)?")  # http://host:8080?next=a@b: a port, no password
+_NOT_URL_PASSWORDS = frozenset({"x-oauth-basic"})  # GitHub's fixed password for token-as-user URLs
+
+
+def _url_password_hits(line: str) -> Iterator[_Hit]:
+    for m in _URL_SCHEME.finditer(line):
+        begin = m.start()
+        while begin > 0 and line[begin - 1] in _SCHEME_CHARS:  # jdbc:postgresql://
+            begin -= 1
+        quote = line[begin - 1] if begin > 0 and line[begin - 1] in _QUOTES else ""
+        start = m.end()
+        end = start
+        limit = min(len(line), start + _MAX_AUTHORITY)
+        while end < limit and line[end] not in _AUTHORITY_END and line[end] != quote:
+            end += 1
+        authority = line[start:end]
+        colon = authority.find(":")
+        if colon < 0 or "@" not in authority[colon:]:
+            continue
+        user = authority[:colon]
+        if any(c in _URL_USER_BAD for c in user):
+            continue  # ssh://git@github.com:org/repo, http://[::1]:8888
+        rest = authority[colon + 1:]
+        at = len(rest)
+        while True:
+            at = rest.rfind("@", 0, at)
+            if at < 0:
+                break
+            tail = _URL_HOST_TAIL.fullmatch(rest, at + 1)
+            if tail:
+                password = rest[:at]
+                if _is_url_password(password, tail.group(1)):
+                    pw_start = start + colon + 1
+                    yield _Hit("password in connection URL", pw_start, pw_start + at, password, 1)
+                break
+
+
+def _is_url_password(password: str, host: str) -> bool:
+    if len(password) < 3 or password.lower() in _NOT_URL_PASSWORDS or _PORT_AND_QUERY.fullmatch(password):
+        return False
+    # `{1}` in a raw password is kept (`pa#ss?w[o]rd{1}`); `{password}`, `${PW}` are templates.
+    cleaned = re.sub(r"\{\d*\}", "", password)
+    # A run of letters is a placeholder (`abcd`), not when punctuation makes a third of it.
+    letters = sum(c.isalnum() for c in cleaned)
+    if _is_placeholder(cleaned, sequences=letters * 3 >= len(cleaned) * 2):
+        return False
+    if not any(c.isalnum() for c in host):
+        return False
+    if _EXAMPLE_HOST.match("@" + host):
+        # user:pass@example.com is documentation; `@host` too, unless the password is not words
+        return host.lower() in ("host", "hostname") and not _is_identifier_like(password)
+    return True
+
+
+# -- AWS secret access keys -----------------------------------------------------------------
+# 40 characters of base64 without padding. Alone, that shape is any encoded value; it is an
+# AWS secret when the context says so: an access key id nearby, a secret-key word just
+# before it (aws_secret_access_key, SecretAccessKey, --aws-secret-access-key ...), or an
+# AWS library on the line with the value containing `/` or `+`.
+_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}(?![A-Za-z0-9])")
+_AWS_SECRET_VALUE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_WORD = re.compile(r"secret[ _.\-]?(?:access[ _.\-]?)?key|aws[ _.\-]?secret")  # lower-cased text
+# `secret access key` in any spelling, `aws_secret(_key)`; a plain `secret_key` only on a line
+# that speaks of S3 (`_S3_CONTEXT`): Django's and Flask's SECRET_KEY are not AWS keys.
+_AWS_SECRET_AFTER_WORD = re.compile(
+    r"(?i:secret[ _.\-]?access[ _.\-]?key|aws[ _.\-]?secret(?:[ _.\-]?key)?|(?P<plain>secret[ _.\-]?key))"
+    r"(?:[\"'`\]]{0,2}[ \t]*(?:=>|:=|<-|[:=,])?[ \t]*"
+    r"(?:[rRbBuU]?[\"'`])?)(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+)
+_S3_CONTEXT = re.compile(r"(?i:aws|s3|boto|minio|amazon)")
+_AWS_LIBRARY = re.compile(r"(?i:botocore|boto3|\baws\b|amazonaws)")
+_AWS_NEAR = 300  # how far from an access key id a secret may be (characters)
+
+
+def _aws_secret_hits(line: str, near_key_id: bool) -> Iterator[_Hit]:
+    if near_key_id or _AWS_KEY_ID.search(line):
+        candidates = [(m.start(), m.group(), False) for m in _AWS_SECRET_VALUE.finditer(line)]
+    else:
+        low = line.lower()
+        candidates = []
+        if "secret" in low:
+            s3 = None
+            for m in _AWS_SECRET_AFTER_WORD.finditer(line):
+                if m.group("plain"):
+                    s3 = bool(_S3_CONTEXT.search(line)) if s3 is None else s3
+                    if not s3:
+                        continue
+                candidates.append((m.start("v"), m.group("v"), False))
+        if not candidates and ("aws" in low or "boto" in low) and _AWS_LIBRARY.search(line):
+            candidates = [(m.start(), m.group(), True) for m in _AWS_SECRET_VALUE.finditer(line)]
+    for start, value, weak in candidates:
+        if weak and "/" not in value and "+" not in value:
+            continue
+        if _is_aws_secret(value):
+            yield _Hit("AWS secret access key", start, start + 40, value, 0)
+
+
+def _is_aws_secret(value: str) -> bool:
+    if not (re.search(r"[A-Z]", value) and re.search(r"[a-z]", value) and re.search(r"\d", value)):
+        return False  # git SHAs and other hex, words
+    if _is_placeholder(value) or _is_identifier_like(value) or _is_path_or_url(value):
+        return False
+    return _entropy(value) >= 4.0
 
 
 # detect-secrets patterns without word boundaries: their match must be a whole word.
@@ -572,7 +829,7 @@ def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
     i = line.find(value)
     while i >= 0:
         end = i + len(value)
-        if kind not in ("private key", "password in connection URL"):
+        if kind != "private key":
             while end < len(line) and line[end] in _TOKEN_CHAR:
                 end += 1
         yield i, end
@@ -585,11 +842,6 @@ def _ds_hit(kind: str, line: str, start: int, value: str, after: str, is_sequent
         if not _KEY_MATERIAL.search(line, end) and not _KEY_MATERIAL.search(after[:600]):
             return None
         return _Hit(kind, start, len(line), line[start:], 0, mask_from=end)
-    if kind == "password in connection URL":
-        url_rest = line[end:end + 200]
-        if len(value) < 3 or _is_placeholder(value) or _EXAMPLE_HOST.match(url_rest):
-            return None
-        return _Hit(kind, start, end, value, 1)
     if _is_placeholder(value) or is_sequential(value):
         return None
     if kind == "JSON Web Token" and line[max(0, start - 3):start] == "pk.":
@@ -603,9 +855,23 @@ def _ds_hit(kind: str, line: str, start: int, value: str, after: str, is_sequent
     return _Hit(kind, start, end, value, 0)
 
 
-def _line_hits(line: str, after: str, context: str) -> list[_Hit]:
-    """The secrets in one line, without overlaps (a known format beats a name guess)."""
-    hits = sorted([*_pattern_hits(line, after), *_name_hits(line, context)], key=lambda h: (h.priority, h.start))
+def _line_hits(line: str, after: str, context: str, near_key_id: bool = False) -> list[_Hit]:
+    """The secrets in one line, without overlaps (a known format beats a name guess).
+
+    ``near_key_id``: an AWS access key id is close to the line (before or after it), so a
+    bare AWS-secret-shaped value in it is taken for the secret access key.
+    """
+    low = line.lower()
+    formats = _FORMAT_ANCHORS.search(line) is not None
+    # a name anchor, searched as `_anchors` does (a line whose length lower-casing changes: every detector)
+    names = len(low) != len(line) or _NAME_ANCHOR.search(low) is not None
+    found: list[_Hit] = []
+    if formats or names:
+        found.extend(_pattern_hits(line, after, low, formats, names))
+    if names:
+        found.extend(_name_hits(line, context, [(h.start, h.end) for h in found if h.priority == 0]))
+    found.extend(_aws_secret_hits(line, near_key_id))
+    hits = sorted(found, key=lambda h: (h.priority, h.start))
     kept: list[_Hit] = []
     for h in hits:
         i = next((i for i, k in enumerate(kept) if h.start < k.end and k.start < h.end), None)
@@ -637,23 +903,51 @@ def _scan_lines(lines: list[str], starts: list[int], text: str, context: str) ->
     """(line index, hits) for the lines of ``text`` that hold secrets.
 
     ``lines`` and ``starts`` are the lines (without ends) and their offsets in ``text``.
+    A line met again (a log repeats itself) is not examined again.
     """
+    key_ids = [m.start() for m in _AWS_KEY_ID.finditer(text)] if "A" in text else []
     seen: set[int] = set()
-    for at in _anchors(text):
+    cache: dict[tuple[str, str, bool], list[_Hit]] = {}
+    for at in _with_aws_neighbours(_anchors(text), text, key_ids):
         i = bisect_right(starts, at) - 1
         if i in seen or i < 0:
             continue
         seen.add(i)
         line = lines[i]
         after_start = starts[i] + len(line)
-        after = text[after_start:after_start + 800]
+        near = _near(key_ids, starts[i], after_start)
         hits: list[_Hit] = []
         for off, piece in _windows(line):
-            for h in _line_hits(piece, after if off + len(piece) >= len(line) else "", context):
+            # what follows a line matters only under a private key header (is there key material?)
+            piece_after = ""
+            if ("PRIVATE" in piece or "PuTTY" in piece) and off + len(piece) >= len(line):
+                piece_after = text[after_start:after_start + 800]
+            key = (piece, piece_after, near)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = _line_hits(piece, piece_after, context, near)
+            for h in found:
                 mask_from = None if h.mask_from is None else h.mask_from + off
                 hits.append(_Hit(h.kind, h.start + off, h.end + off, h.value, h.priority, mask_from))
         if hits:
             yield i, hits
+
+
+def _near(key_ids: list[int], start: int, end: int) -> bool:
+    """Is an AWS access key id within ``_AWS_NEAR`` characters of [start, end)?"""
+    if not key_ids:
+        return False
+    j = bisect_right(key_ids, start - _AWS_NEAR - 20)
+    return j < len(key_ids) and key_ids[j] < end + _AWS_NEAR
+
+
+def _with_aws_neighbours(anchors: Iterator[int], text: str, key_ids: list[int]) -> Iterator[int]:
+    """``anchors``, then the AWS-secret-shaped values near an access key id (a line of
+    their own in ``~/.aws/credentials`` or a table has no other anchor)."""
+    yield from anchors
+    for at in key_ids:
+        for m in _AWS_SECRET_VALUE.finditer(text, max(0, at - _AWS_NEAR), at + _AWS_NEAR):
+            yield m.start()
 
 
 def _split(text: str) -> tuple[list[str], list[int]]:
@@ -678,18 +972,43 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     """0-based, end-exclusive spans of the secrets in ``text`` (any number of lines).
 
     The engine masks these in every finding's message and source line, whatever rule
-    produced it (see :mod:`nb2prod.masking`).
+    produced it, and the build in everything it prints (see :mod:`nb2prod.masking`).
+    ``text`` is read as free text (as an output is): ``TOKEN=...`` lines, ``name=value``
+    anywhere in a line. A private key is masked from its header to its end marker.
     """
     if not _has_anchor(text):
         return []
     lines, starts = _split(text)
     spans: list[tuple[int, int]] = []
-    for i, hits in _scan_lines(lines, starts, text, "source"):
+    for i, hits in _scan_lines(lines, starts, text, "text"):
         for h in hits:
             start = h.start if h.mask_from is None else h.mask_from
-            if start < h.end:
-                spans.append((starts[i] + start, starts[i] + h.end))
+            end = h.end
+            if h.kind == "private key" and "END" not in lines[i][start:]:
+                end = _key_block_end(text, lines, starts, i) - starts[i]
+            if start < end:
+                spans.append((starts[i] + start, starts[i] + end))
     return spans
+
+
+_KEY_END = re.compile(r"-*END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|Private-MAC:[ \t]*\S*")
+_KEY_BODY_LINE = re.compile(r"[ \t\"',]*[A-Za-z0-9+/=]{16,}[ \t\"',\\n]*")
+_MAX_KEY_BLOCK = 20_000
+
+
+def _key_block_end(text: str, lines: list[str], starts: list[int], i: int) -> int:
+    """Where the key under the header on line ``i`` ends: its end marker, or else the end of
+    the lines of key material (base64, `Proc-Type:`-style headers) that follow."""
+    line_end = starts[i] + len(lines[i])
+    m = _KEY_END.search(text, line_end, line_end + _MAX_KEY_BLOCK)
+    if m:
+        return m.start() if m.group().startswith("-") else m.end()
+    end = line_end
+    for j in range(i + 1, min(len(lines), i + 200)):
+        if not _KEY_BODY_LINE.fullmatch(lines[j]):
+            break
+        end = starts[j] + len(lines[j])
+    return end
 
 
 def _describe(hits: list[_Hit]) -> tuple[str, str]:
