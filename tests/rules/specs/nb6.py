@@ -50,6 +50,36 @@ FIXTURES = {
                 'engine = create_engine("postgresql://analyst:Tr0ub4dor3x@db.acme.io:5432/sales")  # expect: NB601'
             ),
             code('client = MongoClient("mongodb+srv://etl:N0tS0S3cret@cluster0.mongodb.net/")  # expect: NB601'),
+            # reserved characters pasted raw: the password runs to the last `@` before the host
+            code(
+                'pg = create_engine("postgresql://admin:p@ss!w$rd&x@db.internal:5432/db")  # expect: NB601\n'
+                'my = create_engine("mysql://u:a(b)c*d+e,f;g=h@host/db")  # expect: NB601\n'
+                "r = redis.from_url('redis://:pa#ss?w[o]rd{1}@host:6379')  # expect: NB601"
+            ),
+        ),
+        "clean_url_look_alikes": nb(
+            code(
+                'remote = "git@github.com:org/repo.git"\n'
+                'mirror = "ssh://git@github.com:org/repo.git"\n'
+                'login = "ana@host"\n'
+                'page = "http://example.com/a:b@c"\n'
+                'a = "postgresql://admin:${PASSWORD}@db.internal:5432/db"\n'
+                'b = "postgresql://admin:{password}@db.internal:5432/db"\n'
+                'c = "postgresql://admin:<password>@db.internal:5432/db"\n'
+                'd = "postgresql://admin:***@db.internal:5432/db"\n'
+                'e = f"postgresql://{user}:{password}@{host}/db"\n'
+                'f = "http://localhost:8888?next=ana@acme.io"\n'
+                'g = "https://oauth:x-oauth-basic@github.com/org/repo"'
+            ),
+            md("Connect with `mysql://scott:tiger@host/db`, or `redis://:<password>@host:6379`."),
+        ),
+        "fires_aws_secret_near_key_id": nb(
+            code(
+                "session = boto3.Session(\n"
+                f'    "{AWS_ID}",  # expect: NB601\n'
+                f'    "{AWS_SECRET}",  # expect: NB601\n'
+                ")"
+            ),
         ),
         "fires_high_entropy": nb(
             code(f'key = "{HEX_KEY}"  # expect: NB601'),
@@ -160,7 +190,16 @@ FIXTURES = {
                 }],
             ),
             code("show(cfg)", outputs=[display({"text/html": f"<td>api_key</td><td>{HF}</td>"})]),
-            expect_cells=[1, 2, 3, 4, 5],
+            code(
+                "s3.list_buckets()",
+                outputs=[{
+                    "output_type": "error", "ename": "ClientError",
+                    "evalue": f"An error occurred (SignatureDoesNotMatch) for secret {AWS_SECRET}",
+                    "traceback": [f"botocore.exceptions.ClientError: An error occurred for secret {AWS_SECRET}"],
+                }],
+            ),
+            code("print(url)", outputs=[stream("redis://:pa#ss?w[o]rd{1}@cache.acme.io:6379\n")]),
+            expect_cells=[1, 2, 3, 4, 5, 6, 7],
         ),
         "clean": nb(
             code("print(sorted(os.environ))", outputs=[stream("['GITHUB_TOKEN', 'HOME', 'PATH']\n")]),
@@ -174,6 +213,15 @@ FIXTURES = {
             code("plot()", outputs=[display({"image/png": "iVBORw0KGgo" + GITHUB + AWS_ID, "text/plain": "<Figure>"})]),
             code("!pip install x", outputs=[stream("Looking in indexes: https://user:****@pypi.acme.io/simple\n")]),
             code("print(tok)", outputs=[stream("Using token: <your-token>\napi_key = '<hidden>'\n")]),
+            code(
+                "print(ids)",
+                outputs=[stream(
+                    f"signature {AWS_SECRET}\n"  # 40 characters of base64, nothing says AWS
+                    "commit 3f786850e387550fdab836ed7e6dc881de23001b\n"
+                    "remote: git@github.com:org/repo.git, ssh://git@github.com:org/repo.git, ana@host\n"
+                    "docs: http://example.com/a:b@c  postgresql://admin:${PASSWORD}@db.internal/db\n"
+                )],
+            ),
         ),
     },
     "NB603": {
