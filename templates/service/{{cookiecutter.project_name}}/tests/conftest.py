@@ -1,5 +1,6 @@
 """Shared fixtures: the service on a free local port, over real HTTP; the notebook's training variables."""
 
+import asyncio
 import builtins
 import dis
 import socket
@@ -20,13 +21,13 @@ STARTUP_SECONDS = 60
 
 
 @contextmanager
-def running(app: FastAPI, ready: bool = True) -> Iterator[str]:
+def running(app: FastAPI, ready: bool = True, http: type[asyncio.Protocol] | str = "auto") -> Iterator[str]:
     """Run `app` with uvicorn in a thread on a free port; yields its URL once it is ready
-    (or, with `ready=False`, once it has finished loading, ready or not)."""
+    (or, with `ready=False`, once it has finished loading, ready or not). `http`: uvicorn's protocol."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http=http))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -47,10 +48,10 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., str]]:
-    """Start another app (say, with other settings) on its own free port: `serve(app, ready=True)` gives its URL.
-    Each is stopped at the end of the test."""
+    """Start another app (say, with other settings) on its own free port: `serve(app, ready=True, http="auto")`
+    gives its URL. Each is stopped at the end of the test."""
     with ExitStack() as stack:
-        yield lambda app, ready=True: stack.enter_context(running(app, ready))
+        yield lambda app, ready=True, http="auto": stack.enter_context(running(app, ready, http))
 
 
 @pytest.fixture(scope="session")

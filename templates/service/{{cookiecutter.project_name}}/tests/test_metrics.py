@@ -202,3 +202,54 @@ def test_invalid_json_is_422(client: httpx.Client, example: dict[str, Any]) -> N
     response = client.post("/predict", content=b"{not json", headers=JSON)
     assert response.status_code == 422
     assert_healthy(client, example)
+
+
+def test_field_types_are_strict(client: httpx.Client, example: dict[str, Any]) -> None:
+    """A boolean is not a number, a numeric string is not a number, a number is not a string or a boolean."""
+    wrong = {"number": [True, "1.5"], "integer": [True, "1", 1.5], "string": [1], "boolean": [1, "true"]}
+    properties = PredictRequest.model_json_schema().get("properties", {})
+    fields = [(name, schema["type"]) for name, schema in properties.items()
+              if schema.get("type") in wrong and "enum" not in schema]
+    if not fields:
+        pytest.skip("no parameter of predict is a plain number, string or boolean")
+    for name, kind in fields:
+        for bad in wrong[kind]:
+            response = client.post("/predict", json={**example, name: bad})
+            assert response.status_code == 422, (name, bad, response.text)
+            assert ["body", name] in [error["loc"] for error in response.json()["detail"]]
+    assert_healthy(client, example)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"x": "\xff\xfe"}', b'{"x": ' + b"9" * 5000 + b"}", b'{"x": "\\ud800"}', b'{"\\udc00": 1}'],
+    ids=["not UTF-8", "5000 digits", "lone surrogate value", "lone surrogate key"],
+)
+def test_bodies_that_are_not_json_text_are_422(client: httpx.Client, example: dict[str, Any], body: bytes) -> None:
+    for path in ("/predict", "/predict/batch"):
+        response = client.post(path, content=body, headers=JSON)
+        assert response.status_code == 422, (path, response.text)
+        (error,) = json.loads(response.content.decode("utf-8"))["detail"]
+        assert error["type"] == "json_invalid" and error["loc"] == ["body"]
+    assert_healthy(client, example)
+
+
+def test_the_openapi_lists_the_statuses_of_the_limits(client: httpx.Client) -> None:
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            assert {"200", "408", "413", "422"} <= set(operation["responses"]), (method, path)
+            if path.startswith("/predict"):
+                assert "503" in operation["responses"], path
+
+
+def test_a_client_that_stalls_in_its_headers_is_answered_408(serve: Any, example: dict[str, Any]) -> None:
+    """The protocol `serve` runs, with a short deadline: half a header line, then silence."""
+    from {{ cookiecutter.package_name }}.app import create_app
+    from {{ cookiecutter.package_name }}.observability import TimeoutH11Protocol
+
+    quick = type("QuickProtocol", (TimeoutH11Protocol,), {"header_timeout": 0.5})
+    url = urlsplit(serve(create_app(), http=quick))
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Ty")
+        answer = sock.makefile("rb").read()  # until the service closes the connection
+    assert answer.startswith(b"HTTP/1.1 408 "), answer

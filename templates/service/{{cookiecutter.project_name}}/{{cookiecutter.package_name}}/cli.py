@@ -37,8 +37,10 @@ class RowError(ValueError):
     """One row cannot be scored; its message starts with the row's line number."""
 
 
-Row = tuple[int, dict[str, Any] | RowError]
-"""One row of the input: its line number, and the keyword arguments of `predict` or why it has none."""
+Row = tuple[int, str | dict[str, Any] | RowError]
+"""One row of the input: its line number, and the keyword arguments of `predict` (the JSON text of a JSON
+line, validated strictly as the service validates a body; the cells of a CSV row, text converted to the
+fields' types) or why it has none."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +64,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from {{ cookiecutter.package_name }}.app import create_app
     from {{ cookiecutter.package_name }}.drift import DriftSettings
+    from {{ cookiecutter.package_name }}.observability import TimeoutH11Protocol
 
     lockfile.verify_artifacts(args.model_dir)
     try:
@@ -74,6 +77,7 @@ def serve(args: argparse.Namespace) -> int:
         create_app(args.model_dir, settings),
         host=args.host,
         port=args.port,
+        http=TimeoutH11Protocol,  # h11, with a deadline for the headers: {{ cookiecutter.package_name | upper }}_HEADER_TIMEOUT
         access_log=False,  # the app logs each request itself, as JSON
         timeout_graceful_shutdown=args.graceful_timeout,
     )
@@ -169,20 +173,11 @@ def _lines(source: IO[bytes], limit: int) -> Iterator[tuple[int, str | RowError]
 
 
 def _jsonl_rows(lines: Iterable[tuple[int, str | RowError]]) -> Iterator[Row]:
-    """The rows of JSON lines: one JSON object of predict's arguments a line; blank lines are skipped."""
+    """The rows of JSON lines: one JSON object of predict's arguments a line (its text, parsed when it is
+    validated); blank lines are skipped."""
     for number, text in lines:
-        if isinstance(text, RowError):
+        if isinstance(text, RowError) or text.strip():
             yield number, text
-        elif text.strip():
-            try:
-                row = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                yield number, RowError(f"line {number}: not JSON: {exc}")
-                continue
-            if isinstance(row, dict):
-                yield number, row
-            else:
-                yield number, RowError(f"line {number}: expected a JSON object of predict's arguments")
 
 
 def _csv_rows(lines: Iterable[tuple[int, str | RowError]]) -> Iterator[Row]:
@@ -285,7 +280,10 @@ def _score(
     if isinstance(row, RowError):
         return row
     try:
-        request = PredictRequest.model_validate(row)
+        if isinstance(row, str):  # a JSON line: as strictly as the service validates a body
+            request = PredictRequest.model_validate_json(row)
+        else:  # the cells of a CSV row are text: converted to the fields' types
+            request = PredictRequest.model_validate(row, strict=False)
     except ValidationError as exc:
         return RowError(f"line {line}: {_problems(exc)}")
     if check is not None and (refused := check(request.model_dump())):
@@ -301,7 +299,12 @@ def _score(
 
 
 def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    errors = exc.errors(include_url=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"not JSON: {errors[0]['msg'].removeprefix('Invalid JSON: ')}"
+    if errors and errors[0]["type"] == "model_type" and not errors[0]["loc"]:
+        return "expected a JSON object of predict's arguments"
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in errors)
 
 
 # ---- writing ----

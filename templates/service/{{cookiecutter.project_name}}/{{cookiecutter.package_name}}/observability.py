@@ -8,10 +8,18 @@
   payload), and an `X-Request-ID` header on every response, echoed or generated.
 - A limit on the size of request bodies (413; a body over twice the limit is not read at
   all, a smaller one is read and discarded so that the client, still sending it, gets
-  the answer rather than a reset connection), and a check of JSON bodies: NaN,
-  infinities and too deep nesting are answered with 422.
+  the answer rather than a reset connection), and a check of JSON bodies: bytes that are
+  not UTF-8, NaN, infinities, integers of more than 4300 digits and too deep nesting are
+  answered with 422, in the shape of FastAPI's validation errors.
+- Deadlines for slow clients: the body must arrive within `body_timeout` seconds of the
+  headers (LimitsMiddleware, under any ASGI server), and the request line and headers
+  within `header_timeout` seconds (TimeoutH11Protocol, uvicorn's h11 protocol with a
+  timer, which `serve` runs); either is answered with 408 and the connection closed.
+- Text that can always be sent: `scrub_json` replaces lone surrogates (`"\\ud800"` is valid
+  JSON, but no UTF-8 encoder accepts it) with U+FFFD, `one_line` keeps a message on one line.
 """
 
+import asyncio
 import json
 import logging
 import math
@@ -23,10 +31,14 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import h11
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from {{ cookiecutter.package_name }}.schema import HEADER_TIMEOUT
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -37,8 +49,14 @@ MAX_CLASSES = 100
 """Distinct prediction classes counted by name; later ones are counted as OTHER_CLASS."""
 OTHER_CLASS = "__other__"
 MAX_CLASS_LENGTH = 100
+MAX_ERROR_KINDS = 20
+"""Distinct exception types counted by name in `model_prediction_errors_total`; later ones as OTHER_CLASS."""
+MAX_INT_DIGITS = 4300
+"""The most digits of a JSON integer (Python's own limit for converting text to int)."""
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class Metrics:
@@ -75,6 +93,13 @@ class Metrics:
             buckets=VALUE_BUCKETS,
             registry=self.registry,
         )
+        self.prediction_errors = Counter(
+            "model_prediction_errors_total",
+            "Inputs on which the notebook's predict raised, or returned what cannot be answered (each answered "
+            "with 422), by the exception's type.",
+            ("error",),
+            registry=self.registry,
+        )
         self.batch_sizes = Histogram(
             "model_batch_size",
             "Instances in each request to /predict/batch.",
@@ -93,6 +118,7 @@ class Metrics:
                 {key: str(entry.get(key, "")) for key in ("file", "format", "sha256")}
             )
         self._seen_classes: set[str] = set()
+        self._seen_errors: set[str] = set()
         self._lock = threading.Lock()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -113,12 +139,20 @@ class Metrics:
             elif isinstance(value, float) and math.isfinite(value):
                 self.values.observe(value)
 
+    def observe_prediction_error(self, error: str) -> None:
+        """Count an input that predict failed on; `error` is the exception's type (its first MAX_ERROR_KINDS
+        names are kept)."""
+        self.prediction_errors.labels(self._capped(error[:MAX_CLASS_LENGTH], self._seen_errors, MAX_ERROR_KINDS)).inc()
+
     def _class(self, label: str) -> str:
+        return self._capped(label, self._seen_classes, MAX_CLASSES)
+
+    def _capped(self, label: str, seen: set[str], most: int) -> str:
         with self._lock:
-            if label in self._seen_classes:
+            if label in seen:
                 return label
-            if len(self._seen_classes) < MAX_CLASSES:
-                self._seen_classes.add(label)
+            if len(seen) < most:
+                seen.add(label)
                 return label
         return OTHER_CLASS
 
@@ -216,40 +250,58 @@ class ObservabilityMiddleware:
 
 
 class LimitsMiddleware:
-    """Refuse bodies over `max_body_bytes` (413) and JSON with NaN, infinities or deep nesting (422)."""
+    """Refuse bodies over `max_body_bytes` (413), bodies not received within `body_timeout` seconds (408),
+    and JSON bodies that are not UTF-8 or have NaN, infinities, huge integers or deep nesting (422)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int, body_timeout: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
+
+        async def receive_in_time() -> Message:
+            """The next message of the body; TimeoutError once the body's deadline has passed."""
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise asyncio.TimeoutError  # noqa: UP041 - what wait_for raises (the builtin one from Python 3.11)
+            return await asyncio.wait_for(receive(), left)
+
         headers = Headers(scope=scope)
         length = headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                await _send_json(send, 400, {"detail": "invalid Content-Length"}, close=True)
-                return
-            if int(length) > self.max_body_bytes:
-                await self._too_large(receive, send, drain=int(length) <= 2 * self.max_body_bytes)
-                return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            more = message.get("more_body", False)
-            if size > self.max_body_bytes:  # a chunked body: stop keeping it once it is too large
-                await self._too_large(receive, send, drain=more, read=size)
-                return
-            chunks.append(chunk)
+        try:
+            if length is not None:
+                if not length.isdigit():
+                    error = {"type": "content_length_invalid", "loc": ["header", "content-length"],
+                             "msg": "Content-Length must be a number of bytes", "input": None}
+                    await _send_json(send, 422, {"detail": [error]}, close=True)
+                    return
+                if int(length) > self.max_body_bytes:
+                    await self._too_large(receive_in_time, send, drain=int(length) <= 2 * self.max_body_bytes)
+                    return
+            chunks, size, more = [], 0, True
+            while more:
+                message = await receive_in_time()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                more = message.get("more_body", False)
+                if size > self.max_body_bytes:  # a chunked body: stop keeping it once it is too large
+                    await self._too_large(receive_in_time, send, drain=more, read=size)
+                    return
+                chunks.append(chunk)
+        except asyncio.TimeoutError:  # noqa: UP041 - not the builtin TimeoutError before Python 3.11
+            detail = f"the request body was not received within {self.body_timeout:g} seconds"
+            await _send_json(send, 408, {"detail": detail}, close=True)
+            return
         body = b"".join(chunks)
-        if body and _is_json(headers.get("content-type")):
+        if body and is_json(headers.get("content-type")):
             problem = json_problem(body, self.max_json_depth)
             if problem is not None:
                 error = {"type": "json_invalid", "loc": ["body"], "msg": problem, "input": None}
@@ -279,7 +331,66 @@ class LimitsMiddleware:
         await _send_json(send, 413, {"detail": detail}, close=True)
 
 
+class TimeoutH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the request line and headers: `header_timeout` seconds
+    from the connection, or from the first byte of a later request on a kept-alive connection (between
+    requests, uvicorn's own keep-alive timeout applies). A client that has not sent all its headers by then
+    is answered 408 and disconnected; one that sent nothing is disconnected.
+
+    `serve` runs it; with uvicorn's own command line: `--http {{ cookiecutter.package_name }}.observability:TimeoutH11Protocol`.
+    """
+
+    header_timeout: float = HEADER_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+        super().connection_made(transport)
+        self._start_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        waiting = self.conn.their_state is h11.IDLE
+        if waiting:
+            self._header_bytes += len(data)
+            if self._header_timer is None:
+                self._start_header_timer()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the request's headers are in
+            self._stop_header_timer()
+            self._header_bytes = 0
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _start_header_timer(self) -> None:
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_timed_out)
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_timed_out(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self._header_bytes:  # h11 cannot answer a request it has not parsed: the answer is written as is
+            body = json.dumps({"detail": f"the request headers were not received within {self.header_timeout:g} "
+                                         "seconds"}).encode()
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            self.logger.warning("the request headers were not received within %g seconds", self.header_timeout)
+        self.transport.close()
+
+
 class _NotFinite(ValueError):
+    pass
+
+
+class _TooLong(ValueError):
     pass
 
 
@@ -294,14 +405,26 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def json_problem(body: bytes, max_depth: int) -> str | None:
-    """Why the JSON `body` is refused (non-finite numbers, nesting deeper than `max_depth`), or None.
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise _TooLong(f"JSON integers may have at most {MAX_INT_DIGITS} digits, not {digits}")
+    return int(text)
 
-    A body that is not JSON at all is left to FastAPI, which answers it with 422.
+
+def json_problem(body: bytes, max_depth: int) -> str | None:
+    """Why the JSON `body` is refused (not UTF-8, non-finite numbers, integers of more than MAX_INT_DIGITS
+    digits, nesting deeper than `max_depth`), or None.
+
+    A body that is UTF-8 but not JSON at all is left to the app, which answers it with 422.
     """
     try:
-        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
-    except _NotFinite as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the body is not UTF-8 text: byte {exc.start + 1} (0x{body[exc.start]:02x}) is invalid"
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int)
+    except (_NotFinite, _TooLong) as exc:
         return str(exc)
     except RecursionError:
         return f"the JSON is nested deeper than {max_depth} levels"
@@ -309,7 +432,24 @@ def json_problem(body: bytes, max_depth: int) -> str | None:
         return None
     if _depth_exceeds(value, max_depth):
         return f"the JSON is nested deeper than {max_depth} levels"
+    if "\\ud" in text.lower() and _has_surrogate(value):  # only an escape gives one: the bytes are UTF-8
+        return "the JSON has a lone surrogate escape (such as \\ud800 without its pair), which is not text"
     return None
+
+
+def _has_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth_exceeds(value: Any, max_depth: int) -> bool:
@@ -323,12 +463,41 @@ def _depth_exceeds(value: Any, max_depth: int) -> bool:
     return False
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     """Whether FastAPI reads a body of this content type as JSON (it does when there is none)."""
     if not content_type:
         return True
     kind = content_type.split(";", 1)[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def scrub(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD: it can then be encoded as UTF-8."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def scrub_json(value: Any) -> Any:
+    """A JSON-like value with `scrub` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, (list, tuple)):
+        return [scrub_json(item) for item in value]
+    if isinstance(value, dict):
+        return {scrub(key) if isinstance(key, str) else key: scrub_json(item) for key, item in value.items()}
+    return value
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """`str(text)` as one printable line of at most `limit` characters: control characters, line separators
+    and lone surrogates become backslash escapes."""
+    line = _UNSAFE_IN_LINE.sub(_escape, str(text))
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    named = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code)
+    return named or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
 
 
 def _request_id(given: str | None) -> str:
