@@ -363,6 +363,8 @@ def test_huge_input_is_quick_and_still_found() -> None:
         ('url = "jdbc:postgresql://etl:Tr0ub4!dor@db.acme.io:5432/sales"', "Tr0ub4!dor"),
         ('engine = create_engine(f"postgresql://etl:Tr0ub4!dor@{host}/sales")', "Tr0ub4!dor"),
         ("[db](postgresql://etl:Tr0ub4;dor@db.acme.io)", "Tr0ub4;dor"),
+        ("u = 'postgresql://etl:2$SF=i2DmZ;VrLvH@10.0.0.5'", "2$SF=i2DmZ;VrLvH"),  # digits first: not a port
+        ("u = 'postgresql://:45?)hD2ndZ@10.0.0.5:5432/db'", "45?)hD2ndZ"),  # no user: no host:port either
     ],
 )
 def test_url_passwords_with_reserved_characters(line: str, password: str) -> None:
@@ -444,6 +446,7 @@ AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # AWS's do
         f"secretAccessKey={AWS_SECRET}",
         f"AWS Secret Access Key [None]: {AWS_SECRET}",
         f"s3 = s3fs.S3FileSystem(key=k, secret_key={AWS_SECRET})",
+        f"İstanbul: aws_secret_access_key {AWS_SECRET}",  # lower-casing changes the line's length
     ],
 )
 def test_aws_secret_without_a_name_in_context(line: str) -> None:

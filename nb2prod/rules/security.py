@@ -103,7 +103,7 @@ def _anchors(text: str) -> Iterator[int]:
     for m in _FORMAT_ANCHORS.finditer(text):
         yield m.start()
     low = text.lower()
-    if ("boto" in low or "aws" in low) and len(low) == len(text):  # a bare AWS secret in a boto3 error
+    if "boto" in low or "aws" in low:  # a bare AWS secret in a boto3 error (searched in `text`)
         for m in _AWS_LIBRARY.finditer(text):
             yield m.start()
     if not any(w in low for w in _NAME_WORDS):  # substring tests are the cheapest screen
@@ -117,7 +117,8 @@ def _anchors(text: str) -> Iterator[int]:
         return
     pos = 0  # lower-casing changed lengths (rare letters): go line by line
     for line in text.splitlines(keepends=True):
-        if _NAME_ANCHOR.search(line.lower()):
+        low_line = line.lower()
+        if _NAME_ANCHOR.search(low_line) or ("secret" in low_line and _AWS_SECRET_WORD.search(low_line)):
             yield pos
         pos += len(line)
 
@@ -703,7 +704,8 @@ _URL_HOST_TAIL = re.compile(
     rf"({_URL_HOST}){_URL_PORT}(?:,{_URL_HOST}{_URL_PORT})*(?:[?#].*|[)\]}}>,;.!:'\"]*)"
 )
 _URL_USER_BAD = frozenset("@?#[]")
-_PORT_AND_QUERY = re.compile(r"\d{1,5}(?:[^A-Za-z0-9].*)?")  # http://host:8080?next=a@b: a port, no password
+# http://host:8080?next=a@b, host:8080,status=ok@2024: a port, then a query or a list
+_PORT_AND_QUERY = re.compile(r"\d{2,5}(?:[?#,].*)?")
 _NOT_URL_PASSWORDS = frozenset({"x-oauth-basic"})  # GitHub's fixed password for token-as-user URLs
 
 
@@ -734,15 +736,17 @@ def _url_password_hits(line: str) -> Iterator[_Hit]:
             tail = _URL_HOST_TAIL.fullmatch(rest, at + 1)
             if tail:
                 password = rest[:at]
-                if _is_url_password(password, tail.group(1)):
+                if _is_url_password(password, tail.group(1), user):
                     pw_start = start + colon + 1
                     yield _Hit("password in connection URL", pw_start, pw_start + at, password, 1)
                 break
 
 
-def _is_url_password(password: str, host: str) -> bool:
-    if len(password) < 3 or password.lower() in _NOT_URL_PASSWORDS or _PORT_AND_QUERY.fullmatch(password):
+def _is_url_password(password: str, host: str, user: str) -> bool:
+    if len(password) < 3 or password.lower() in _NOT_URL_PASSWORDS:
         return False
+    if user and _PORT_AND_QUERY.fullmatch(password):
+        return False  # `user` is a host
     # `{1}` in a raw password is kept (`pa#ss?w[o]rd{1}`); `{password}`, `${PW}` are templates.
     cleaned = re.sub(r"\{\d*\}", "", password)
     # A run of letters is a placeholder (`abcd`), not when punctuation makes a third of it.
