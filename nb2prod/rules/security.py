@@ -425,6 +425,10 @@ def _entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in map(value.count, set(value))) if n else 0.0
 
 
+_LETTER_NOT_X = re.compile(r"[a-wyzA-WYZ]")
+_NOT_ALNUM = re.compile(r"[\W_]")
+
+
 def _is_placeholder(value: str, sequences: bool = True) -> bool:
     """``sequences``: are runs such as ``abcd1234``, ``qwerty`` placeholders too?"""
     low = value.lower()
@@ -432,11 +436,11 @@ def _is_placeholder(value: str, sequences: bool = True) -> bool:
         return True
     if value.startswith("$") or len(set(low)) <= 2:
         return True
-    if not re.search(r"[a-wyzA-WYZ]", value):  # no letters but x: "1234", "xx-xx", "****"
+    if not _LETTER_NOT_X.search(value):  # no letters but x: "1234", "xx-xx", "****"
         return True
     if not sequences:
         return False
-    stripped = re.sub(r"[\W_]", "", low)
+    stripped = _NOT_ALNUM.sub("", low)
     return len(stripped) >= 4 and any(stripped in s for s in _SEQUENCES)
 
 
@@ -805,7 +809,7 @@ def _aws_secret_hits(line: str, near_key_id: bool) -> Iterator[_Hit]:
 
 
 def _is_aws_secret(value: str) -> bool:
-    if not (re.search(r"[A-Z]", value) and re.search(r"[a-z]", value) and re.search(r"\d", value)):
+    if value.isupper() or value.islower() or not any(c.isdigit() for c in value):
         return False  # git SHAs and other hex, words
     if _is_placeholder(value) or _is_identifier_like(value) or _is_path_or_url(value):
         return False
@@ -820,7 +824,7 @@ def _inside_longer_word(line: str, start: int, end: int) -> bool:
     return (start > 0 and line[start - 1].isalnum()) or (end < len(line) and line[end].isalnum())
 
 
-_TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-+/=.~]*")
 
 
 def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
@@ -834,8 +838,7 @@ def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
     while i >= 0:
         end = i + len(value)
         if kind != "private key":
-            while end < len(line) and line[end] in _TOKEN_CHAR:
-                end += 1
+            end = _TOKEN_RUN.match(line, end).end()
         yield i, end
         i = line.find(value, end)
 
