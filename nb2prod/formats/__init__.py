@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.engine import RunResult
+from nb2prod.textsafe import scrub
 
 __all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path", "where"]
 
@@ -38,11 +39,14 @@ def register(name: str) -> Callable[[Renderer], Renderer]:
 
 
 def render(name: str, run: RunResult, context: FormatContext) -> str:
+    """The report in format ``name``. It can always be encoded as UTF-8: the notebook
+    model holds no lone surrogates, and those of file names that are not UTF-8 (which
+    Python decodes with ``surrogateescape``) become U+FFFD here, whatever the renderer."""
     try:
         renderer = FORMATS[name]
     except KeyError:
         raise ValueError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})") from None
-    return renderer(run, context)
+    return scrub(renderer(run, context))
 
 
 def display_path(path: str, cwd: Path) -> str:

@@ -9,12 +9,18 @@ from __future__ import annotations
 from nb2prod.diagnostics import Severity
 from nb2prod.engine import RunResult
 from nb2prod.formats import FormatContext, display_path, register, where
+from nb2prod.textsafe import one_line
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
+# GitHub's own escaping of workflow commands (actions/toolkit, packages/core/src/command.ts):
+# data: % CR LF; properties: also : and , . The runner decodes them, so a file name with a
+# newline still names its file. Other control characters are not decoded by the runner;
+# they are shown as escapes (one_line), so no line of the log can start a command or
+# repaint a terminal.
 def _data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return one_line(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _prop(value: str) -> str:

@@ -32,7 +32,8 @@ def render_junit(run: RunResult, ctx: FormatContext) -> str:
         ET.SubElement(props, "property", name="readiness", value=str(run.score))
     ET.SubElement(props, "property", name="fail-on", value=ctx.fail_on.label)
     for nb in run.notebooks:
-        path = display_path(nb.path, ctx.cwd)
+        # A file name may hold characters XML 1.0 cannot (an escape character...).
+        path = _clean(display_path(nb.path, ctx.cwd))
         case = ET.SubElement(suite, "testcase", classname="nb2prod.lint", name=path, file=path)
         if nb.score is not None:
             cprops = ET.SubElement(case, "properties")

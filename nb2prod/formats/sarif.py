@@ -19,6 +19,7 @@ from nb2prod.diagnostics import Finding, Severity, family_of
 from nb2prod.engine import NotebookResult, RunResult
 from nb2prod.formats import FormatContext, display_path, register, where
 from nb2prod.rules import REGISTRY
+from nb2prod.textsafe import scrub
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/nb2prod/nb2prod"
@@ -63,10 +64,20 @@ def _region(nb: NotebookResult, f: Finding) -> dict[str, Any]:
     return region
 
 
+def _uri(path: str) -> str:
+    """A relative URI for ``path``. A file name that is not UTF-8 (surrogate-escaped by
+    Python) is percent-encoded byte for byte, so the URI still names the file."""
+    try:
+        return quote(path, safe="/:", errors="surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no file name byte gives
+        return quote(scrub(path), safe="/:")
+
+
 def _fingerprint(path: str, f: Finding) -> str:
     where = f.cell_id or f"cell-{f.cell}"
     basis = "\0".join([f.code, path, where, (f.source_line or f.message).strip()])
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a file name that is not UTF-8 (surrogate-escaped) still hashes, stably.
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @register("sarif")
@@ -75,7 +86,7 @@ def render_sarif(run: RunResult, ctx: FormatContext) -> str:
     results = []
     notifications = []
     for nb in run.notebooks:
-        uri = quote(display_path(nb.path, ctx.cwd), safe="/:")
+        uri = _uri(display_path(nb.path, ctx.cwd))
         for err in nb.internal_errors:
             notifications.append(
                 {

@@ -23,6 +23,7 @@ from rich.text import Text
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.engine import NotebookResult, RunResult
 from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.textsafe import one_line
 
 _SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -50,6 +51,12 @@ def _frame(f: Finding) -> Text | None:
     else:
         width = max(len(line.rstrip()) - start, 1)
     width = max(1, min(width, max(len(line) - start, 1)))
+    if not (line.isascii() and line.isprintable()):
+        # Control characters (an escape sequence would repaint the terminal) shown as
+        # escapes; the carets still point at the same characters.
+        head, marked, tail = line[:start], line[start : start + width], line[start + width :]
+        head, marked, tail = one_line(head), one_line(marked), one_line(tail)
+        line, start, width = head + marked + tail, len(head), max(1, len(marked))
     t = Text()
     t.append(f"{pad} |\n", style="blue")
     t.append(f"{gutter} | ", style="blue")
@@ -79,7 +86,7 @@ def execution_line(path: str, execution: dict) -> Text:
     verdict = execution.get("verdict")
     how = "executed twice" if execution.get("runs") == 2 else "executed"
     style = "dim" if verdict in ("ran", "skipped") else "yellow"
-    return Text.assemble((f"{path}: ", "bold"), (f"{how}: {execution.get('summary') or verdict}", style))
+    return Text.assemble((f"{path}: ", "bold"), (f"{how}: {one_line(execution.get('summary') or verdict)}", style))
 
 
 @register("text")
@@ -96,10 +103,12 @@ def render_text(run: RunResult, ctx: FormatContext) -> str:
         markup=False,
         width=200,
     )
+    # Every line is one line: paths (a file name may hold a newline) and messages (which
+    # quote the notebook) have their control characters shown as escapes.
     for nb in run.notebooks:
-        path = display_path(nb.path, ctx.cwd)
+        path = one_line(display_path(nb.path, ctx.cwd))
         if nb.error:
-            console.print(Text.assemble((f"{path}: ", "bold"), ("error: ", "bold red"), nb.error))
+            console.print(Text.assemble((f"{path}: ", "bold"), ("error: ", "bold red"), one_line(nb.error)))
             continue
         for f in nb.findings:
             head = Text()
@@ -107,22 +116,22 @@ def render_text(run: RunResult, ctx: FormatContext) -> str:
             head.append(": ")
             head.append(f.code, style=_SEV_STYLE[f.severity])
             head.append(f" [{f.severity.label}] ", style=_SEV_STYLE[f.severity])
-            head.append(f.message)
+            head.append(one_line(f.message))
             console.print(head)
             frame = _frame(f) if ctx.show_source else None
             if frame is not None:
                 console.print(frame)
                 console.print()
         for notice in nb.notices:
-            console.print(Text(f"{path}: note: {notice}", style="dim"))
+            console.print(Text(f"{path}: note: {one_line(notice)}", style="dim"))
         for err in nb.internal_errors:
-            console.print(Text(f"{path}: internal error: {err}", style="bold red"))
+            console.print(Text(f"{path}: internal error: {one_line(err)}", style="bold red"))
         if nb.execution is not None:
             console.print(execution_line(path, nb.execution))
     read = [nb for nb in run.notebooks if nb.score is not None]
     if run.findings or len(read) > 1:
         for nb in read:
-            console.print(_score_line(display_path(nb.path, ctx.cwd), nb))
+            console.print(_score_line(one_line(display_path(nb.path, ctx.cwd)), nb))
     console.print(_summary(run, ctx))
     return buf.getvalue()
 
