@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -76,10 +77,46 @@ def _parse(code: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
         try:
-            return ast.parse(code)
+            tree = ast.parse(code)
         except (RecursionError, MemoryError):
             # CPython's parser gives up on pathologically nested code; so do we.
             raise SyntaxError("too deeply nested to parse") from None
+    _guard_huge_ints(tree, code)
+    return tree
+
+
+class HugeInt(int):
+    """An integer constant too long for Python to write in decimal (more digits than
+    ``sys.get_int_max_str_digits()``; a decimal literal that long is a SyntaxError, a hex,
+    octal or binary one is not). ``str``, ``repr`` and ``format`` give its hex literal,
+    so a rule that quotes it (a message, ``ast.unparse``) cannot fail on it."""
+
+    def __repr__(self) -> str:
+        return hex(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        # Power-of-two bases have no length limit; any other format shows the hex literal.
+        return int.__format__(self, spec) if spec[-1:] in ("x", "X", "o", "b") else hex(self)
+
+
+def _guard_huge_ints(tree: ast.Module, code: str) -> None:
+    """Wrap integer constants that ``str()`` would refuse in :class:`HugeInt`.
+
+    Such a literal has at least ``0.83 * limit`` hex digits in a row (4 bits a digit), so
+    cells without a run that long are not walked."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(code) < limit * 0.8:
+        return
+    if re.search(f"[0-9A-Fa-f_]{{{int(limit * 0.8)},}}", code) is None:
+        return
+    for node in iter_nodes(tree):
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value.bit_length() > limit * 3:
+            try:
+                str(node.value)
+            except ValueError:
+                node.value = HugeInt(node.value)
 
 
 def parse_code(source: str) -> ParsedCode:

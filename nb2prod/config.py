@@ -10,6 +10,7 @@ severity = { NB202 = "error", NB7 = "info" }   # overrides, longest prefix wins
 fail-on = "error"                   # exit 1 at or above this severity
 exclude = ["archive/"]              # gitignore-style patterns skipped when walking
 max-output-bytes = 1000000          # NB704
+max-notebook-bytes = 100000000      # larger notebook files are not read (0: no limit)
 ```
 
 Each notebook uses the nearest ``pyproject.toml`` that has a ``[tool.nb2prod]`` table,
@@ -47,6 +48,8 @@ OPTIONS: dict[str, tuple[type, Any, str]] = {
     "max-cell-output-lines": (int, 500, "NB704: text outputs longer than this many lines are reported"),
     "known-first-party": (list, [], "NB2xx: top-level modules of your own project (never reported as undeclared)"),
     "allowed-magics": (list, [], "NB504/NB505: magics (and \"!\" for shell commands) that are not reported"),
+    "max-notebook-bytes": (int, 100_000_000, "notebook files larger than this are not read: an error naming the "
+                           "file (0: no limit)"),
 }
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude")

@@ -350,7 +350,7 @@ def lint_file(
     except ConfigError as exc:
         return NotebookResult(path=display, error=str(exc))
     try:
-        nb = read_notebook(path)
+        nb = read_notebook(path, max_bytes=settings.options["max-notebook-bytes"])
     except NotebookError as exc:
         return NotebookResult(path=display, error=str(exc), fail_on=settings.fail_on)
     nb.path = path

@@ -7,7 +7,12 @@ Code is parsed lazily, after IPython's input transforms, by :mod:`nb2prod.code`.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
+import sys
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,8 +20,23 @@ from typing import Any
 
 from nb2prod import tags as tagmod
 from nb2prod.code import ParsedCode, parse_code
+from nb2prod.textsafe import has_surrogates, scrub_json
 
-__all__ = ["Cell", "Notebook", "NotebookError", "read_notebook", "notebook_from_dict"]
+__all__ = [
+    "Cell",
+    "Notebook",
+    "NotebookError",
+    "read_notebook",
+    "notebook_from_dict",
+    "DEFAULT_MAX_BYTES",
+    "MAX_DEPTH",
+]
+
+# The default of ``max-notebook-bytes``: larger files are refused before they are read.
+DEFAULT_MAX_BYTES = 100_000_000
+# JSON nested deeper than this is refused: real notebooks stay below 20 levels, and the
+# consumers of the model (schema checks, JSON replies, rules that walk outputs) recurse.
+MAX_DEPTH = 200
 
 
 class NotebookError(Exception):
@@ -167,10 +187,60 @@ def _source_lines(raw: str, n_cells: int) -> dict[int, tuple[int, bool]] | None:
     return result if i == n_cells else None
 
 
+def _checked(data: Any) -> Any:
+    """``data`` made safe for every consumer of the model, or :class:`NotebookError`.
+
+    One walk over the decoded JSON: nesting deeper than :data:`MAX_DEPTH` and integers
+    too long to print (Python refuses to convert an int of more than 4300 digits to
+    text: a message, a JSON reply or a report would fail on it) are refused; lone
+    surrogates (``"\\ud800"`` is valid JSON, and no UTF-8 encoder takes it) are replaced
+    with U+FFFD, so that the CLI, the server extension, the widget and the pytest plugin
+    can print and send whatever they take from the notebook.
+    """
+    limit = sys.get_int_max_str_digits()
+    # An int of up to ``bits`` bits has at most limit digits; longer ones are checked exactly.
+    bits = int(limit * 3.3219) if limit else 0
+    dirty = False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        value, depth = pop()
+        if isinstance(value, str):
+            if not dirty and not value.isascii() and has_surrogates(value):
+                dirty = True
+        elif isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                raise NotebookError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")
+            for k, v in value.items():
+                if not dirty and isinstance(k, str) and not k.isascii() and has_surrogates(k):
+                    dirty = True
+                push((v, depth + 1))
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                raise NotebookError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")
+            for v in value:
+                push((v, depth + 1))
+        elif isinstance(value, int) and bits and value.bit_length() > bits and _too_long(value, limit):
+            raise NotebookError(f"invalid JSON: an integer of more than {limit} digits")
+    return scrub_json(data) if dirty else data
+
+
+def _too_long(value: int, limit: int) -> bool:
+    try:
+        str(value)
+    except ValueError:
+        return True
+    return False
+
+
 def notebook_from_dict(
     data: Any, path: Path | None = None, raw_text: str | None = None, *, size_bytes: int | None = None
 ) -> Notebook:
-    """Build the model from decoded JSON. Raises :class:`NotebookError` when unusable."""
+    """Build the model from decoded JSON. Raises :class:`NotebookError` when unusable.
+
+    Strings in the model never hold lone surrogates (they become U+FFFD), see
+    :func:`_checked`."""
+    data = _checked(data)
     if not isinstance(data, dict):
         raise NotebookError(f"not a notebook: top-level JSON is {type(data).__name__}, not an object")
     major = data.get("nbformat")
@@ -226,18 +296,51 @@ def notebook_from_dict(
 
 
 def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
+    """A v1-v3 notebook as v4, the way ``nbformat.reads(text, as_version=4)`` does it:
+    the version's own JSON reader first (which joins the lists of lines that v2 and v3
+    files hold in ``input``, ``source`` and text outputs, and restores the image bytes of
+    v2), then nbformat's converters."""
     import nbformat
 
+    reader = nbformat.versions.get(major)
     try:
-        node = nbformat.from_dict(data)
-        upgraded = nbformat.convert(node, 4)
+        with warnings.catch_warnings():
+            # nbformat warns (on stderr) about what its converters find invalid; what
+            # matters to the user is reported by the schema check below.
+            warnings.simplefilter("ignore")
+            node = reader.to_notebook_json(data, minor=data.get("nbformat_minor", 0))
+            upgraded = nbformat.convert(node, 4)
         # Back to plain JSON types, which also rejects anything the converters left
         # that JSON cannot hold.
-        return json.loads(json.dumps(upgraded))
-    except Exception:  # nbformat raises many types (KeyError, AttributeError...) for malformed v1-v3 files
+        result = json.loads(json.dumps(upgraded))
+        # The converter invents random cell ids (v4.5); the file has none, and a report
+        # must not change from run to run: the model says nbformat 4.4, without ids.
+        for cell in result.get("cells") or []:
+            if isinstance(cell, dict):
+                cell.pop("id", None)
+        if isinstance(result.get("nbformat_minor"), int) and result["nbformat_minor"] > 4:
+            result["nbformat_minor"] = 4
+        return result
+    except Exception as exc:  # nbformat raises many types (KeyError, AttributeError...) for malformed v1-v3 files
         # Its messages name its internals ("missing a key: 'list' object has no
-        # attribute 'orig_nbformat'"), which tell the user nothing about their file.
-        raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: its content is malformed") from None
+        # attribute 'orig_nbformat'"); say which part of the file is missing if we can.
+        missing = _missing_key(exc)
+        what = f"it has no {missing!r}" if missing else "its content is malformed"
+        raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: {what}") from None
+
+
+def _missing_key(exc: Exception) -> str | None:
+    """The notebook key an nbformat reader or converter missed, when its error says."""
+    import re
+
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        key = exc.args[0]
+    elif type(exc) is AttributeError and exc.args and isinstance(exc.args[0], str):
+        key = exc.args[0]  # NotebookNode.__getattr__ raises AttributeError(key)
+    else:
+        m = re.search(r"missing a key: (\w+)\s*$", str(exc))
+        key = m.group(1) if m else ""
+    return key if re.fullmatch(r"[a-z_]{1,40}", key) else None
 
 
 def _schema_error(data: dict[str, Any]) -> str | None:
@@ -278,6 +381,20 @@ def _schema_error(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _nbformat_dir() -> Path:
+    """nbformat's package folder, found without importing it: ``import nbformat`` pulls in
+    jsonschema and its format checkers (a second or more at every start of the CLI), and
+    only the schema files are needed here."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nbformat")
+    if spec is None or spec.origin is None:  # pragma: no cover - nbformat is a dependency
+        import nbformat
+
+        return Path(nbformat.__file__).parent
+    return Path(spec.origin).parent
+
+
 class _Schemas:
     """Compiled validators for the parts of each nbformat 4.x schema, shared between
     minor versions whose part is identical."""
@@ -289,9 +406,7 @@ class _Schemas:
     def load(self, minor: int) -> _Schema:
         found = self._by_minor.get(minor)
         if found is None:
-            import nbformat.v4
-
-            path = Path(nbformat.v4.__file__).parent / f"nbformat.v4.{minor}.schema.json"
+            path = _nbformat_dir() / "v4" / f"nbformat.v4.{minor}.schema.json"
             found = self._by_minor[minor] = _Schema(json.loads(path.read_text(encoding="utf-8")), self._compiled)
         return found
 
@@ -337,26 +452,91 @@ class _Schema:
 _schemas = _Schemas()
 
 
-def read_notebook(path: str | Path) -> Notebook:
-    """Read a notebook file. Raises :class:`NotebookError` with a one-line reason."""
+def read_notebook(path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Notebook:
+    """Read a notebook file. Raises :class:`NotebookError` with a one-line reason.
+
+    Only regular files are read (a FIFO, a device or a socket is refused without being
+    opened in a way that could block), and none larger than ``max_bytes`` (``None`` or 0:
+    no limit; the ``max-notebook-bytes`` setting)."""
     p = Path(path)
+    raw = read_regular_file(p, max_bytes)
+    data, text = decode_json(raw)
+    return notebook_from_dict(data, path=p, raw_text=text, size_bytes=len(raw))
+
+
+def size_text(n: int) -> str:
+    """``100 MB`` / ``1500 kB`` / ``1234 bytes``: a size limit in words."""
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000} MB"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000} kB"
+    return f"{n} bytes"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_regular_file(path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file (symlinks followed) of at most
+    ``max_bytes``; :class:`NotebookError` otherwise.
+
+    The type is checked with ``stat`` before the file is opened, and again on the open
+    descriptor (opened with ``O_NONBLOCK``, so that a FIFO swapped in meanwhile cannot
+    block the read); the size limit holds even if the file grows while it is read."""
     try:
-        raw = p.read_bytes()
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise NotebookError("is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise NotebookError(f"is {_kind(st.st_mode)}, not a notebook file")
+        limit = max_bytes or None
+        if limit is not None and st.st_size > limit:
+            raise NotebookError(_too_large(limit))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+        with open(fd, "rb", closefd=True) as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotebookError(f"is {_kind(st.st_mode)}, not a notebook file")
+            raw = fh.read() if limit is None else fh.read(limit + 1)
+    except NotebookError:
+        raise
     except IsADirectoryError:
         raise NotebookError("is a directory") from None
     except FileNotFoundError:
         raise NotebookError("no such file") from None
     except PermissionError:
         raise NotebookError("permission denied") from None
+    except MemoryError:
+        raise NotebookError("too large to read into memory") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotebookError("too many levels of symbolic links") from None
         raise NotebookError(f"cannot read: {exc.strerror or exc}") from None
-    data, text = decode_json(raw)
-    return notebook_from_dict(data, path=p, raw_text=text, size_bytes=len(raw))
+    except ValueError as exc:  # a path with a NUL character
+        raise NotebookError(f"cannot read: {exc}") from None
+    if limit is not None and len(raw) > limit:
+        raise NotebookError(_too_large(limit))
+    return raw
+
+
+def _too_large(limit: int) -> str:
+    return f"larger than the {size_text(limit)} limit (max-notebook-bytes)"
 
 
 def decode_json(raw: bytes) -> tuple[Any, str]:
     """(decoded JSON, text) of a notebook file's bytes; :class:`NotebookError` if it is
-    not UTF-8 JSON."""
+    not UTF-8 JSON. The data is as decoded (lone surrogates kept: ``nb2prod clean``
+    writes it back); the model built from it is made safe by :func:`notebook_from_dict`."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -367,3 +547,10 @@ def decode_json(raw: bytes) -> tuple[Any, str]:
         raise NotebookError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise NotebookError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:
+        # Python refuses to read an integer of more than 4300 digits (sys.int_info).
+        if "integer string conversion" in str(exc):
+            raise NotebookError(
+                f"invalid JSON: an integer of more than {sys.get_int_max_str_digits()} digits"
+            ) from None
+        raise NotebookError(f"invalid JSON: {exc}") from None

@@ -105,21 +105,21 @@ def test_upgraded_notebook_has_no_source_line_map(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "metadata": []},
-        {"nbformat": 3},
-        {"nbformat": 2},
-        {"nbformat": 1, "cells": "x"},
+        ({"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "metadata": []}, "its content is malformed"),
+        ({"nbformat": 3}, "it has no 'worksheets'"),
+        ({"nbformat": 2}, "it has no 'worksheets'"),
+        ({"nbformat": 1, "cells": "x"}, "its content is malformed"),
     ],
 )
-def test_malformed_old_notebook_gives_a_plain_upgrade_error(tmp_path: Path, data: dict) -> None:
+def test_malformed_old_notebook_gives_a_plain_upgrade_error(tmp_path: Path, data: dict, reason: str) -> None:
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(data))
     with pytest.raises(NotebookError) as err:
         read_notebook(path)
     major = data["nbformat"]
-    assert str(err.value) == f"cannot upgrade nbformat {major} notebook to v4: its content is malformed"
+    assert str(err.value) == f"cannot upgrade nbformat {major} notebook to v4: {reason}"
 
 
 def test_file_size_in_bytes_is_recorded(tmp_path: Path, write_nb) -> None:
