@@ -236,7 +236,7 @@ def create_app(directory: lockfile.PathLike | None = None, drift_settings: Drift
         except Exception as exc:
             raise PredictionError(
                 "prediction_failed", loc, f"predict raised {type(exc).__name__}: {one_line(exc)}", type(exc).__name__
-            ) from exc
+            ) from exc  # the exception's text goes to the log only: it may hold what a client must not see
         try:
             PredictResponse(prediction=prediction).model_dump_json()  # the type of the annotation, and encodable
         except Exception as exc:
@@ -278,7 +278,11 @@ def create_app(directory: lockfile.PathLike | None = None, drift_settings: Drift
             "error": exc.error,
         }
         errors_log.error(exc.message, extra={"fields": fields}, exc_info=exc.__cause__)
-        error = {"type": exc.kind, "loc": list(exc.loc), "msg": exc.message, "input": None}
+        shown = exc.message
+        if exc.kind == "prediction_failed":  # the type only: its text may name paths, data, credentials
+            shown = (f"predict raised {exc.error} on this input; its message is in the service's log "
+                     f"(request {fields['request_id']})")
+        error = {"type": exc.kind, "loc": list(exc.loc), "msg": shown, "input": None}
         return JSONResponse({"detail": error_detail([error])}, status_code=422)
 
     @app.post(
