@@ -1104,9 +1104,11 @@ class SecretInSource(Rule):
     """## What it does
     Finds secrets written into cells: cloud keys and tokens of known formats (AWS,
     GitHub, GitLab, Slack, Stripe, OpenAI, Google, Hugging Face, JWTs ... through
-    detect-secrets), private keys, passwords in connection URLs, and values given to
-    secret-looking names (`password = "..."`, `api_key="..."`, `%env TOKEN=...`) in code,
-    Markdown and raw cells.
+    detect-secrets), private keys, passwords in connection URLs (also with characters a
+    URL should have percent-encoded: `postgresql://admin:p@ss!w$rd@db/x`), AWS secret
+    access keys known by their context (an access key id nearby, or a secret-access-key
+    name in any of its spellings), bearer tokens, and values given to secret-looking names
+    (`password = "..."`, `api_key="..."`, `%env TOKEN=...`) in code, Markdown and raw cells.
 
     Placeholders (`"<your-key>"`, `"xxx"`, `"changeme"`, `"${VAR}"`) and values read at
     run time (`os.environ[...]`, `getpass()`) are not reported. Ambiguous names (`key`,
@@ -1193,8 +1195,9 @@ def _blank_data_uris(text: str) -> str:
 class SecretInOutput(Rule):
     """## What it does
     Finds secrets in saved outputs: printed tokens, an environment dump, a connection
-    string in a log, a key in a traceback. Streams, text, HTML, JSON and tracebacks are
-    read (the first 64 kB of each); images are not.
+    string in a log, a key in a traceback (an AWS secret key in a botocore error, next to
+    its access key id), `NAME=value` lines. Streams, text, HTML, JSON and tracebacks are
+    read (the first 64 kB of each); images are not. Detection is the same as NB601's.
 
     ## Why is this bad?
     Outputs are saved in the `.ipynb` file and shown wherever the notebook is rendered
