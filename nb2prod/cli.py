@@ -237,8 +237,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     for nb in run.notebooks:
         if nb.error and (args.format != "text" or args.output or args.quiet):
-            # Machine formats keep stdout parseable; the one-line error goes to stderr.
-            print(f"nb2prod: error: {nb.path}: {nb.error}", file=sys.stderr)
+            # Machine formats keep stdout parseable; the one-line error goes to stderr
+            # (one line: a newline in a file name is shown as \n).
+            _error(f"{nb.path}: {nb.error}")
     if not args.quiet:
         color = args.color
         if color is None:
@@ -256,9 +257,26 @@ def cmd_lint(args: argparse.Namespace) -> int:
             except OSError as exc:
                 return _error(f"{args.output}: cannot write: {exc.strerror or exc}")
         else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _write_report(text, args.format)
     return run.exit_code(fail_on)
+
+
+def _write_report(text: str, fmt: str) -> None:
+    """Write a report to stdout, whatever its encoding: json, sarif and junit are UTF-8
+    by definition (written as UTF-8 bytes when stdout is, say, ASCII under LC_ALL=C with
+    PYTHONIOENCODING); text and github use stdout's encoding, with escapes for what it
+    cannot encode."""
+    out = sys.stdout
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-")
+    buffer = getattr(out, "buffer", None)
+    if encoding in ("utf-8", "utf8") or buffer is None:
+        out.write(text)
+        out.flush()
+        return
+    data = text.encode("utf-8") if fmt in ("json", "sarif", "junit") else text.encode(encoding, "backslashreplace")
+    out.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 def _execution_options(args: argparse.Namespace) -> tuple[object | None, str | None]:

@@ -129,3 +129,18 @@ def test_rule_and_rules_commands(capsys) -> None:
 def test_docs_rules_md_is_generated_from_the_registry() -> None:
     doc = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == rules_markdown(), "run: nb2prod rules --format markdown > docs/rules.md"
+
+
+def test_reports_are_written_whatever_the_encoding_of_stdout(tmp_path: Path, write_nb) -> None:
+    """PYTHONIOENCODING=ascii (or a Latin-1 locale): json stays UTF-8, text escapes what it cannot encode."""
+    write_nb("data = open('/Users/jos\u00e9/\u4e2d\u6587.csv').read()", name="nb.ipynb")
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "ascii"}
+    for fmt in ("json", "text", "github"):
+        r = subprocess.run([sys.executable, "-m", "nb2prod", "lint", "nb.ipynb", "--format", fmt, "--select", "NB501"],
+                           cwd=tmp_path, capture_output=True, env=env, timeout=120)
+        assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr
+        if fmt == "json":
+            doc = json.loads(r.stdout.decode("utf-8"))
+            assert "/Users/jos\u00e9/\u4e2d\u6587.csv" in doc["notebooks"][0]["findings"][0]["message"]
+        else:
+            assert b"/Users/jos\\xe9/\\u4e2d\\u6587.csv" in r.stdout
