@@ -561,10 +561,14 @@ _TRAILING_OPTION = re.compile(r"\s+--?[A-Za-z]")
 
 
 def _read_text(path: Path) -> str:
-    with open(path, "rb") as fh:
-        data = fh.read(_SIZE_LIMIT + 1)
-    if len(data) > _SIZE_LIMIT:
-        raise ValueError(f"larger than {_SIZE_LIMIT // 1_000_000} MB")
+    """A dependency file's text; ValueError when it is not a regular file of at most
+    5 MB (a FIFO named ``requirements.txt`` must not block the lint)."""
+    from nb2prod.notebook import NotebookError, read_regular_file
+
+    try:
+        data = read_regular_file(path, _SIZE_LIMIT, what="a dependency file", setting=None)
+    except NotebookError as exc:
+        raise ValueError(str(exc)) from None
     return data.decode("utf-8-sig", errors="replace")
 
 

@@ -485,9 +485,13 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_regular_file(path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+def read_regular_file(
+    path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES, what: str = "a notebook file",
+    setting: str | None = "max-notebook-bytes",
+) -> bytes:
     """The bytes of ``path`` if it is a regular file (symlinks followed) of at most
-    ``max_bytes``; :class:`NotebookError` otherwise.
+    ``max_bytes``; :class:`NotebookError` otherwise (``what`` the file should have been and
+    ``setting`` the configuration key of the limit, for the messages).
 
     The type is checked with ``stat`` before the file is opened, and again on the open
     descriptor (opened with ``O_NONBLOCK``, so that a FIFO swapped in meanwhile cannot
@@ -497,16 +501,16 @@ def read_regular_file(path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> 
         if stat.S_ISDIR(st.st_mode):
             raise NotebookError("is a directory")
         if not stat.S_ISREG(st.st_mode):
-            raise NotebookError(f"is {_kind(st.st_mode)}, not a notebook file")
+            raise NotebookError(f"is {_kind(st.st_mode)}, not {what}")
         limit = max_bytes or None
         if limit is not None and st.st_size > limit:
-            raise NotebookError(_too_large(limit))
+            raise NotebookError(_too_large(limit, setting))
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
         fd = os.open(path, flags)
         with open(fd, "rb", closefd=True) as fh:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise NotebookError(f"is {_kind(st.st_mode)}, not a notebook file")
+                raise NotebookError(f"is {_kind(st.st_mode)}, not {what}")
             raw = fh.read() if limit is None else fh.read(limit + 1)
     except NotebookError:
         raise
@@ -525,12 +529,12 @@ def read_regular_file(path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> 
     except ValueError as exc:  # a path with a NUL character
         raise NotebookError(f"cannot read: {exc}") from None
     if limit is not None and len(raw) > limit:
-        raise NotebookError(_too_large(limit))
+        raise NotebookError(_too_large(limit, setting))
     return raw
 
 
-def _too_large(limit: int) -> str:
-    return f"larger than the {size_text(limit)} limit (max-notebook-bytes)"
+def _too_large(limit: int, setting: str | None = "max-notebook-bytes") -> str:
+    return f"larger than the {size_text(limit)} limit" + (f" ({setting})" if setting else "")
 
 
 def decode_json(raw: bytes) -> tuple[Any, str]:

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from nb2prod.config import ConfigError, Overrides, settings_for
-from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
+from nb2prod.notebook import DEFAULT_MAX_BYTES, Cell, Notebook, NotebookError, read_notebook
 
 __all__ = ["NotebookFile", "LintItem", "ExecuteItem", "CellTestItem"]
 
@@ -182,7 +182,11 @@ class NotebookFile(pytest.File):
     def collect(self):  # type: ignore[no-untyped-def]
         options = self.config.stash[_OPTIONS]
         try:
-            self.notebook = read_notebook(self.path)
+            limit = settings_for(self.path).options["max-notebook-bytes"]
+        except ConfigError:  # the lint item reports it
+            limit = DEFAULT_MAX_BYTES
+        try:
+            self.notebook = read_notebook(self.path, max_bytes=limit)
             self.notebook.path = self.path
         except NotebookError as exc:
             self.read_error = str(exc)

@@ -218,6 +218,30 @@ def test_files_over_max_notebook_bytes_are_refused_unread(tmp_path: Path) -> Non
         read_notebook(huge)
 
 
+def test_max_notebook_bytes_holds_for_the_pytest_plugin_and_the_build(tmp_path: Path) -> None:
+    write(tmp_path / "big.ipynb", notebook("x = 1", outputs=[
+        {"output_type": "stream", "name": "stdout", "text": "y" * 5000}]))
+    (tmp_path / "pyproject.toml").write_text("[tool.nb2prod]\nmax-notebook-bytes = 4000\n")
+    r = subprocess.run([sys.executable, "-m", "pytest", "--nb2prod", "-p", "no:cacheprovider", "big.ipynb"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "larger than the 4 kB limit (max-notebook-bytes)" in r.stdout, r.stdout
+    r = nb2prod("build", "big.ipynb", "-o", "svc", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "nb2prod: error: big.ipynb: cannot read the notebook: larger than the 4 kB limit (max-notebook-bytes)")
+
+
+def test_a_fifo_named_like_a_dependency_file_never_blocks_the_lint(tmp_path: Path) -> None:
+    """deps.py opened requirements.txt / environment.yml with a plain open(): a FIFO there hung forever."""
+    write(tmp_path / "a.ipynb", notebook("import pandas as pd"))
+    for name in ("requirements.txt", "environment.yml", "Pipfile"):
+        os.mkfifo(tmp_path / name)
+    r = nb2prod("lint", "a.ipynb", "--select", "NB2", "--format", "json", cwd=tmp_path, timeout=60)
+    assert r.returncode in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr
+    assert json.loads(r.stdout)["notebooks"][0]["path"] == "a.ipynb"
+
+
 # -- defect 10: control characters, folders that cannot be listed ------------------------
 
 

@@ -369,8 +369,14 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
     """Build the service. Raises :class:`BuildError`; then nothing was written."""
     reporter = Reporter(sink)
     nb_path = options.notebook
+    from nb2prod.config import ConfigError, settings_for
+
     try:
-        nb = read_notebook(nb_path)
+        limit = settings_for(nb_path).options["max-notebook-bytes"]
+    except ConfigError as exc:
+        raise BuildError(str(exc)) from None
+    try:
+        nb = read_notebook(nb_path, max_bytes=limit)
     except NotebookError as exc:  # the CLI and the server name the notebook before the message
         raise BuildError(f"cannot read the notebook: {exc}") from None
     given = Path(os.path.abspath(options.output or nb_path.parent / f"{nb_path.stem}-service"))
