@@ -230,6 +230,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print("nb2prod: warning: no rules are selected (check select/ignore)", file=sys.stderr)
     targets = list(discover(args.paths, config))
     paths = [t.path for t in targets if not t.error]
+    if args.output and not args.quiet:
+        report = Path(os.path.realpath(args.output))
+        if any(Path(os.path.realpath(p)) == report for p in paths):  # symlinks resolved: an alias is the same file
+            return _error(f"{args.output}: is one of the notebooks being linted; the report would replace it")
     linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution).notebooks)
     # Keep the order of the command line: unusable arguments stay where they were given.
     run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])

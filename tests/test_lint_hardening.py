@@ -357,3 +357,15 @@ def test_nbformat_1_is_upgraded() -> None:
     data["nbformat"] = 1
     nb = notebook_from_dict(data)
     assert [(c.cell_type, c.source) for c in nb.cells] == [("markdown", "# Old"), ("code", "import os\nx = 1")]
+
+
+def test_the_report_never_replaces_a_notebook_it_lints(tmp_path: Path) -> None:
+    nb = write(tmp_path / "a.ipynb", notebook("import os"))
+    before = nb.read_bytes()
+    (tmp_path / "alias.ipynb").symlink_to("a.ipynb")
+    for output in ("a.ipynb", "alias.ipynb", "./a.ipynb"):
+        r = nb2prod("lint", ".", "-o", output, cwd=tmp_path)
+        assert r.returncode == 2
+        assert r.stderr.splitlines() == [
+            f"nb2prod: error: {output}: is one of the notebooks being linted; the report would replace it"]
+    assert nb.read_bytes() == before
