@@ -10,8 +10,11 @@ process goes away: ``JPY_PARENT_PID`` names this process).
 
 jupyter_client signals the kernel's whole process group (interrupts with SIGINT, ends
 with SIGTERM or SIGKILL), which holds this process and the kernel; so this process
-ignores SIGINT (it is the kernel's to handle), passes on a SIGTERM sent to it alone,
-and exits with the kernel's status (128 + N when signal N ended it).
+ignores SIGINT (it is the kernel's to handle), and exits with the kernel's status
+(128 + N when signal N ended it). A SIGTERM sent to this process kills the kernel and
+reaps it before this process exits: nb2prod stops a kernel that way (see
+``execcheck.stop_kernel_process``), so that no kernel outlives its run, even as a zombie
+waiting for init to reap it (which a SIGKILL of the whole group would leave behind).
 
 Run by its path (``python _kernel_nanny.py KERNEL_ARGV...``): it imports nothing of nb2prod.
 """
@@ -42,7 +45,7 @@ def main(argv: list[str]) -> int:
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     child = subprocess.Popen(argv, env=env, preexec_fn=preexec)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.kill())
     code = child.wait()  # PEP 475: retried when a signal handler has run
     return code if code >= 0 else 128 - code
 

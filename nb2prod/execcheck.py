@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -365,6 +366,22 @@ class _Job:
                 return
 
 
+async def stop_kernel_process(km: Any, wait: float = 5.0) -> None:
+    """Kill the kernel of ``km`` through its nanny (nb2prod/_kernel_nanny.py): SIGTERM to
+    the nanny, which kills the kernel, reaps it and exits; wait for that. Nothing when
+    there is no such process (another platform, or it has ended)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None or os.name == "nt" or process.poll() is not None:
+        return
+    try:
+        process.send_signal(signal.SIGTERM)
+    except OSError:  # already gone
+        return
+    deadline = time.monotonic() + wait
+    while process.poll() is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def _shutdown(client: Any) -> None:
     """Kill the kernel (never a graceful wait: it may be stuck in a loop) and close."""
     try:
@@ -375,6 +392,7 @@ async def _shutdown(client: Any) -> None:
     km = client.km
     if km is None:
         return
+    await stop_kernel_process(km)
     try:
         if km.has_kernel:
             await km.shutdown_kernel(now=True)
