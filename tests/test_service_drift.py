@@ -27,9 +27,8 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from _services import free_port, running_service
+from _services import free_port, metric_samples, running_service
 from nbformat import v4
-from prometheus_client.parser import text_string_to_metric_families
 
 from nb2prod.build import BuildError, BuildOptions, build
 from nb2prod.build._capture import _nb2prod_profile
@@ -120,16 +119,6 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def iris(out: Path) -> Any:
     return build(BuildOptions(IRIS, out / "iris-service", gate=False))
-
-
-def metric_samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
 
 
 def send(client: httpx.Client, rows: list[dict[str, float]], chunk: int = 100) -> None:

@@ -32,11 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import joblib
 import pytest
-from _services import RunningService, free_port, running_service
-from prometheus_client.parser import text_string_to_metric_families
-from test_template import PACKAGE, Baked, bake, run, run_notebook, sample_context
+from _services import RunningService, free_port, metric_samples, running_service
+from test_template import PACKAGE, Baked, bake_example, run
 
 ENV = PACKAGE.upper()
 HEADER_TIMEOUT = 2.0
@@ -72,19 +70,15 @@ class Served:
 
 @pytest.fixture(scope="module")
 def baked(tmp_path_factory: pytest.TempPathFactory) -> Baked:
-    work = tmp_path_factory.mktemp("bake-hardening")
-    model_file = work / "model.joblib"
-    notebook = run_notebook()
-    joblib.dump(notebook["model"], model_file)
-    context = sample_context(notebook, model_file)
-    return Baked(bake(context, work, model_file), context)
+    return bake_example(tmp_path_factory.mktemp("bake-hardening"))
 
 
 @pytest.fixture(scope="module")
 def served(baked: Baked, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env = {f"{ENV}_HEADER_TIMEOUT": str(HEADER_TIMEOUT), f"{ENV}_BODY_TIMEOUT": str(BODY_TIMEOUT)}
     log_path = tmp_path_factory.mktemp("hardening-log") / "service.log"
-    with running_service(baked.project, PACKAGE, log_path=log_path, env=env, uvicorn_args=["--http", PROTOCOL]) as service:
+    options = {"log_path": log_path, "env": env, "uvicorn_args": ["--http", PROTOCOL]}
+    with running_service(baked.project, PACKAGE, **options) as service:
         yield Served(baked, service)
 
 
@@ -98,14 +92,7 @@ def post(client: httpx.Client, path: str, body: bytes) -> httpx.Response:
     return client.post(path, content=body, headers=JSON)
 
 
-def samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
+samples = metric_samples
 
 
 def value(metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:

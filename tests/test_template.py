@@ -283,7 +283,13 @@ def notebook() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def baked(notebook: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Baked:
-    work = tmp_path_factory.mktemp("bake")
+    return bake_example(tmp_path_factory.mktemp("bake"), notebook)
+
+
+def bake_example(work: Path, notebook: dict[str, Any] | None = None) -> Baked:
+    """The example notebook's project baked in ``work``, its model saved beside it (the
+    notebook run again unless its namespace is given)."""
+    notebook = notebook if notebook is not None else run_notebook()
     model_file = work / "model.joblib"
     joblib.dump(notebook["model"], model_file)
     context = sample_context(notebook, model_file)

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import joblib
 import pytest
-from test_template import PACKAGE, Baked, bake, free_port, run_notebook, sample_context
+from test_template import PACKAGE, Baked, bake_example, free_port
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 yaml = pytest.importorskip("yaml")
@@ -33,12 +32,7 @@ BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|make|build-essential|apt-get|apt|a
 
 @pytest.fixture(scope="module")
 def baked(tmp_path_factory: pytest.TempPathFactory) -> Baked:
-    work = tmp_path_factory.mktemp("bake-deploy")
-    model_file = work / "model.joblib"
-    notebook = run_notebook()
-    joblib.dump(notebook["model"], model_file)
-    context = sample_context(notebook, model_file)
-    return Baked(bake(context, work, model_file), context)
+    return bake_example(tmp_path_factory.mktemp("bake-deploy"))
 
 
 @pytest.fixture(scope="module")
