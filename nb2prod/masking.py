@@ -1,7 +1,8 @@
 """Masking secrets wherever nb2prod shows text: messages, code frames, every format.
 
 One rule for what is shown of a secret: its first 4 characters when it is longer than
-8, else its first character; the rest becomes ``*``. The security rules find secrets;
+8, else its first character; the rest becomes ``*``. :mod:`nb2prod.secret_scan` finds
+secrets (it imports no rule, so masking a string loads none); the NB6 rules report them;
 the engine also passes every finding's message and source line through :func:`redact`,
 so a secret is masked even when another rule quotes it (an error output, a URL).
 """
@@ -36,7 +37,7 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with every secret the security rules recognise masked.
+    """``text`` with every secret the linter recognises masked.
 
     Any text: a code line, a message, a whole build log or traceback (it is read as a
     saved output is: ``TOKEN=...`` lines, ``repr()`` of dicts, URLs with passwords; a
@@ -45,7 +46,7 @@ def redact(text: str) -> str:
     """
     if not text:
         return text
-    from nb2prod.rules.security import secret_spans  # the detector lives with its rules
+    from nb2prod.secret_scan import secret_spans
 
     spans = secret_spans(text)
     return mask_spans(text, spans) if spans else text

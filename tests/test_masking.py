@@ -3,6 +3,8 @@ tracebacks, logs, reprs) must not show a secret the linter would mask, and it mu
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -143,3 +145,13 @@ def test_a_megabyte_is_quick(secret_every: int) -> None:
     elapsed = time.process_time() - start
     assert (out != text) is bool(secret_every)
     assert elapsed < 2.0, elapsed  # about 0.1-0.3 s on a CI machine
+
+
+def test_masking_loads_no_rule() -> None:
+    """Secret detection lives in nb2prod.secret_scan, which imports no rule: masking a
+    string (the build does it for every message) must not load the rule families."""
+    code = ("import sys, nb2prod.masking as m; m.redact('x = ghp_' + 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5'); "
+            "print(sorted(k for k in sys.modules if k.startswith('nb2prod.rules')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from nbformat import v4
 
+from nb2prod import secret_scan as scan
 from nb2prod.config import Overrides, settings_from_table
 from nb2prod.engine import RunResult, lint_notebook
 from nb2prod.formats import FORMATS, FormatContext, render
@@ -154,8 +155,8 @@ def test_a_secret_printed_twice_in_one_output_is_one_finding() -> None:
     ],
 )
 def test_secrets_in_code(line: str) -> None:
-    assert sec._has_anchor(line), "the prefilter must let every secret through"
-    assert sec._line_hits(line, "", "code"), line
+    assert scan.has_anchor(line), "the prefilter must let every secret through"
+    assert scan._line_hits(line, "", "code"), line
 
 
 @pytest.mark.parametrize(
@@ -207,7 +208,7 @@ def test_secrets_in_code(line: str) -> None:
     ],
 )
 def test_not_secrets_in_code(line: str) -> None:
-    assert sec._line_hits(line, "", "code") == [], line
+    assert scan._line_hits(line, "", "code") == [], line
 
 
 @pytest.mark.parametrize(
@@ -222,7 +223,7 @@ def test_not_secrets_in_code(line: str) -> None:
     ],
 )
 def test_secret_names(name: str, strength: str | None) -> None:
-    cls = sec._classify_name(name)
+    cls = scan._classify_name(name)
     assert (cls.strength if cls else None) == strength
 
 
@@ -240,13 +241,13 @@ def test_secret_names(name: str, strength: str | None) -> None:
     ],
 )
 def test_contexts(context: str, line: str, found: bool) -> None:
-    assert bool(sec._line_hits(line, "", context)) is found
+    assert bool(scan._line_hits(line, "", context)) is found
 
 
 def test_private_key_needs_key_material() -> None:
     header = "-----BEGIN RSA PRIVATE KEY-----"
-    assert sec._line_hits(header, f"{KEY_LINE}\n", "raw")
-    assert sec._line_hits(header, "...\n-----END RSA PRIVATE KEY-----", "raw") == []
+    assert scan._line_hits(header, f"{KEY_LINE}\n", "raw")
+    assert scan._line_hits(header, "...\n-----END RSA PRIVATE KEY-----", "raw") == []
 
 
 def test_markdown_images_are_not_scanned() -> None:
@@ -287,7 +288,7 @@ def test_phone_numbers(text: str, numbers: list[str]) -> None:
 def test_detect_secrets_is_imported_only_when_needed() -> None:
     script = (
         "import sys\n"
-        "from nb2prod.rules import security as s\n"
+        "from nb2prod import secret_scan as s\n"
         "assert not s._line_hits('password = getpass()', '', 'code')\n"
         "assert not s._line_hits('api_key = \"x\" * 3', '', 'code')\n"
         "assert 'detect_secrets' not in sys.modules\n"
@@ -302,8 +303,8 @@ def test_detect_secrets_global_settings_are_left_alone() -> None:
     from detect_secrets.settings import get_settings
 
     before = (dict(get_settings().plugins), dict(get_settings().filters))
-    sec._detect_secrets()
-    assert sec._line_hits(f'k = "{AWS_ID}"', "", "code")
+    scan._detect_secrets()
+    assert scan._line_hits(f'k = "{AWS_ID}"', "", "code")
     assert (dict(get_settings().plugins), dict(get_settings().filters)) == before
 
 
@@ -368,9 +369,9 @@ def test_huge_input_is_quick_and_still_found() -> None:
     ],
 )
 def test_url_passwords_with_reserved_characters(line: str, password: str) -> None:
-    assert sec._has_anchor(line)
+    assert scan.has_anchor(line)
     for context in ("code", "output", "markdown"):
-        hits = sec._line_hits(line, "", context)
+        hits = scan._line_hits(line, "", context)
         assert [(h.kind, line[h.start:h.end]) for h in hits] == [("password in connection URL", password)], context
 
 
@@ -423,7 +424,7 @@ def test_url_passwords_in_outputs_are_found_and_masked_in_other_findings() -> No
 )
 def test_url_look_alikes_are_not_passwords(line: str) -> None:
     for context in ("code", "output", "markdown"):
-        assert sec._line_hits(line, "", context) == [], context
+        assert scan._line_hits(line, "", context) == [], context
 
 
 # -- AWS secret access keys without a name (issue 10, defect 6) -------------------------------
@@ -450,9 +451,9 @@ AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # AWS's do
     ],
 )
 def test_aws_secret_without_a_name_in_context(line: str) -> None:
-    assert sec._has_anchor(line)
+    assert scan.has_anchor(line)
     for context in ("code", "output"):
-        hits = sec._line_hits(line, "", context)
+        hits = scan._line_hits(line, "", context)
         secret = [h for h in hits if line[h.start:h.end] == AWS_SECRET]
         assert secret, (context, [(h.kind, line[h.start:h.end]) for h in hits])
     from nb2prod.masking import redact
@@ -474,13 +475,13 @@ def test_aws_secret_without_a_name_in_context(line: str) -> None:
 )
 def test_aws_secret_look_alikes(line: str) -> None:
     for context in ("code", "output"):
-        hits = sec._line_hits(line, "", context)
+        hits = scan._line_hits(line, "", context)
         assert not [h for h in hits if h.kind == "AWS secret access key"], (context, hits)
 
 
 def test_a_plain_secret_key_is_not_called_an_aws_key() -> None:
     line = f'SECRET_KEY = "{AWS_SECRET}"'  # Django: a secret, not an AWS one
-    (hit,) = sec._line_hits(line, "", "code")
+    (hit,) = scan._line_hits(line, "", "code")
     assert hit.kind == "hard-coded secret key assigned to `SECRET_KEY`"
 
 
@@ -514,7 +515,7 @@ def test_aws_secret_on_its_own_line_next_to_the_key_id() -> None:
     ],
 )
 def test_more_formats_in_outputs(line: str, kind: str) -> None:
-    hits = sec._line_hits(line, "", "output")
+    hits = scan._line_hits(line, "", "output")
     assert [h.kind for h in hits] == [kind]
 
 
@@ -528,4 +529,4 @@ def test_more_formats_in_outputs(line: str, kind: str) -> None:
     ],
 )
 def test_bearer_look_alikes(line: str) -> None:
-    assert sec._line_hits(line, "", "output") == []
+    assert scan._line_hits(line, "", "output") == []
