@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true")
     args = parser.parse_args(argv)
 
-    from nb2prod.build import BuildOptions, build
+    from nb2prod.converter import BuildOptions, build
 
     rows: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.load_generator:
         return load_generator()
 
-    from nb2prod.build import BuildOptions, build
+    from nb2prod.converter import BuildOptions, build
 
     rows = iris_rows()
     bodies = [json.dumps(row) for row in rows]

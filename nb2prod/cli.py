@@ -376,9 +376,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from nb2prod.build import BuildError, BuildOptions, Event, build
-    from nb2prod.build.errors import safe_message
-    from nb2prod.build.plan import parse_parameter
+    from nb2prod.converter import BuildError, BuildOptions, Event, build
+    from nb2prod.converter.errors import safe_message
+    from nb2prod.converter.plan import parse_parameter
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

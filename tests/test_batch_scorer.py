@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from _services import running_service
 
-from nb2prod.build import BuildOptions, build
+from nb2prod.converter import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGES = {"sepal_length": (4.3, 7.9), "sepal_width": (2.0, 4.4), "petal_length": (1.0, 6.9), "petal_width": (0.1, 2.5)}

@@ -21,7 +21,7 @@ import pytest
 from _services import running_service
 from nbformat import v4
 
-from nb2prod.build import BuildOptions, build
+from nb2prod.converter import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from nb2prod.build.errors import BuildError
-from nb2prod.build.plan import make_plan, parse_parameter
+from nb2prod.converter.errors import BuildError
+from nb2prod.converter.plan import make_plan, parse_parameter
 from nb2prod.notebook import read_notebook
 
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
@@ -158,7 +158,7 @@ def test_parse_parameter_rejects_garbage() -> None:
 
 def build_error(tmp_path: Path, path: Path, **options) -> str:
     """Build in-process; the BuildError's message (and nothing may be left beside the notebook)."""
-    from nb2prod.build.pipeline import BuildOptions, build
+    from nb2prod.converter.pipeline import BuildOptions, build
 
     with pytest.raises(BuildError) as info:
         build(BuildOptions(notebook=path, output=tmp_path / "svc", gate=False, **options))
@@ -249,7 +249,7 @@ def test_return_annotation_outside_the_response_types_is_served_as_any(tmp_path:
     path = notebook(tmp_path, ("import numpy as np\nimport typing", ["serve"]), ("w = 2.0", []),
                     ("def predict(x: float) -> 'np.ndarray':\n    return np.array([w * x])", ["predict"]),
                     ("example = {'x': 1.0}", ["example"]))
-    from nb2prod.build.pipeline import BuildOptions, build
+    from nb2prod.converter.pipeline import BuildOptions, build
 
     result = build(BuildOptions(notebook=path, output=tmp_path / "svc", gate=False))
     schema = (result.output / result.package_name / "schema.py").read_text()
@@ -293,7 +293,7 @@ def test_parameter_overrides_keep_the_kind_of_the_cell_value(tmp_path: Path, giv
 
 
 def test_nan_outputs_are_recorded_as_json_null(tmp_path: Path) -> None:
-    from nb2prod.build import BuildOptions, build
+    from nb2prod.converter import BuildOptions, build
 
     path = notebook(tmp_path, ("model = float('nan')", []),
                     ("def predict(x: float) -> float:\n    return model * x", ["predict"]),

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from nb2prod.build import BuildError, BuildOptions, Event, build
-from nb2prod.build.pipeline import LOCK_FILE, built_by_nb2prod
+from nb2prod.converter import BuildError, BuildOptions, Event, build
+from nb2prod.converter.pipeline import LOCK_FILE, built_by_nb2prod
 from nb2prod.labserver.jobs import _close_thread_loop as close_thread_loop
 
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
@@ -146,7 +146,7 @@ def test_a_parent_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch
     def refuse(*args: object, **kwargs: object) -> str:
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
 
-    monkeypatch.setattr("nb2prod.build.pipeline.tempfile.mkdtemp", refuse)
+    monkeypatch.setattr("nb2prod.converter.pipeline.tempfile.mkdtemp", refuse)
     with pytest.raises(BuildError, match=r"^cannot write in .*: Permission denied$"):
         build(BuildOptions(nb, tmp_path / "svc", gate=False))
 
@@ -162,7 +162,7 @@ def test_a_disk_that_fills_up_while_writing_is_one_line_and_leaves_nothing(
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("nb2prod.build.pipeline.os.replace", full)
+    monkeypatch.setattr("nb2prod.converter.pipeline.os.replace", full)
     with pytest.raises(BuildError, match="cannot write the project: .*svc: No space left on device"):
         build(BuildOptions(nb, tmp_path / "svc", gate=False))
     assert sorted(os.listdir(tmp_path)) == ["train.ipynb"]

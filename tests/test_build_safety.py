@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from nb2prod.build import BuildError, BuildOptions, build
-from nb2prod.build.pipeline import project_names
+from nb2prod.converter import BuildError, BuildOptions, build
+from nb2prod.converter.pipeline import project_names
 
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}

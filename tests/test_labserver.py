@@ -27,7 +27,7 @@ from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures, kept local
 from traitlets.config import Config
 
 from nb2prod import __version__
-from nb2prod.build.events import STAGES
+from nb2prod.converter.events import STAGES
 from nb2prod.engine import lint_file
 from nb2prod.labserver.jobs import root_relative
 from nb2prod.rules import REGISTRY

@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from nb2prod.build.errors import BuildError
-from nb2prod.build.execute import execution_notebook
-from nb2prod.build.model_card import (
+from nb2prod.converter.errors import BuildError
+from nb2prod.converter.execute import execution_notebook
+from nb2prod.converter.model_card import (
     NO_REFERENCE,
     cell_text,
     collect_metrics,
@@ -30,8 +30,8 @@ from nb2prod.build.model_card import (
     resolve_owner,
     summarize_metrics,
 )
-from nb2prod.build.pipeline import _train_code
-from nb2prod.build.plan import make_plan
+from nb2prod.converter.pipeline import _train_code
+from nb2prod.converter.plan import make_plan
 from nb2prod.cli import main
 from nb2prod.config import Settings
 from nb2prod.engine import lint_notebook
@@ -390,7 +390,7 @@ def test_built_card_of_the_iris_example(iris_card: tuple[Path, str]) -> None:
 
 
 def test_notebook_text_reaches_the_card_as_written(tmp_path: Path) -> None:
-    from nb2prod.build.pipeline import BuildOptions, build
+    from nb2prod.converter.pipeline import BuildOptions, build
 
     printed = "```\\n{{ not jinja }} {% raw %}\\nloss = 0.5 | acc = 0.75"
     path = write(

@@ -30,9 +30,9 @@ import pytest
 from _services import free_port, metric_samples, running_service
 from nbformat import v4
 
-from nb2prod.build import BuildError, BuildOptions, build
-from nb2prod.build._capture import _nb2prod_profile
-from nb2prod.build.execute import _feature_kind
+from nb2prod.converter import BuildError, BuildOptions, build
+from nb2prod.converter._capture import _nb2prod_profile
+from nb2prod.converter.execute import _feature_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
@@ -157,7 +157,7 @@ def test_the_build_profiles_the_reference_cell(iris: Any) -> None:
 
 def test_the_profile_is_in_the_model_card_context(iris: Any) -> None:
     """The build passes the profile to templates as `_profile` (docs/templates.md)."""
-    from nb2prod.build.pipeline import _context
+    from nb2prod.converter.pipeline import _context
 
     context = _context(iris.plan, iris.capture, iris.project_name, iris.package_name, 100)
     assert context["_profile"] == iris.capture.profile

@@ -28,9 +28,9 @@ from _services import free_port, running_service
 from cookiecutter.main import cookiecutter
 
 import nb2prod
-from nb2prod.build._capture import _nb2prod_profile
-from nb2prod.build.model_card import model_card, summarize_metrics
-from nb2prod.build.pipeline import profile_bytes, write_profile
+from nb2prod.converter._capture import _nb2prod_profile
+from nb2prod.converter.model_card import model_card, summarize_metrics
+from nb2prod.converter.pipeline import profile_bytes, write_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"

@@ -13,7 +13,7 @@ import {
   INb2prodClient
 } from './api';
 
-/** The stages of `nb2prod build`, in order (nb2prod.build.events.STAGES). */
+/** The stages of `nb2prod build`, in order (nb2prod.converter.events.STAGES). */
 export const STAGES = ['lint', 'analyse', 'execute', 'capture', 'render', 'verify'] as const;
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';

@@ -2,7 +2,7 @@
 
 Thin layers over the core: linting is :func:`nb2prod.engine.lint_dict` on a thread pool
 (never on the event loop), the rule table and tag vocabulary come from
-:mod:`nb2prod.rules` and :mod:`nb2prod.tags`, builds are :func:`nb2prod.build.build` run
+:mod:`nb2prod.rules` and :mod:`nb2prod.tags`, builds are :func:`nb2prod.converter.build` run
 as background jobs (:mod:`.jobs`). Every handler is authenticated and authorised
 (resource ``nb2prod``); errors are ``{"message": "<one line>"}`` with 400, 403, 404, 409
 or 429.
@@ -261,8 +261,8 @@ class LintHandler(_Handler):
 
 
 def _parameters(value: Any) -> dict[str, Any]:
-    from nb2prod.build import BuildError
-    from nb2prod.build.plan import parse_parameter
+    from nb2prod.converter import BuildError
+    from nb2prod.converter.plan import parse_parameter
 
     if value is None:
         return {}
@@ -298,8 +298,8 @@ class BuildsHandler(_Handler):
     @tornado.web.authenticated
     @authorized
     def post(self) -> None:
-        from nb2prod.build import BuildError, BuildOptions
-        from nb2prod.build.pipeline import check_target, real_path
+        from nb2prod.converter import BuildError, BuildOptions
+        from nb2prod.converter.pipeline import check_target, real_path
 
         body = self.body()
         root = self.state.root

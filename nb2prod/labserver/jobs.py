@@ -1,8 +1,8 @@
 """Builds started from JupyterLab, run as background jobs of the server.
 
-A job runs :func:`nb2prod.build.build` (the same call the CLI makes) in a thread of its
+A job runs :func:`nb2prod.converter.build` (the same call the CLI makes) in a thread of its
 own; the notebook runs in a fresh kernel process, as with ``nb2prod build``. The events
-of :mod:`nb2prod.build.events` are recorded as they come, so the page can poll them with
+of :mod:`nb2prod.converter.events` are recorded as they come, so the page can poll them with
 ``?since=N``; the absolute paths under the server root in them (and in the error) are
 recorded relative to the root, as the page names files. At most ``max_running`` builds
 run at once. Finished jobs are kept in memory, the oldest dropped beyond a bound.
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nb2prod.build import BuildError, BuildOptions, Event, build
-from nb2prod.build.errors import safe_message
+from nb2prod.converter import BuildError, BuildOptions, Event, build
+from nb2prod.converter.errors import safe_message
 
 __all__ = [
     "BuildJob", "BuildJobs", "MAX_RUNNING", "TargetBusy", "TooManyBuilds", "RUNNING", "SUCCEEDED", "FAILED",

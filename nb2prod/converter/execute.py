@@ -21,9 +21,9 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from nb2prod.build.errors import BuildError
-from nb2prod.build.events import Reporter
-from nb2prod.build.plan import RESPONSE_TYPES, BuildPlan
+from nb2prod.converter.errors import BuildError
+from nb2prod.converter.events import Reporter
+from nb2prod.converter.plan import RESPONSE_TYPES, BuildPlan
 from nb2prod.execcheck import ipc_kernel_manager  # shared with `lint --execute`
 
 __all__ = ["Capture", "execute", "execution_notebook", "profile_features"]

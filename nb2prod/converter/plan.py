@@ -16,7 +16,7 @@ from typing import Any
 
 from nb2prod import _pyflakes
 from nb2prod.analysis import IPYTHON_NAMES, Analysis
-from nb2prod.build.errors import BuildError
+from nb2prod.converter.errors import BuildError
 from nb2prod.notebook import Cell, Notebook
 
 __all__ = ["Field", "BuildPlan", "make_plan", "parse_parameter"]

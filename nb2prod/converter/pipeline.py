@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from nb2prod import __version__
-from nb2prod.build.errors import BuildError
-from nb2prod.build.events import Event, EventSink, Reporter
-from nb2prod.build.execute import Capture, execute
-from nb2prod.build.model_card import model_card_for_build
-from nb2prod.build.plan import BuildPlan, make_plan
+from nb2prod.converter.errors import BuildError
+from nb2prod.converter.events import Event, EventSink, Reporter
+from nb2prod.converter.execute import Capture, execute
+from nb2prod.converter.model_card import model_card_for_build
+from nb2prod.converter.plan import BuildPlan, make_plan
 from nb2prod.masking import redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
 
@@ -250,7 +250,7 @@ def _verbatim(text: str) -> str:
 def _render(template: str, context: dict[str, Any], staging: Path) -> Path:
     """Render ``template`` into ``staging/rendered`` in a child process (see :mod:`._render`:
     cookiecutter changes the working directory of the process it runs in)."""
-    from nb2prod.build import _render as renderer
+    from nb2prod.converter import _render as renderer
 
     out = staging / "rendered"
     out.mkdir()

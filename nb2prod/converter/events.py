@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from nb2prod.build.errors import safe_message
+from nb2prod.converter.errors import safe_message
 
 __all__ = ["Event", "EventSink", "STAGES", "Reporter"]
 
