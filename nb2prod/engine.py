@@ -9,27 +9,24 @@ kernel and its findings (NB307-NB310) join the others before suppression and sco
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
-import re
-import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nb2prod import tags as tagmod
+from nb2prod import suppression
 from nb2prod.analysis import Analysis
 from nb2prod.config import ConfigError, Overrides, Settings, settings_for
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.execcheck import EXECUTION_RULES, REPRODUCE_RULES, ExecutionOptions
 from nb2prod.masking import mask_spans, redact
-from nb2prod.notebook import Cell, Notebook, NotebookError, notebook_from_dict, read_notebook
+from nb2prod.notebook import Notebook, NotebookError, notebook_from_dict, read_notebook
 from nb2prod.rules import REGISTRY
+from nb2prod.rules.structure import UnusedSuppression
 from nb2prod.score import Score, score
-from nb2prod.selection import SelectorError, expand, most_specific
 
 __all__ = [
     "NotebookResult",
@@ -39,15 +36,10 @@ __all__ = [
     "lint_dict",
     "lint_paths",
     "ExecutionOptions",
-    "UNUSED_SUPPRESSION",
 ]
 
-UNUSED_SUPPRESSION = "NB720"
 # --jobs 0 with --execute: notebooks run at once (each has a kernel process of its own).
 EXECUTE_JOBS = 4
-
-_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
-
 
 @dataclass
 class NotebookResult:
@@ -138,7 +130,7 @@ def lint_notebook(
     raw: list[Finding] = []
     for code in sorted(enabled):
         rule = REGISTRY[code]
-        if code == UNUSED_SUPPRESSION or (rule.needs_python and not nb.is_python):
+        if code == UnusedSuppression.code or (rule.needs_python and not nb.is_python):
             continue
         try:
             raw.extend(rule.check(analysis))
@@ -190,6 +182,18 @@ def _execute(
     return [f for f in found if f.code in enabled]
 
 
+def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozenset[str]) -> list[Finding]:
+    """The findings no suppression covers, and the unused-suppression findings (which
+    can be silenced like any other) when that rule is selected."""
+    sups = suppression.collect(nb, {code: rule.name for code, rule in REGISTRY.items()})
+    kept = sups.apply(findings)
+    if UnusedSuppression.code in enabled:
+        rule = REGISTRY[UnusedSuppression.code]
+        assert isinstance(rule, UnusedSuppression)
+        kept.extend(f for f in rule.report(sups, enabled, REGISTRY) if sups.suppressor(f) is None)
+    return kept
+
+
 def _mask_secrets(f: Finding) -> None:
     """Mask secrets in what a finding shows: the spans its rule marked, and anything
     the secret detector recognises in its message or source line (whatever the rule)."""
@@ -198,138 +202,6 @@ def _mask_secrets(f: Finding) -> None:
             f.source_line = mask_spans(f.source_line, ((s - 1, e - 1) for s, e in f.redact))
         f.source_line = redact(f.source_line)
     f.message = redact(f.message)
-
-
-@dataclass
-class _Suppression:
-    cell: Cell
-    line: int | None  # None: the whole cell (tag)
-    column: int
-    prefixes: list[str]  # [] means everything (a blanket noqa comment, nb2prod:ignore)
-    written: list[str]
-    used: set[str] = field(default_factory=set)
-
-
-def _comments(source: str) -> Iterable[tuple[int, int, str]]:
-    """(line, column, text) of the comments in a cell: real ``#`` comments only, not a
-    ``"# noqa"`` inside a string. Cells the tokenizer rejects (IPython syntax, syntax
-    errors) fall back to a search line by line."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        for i, line in enumerate(source.splitlines(), start=1):
-            at = line.find("#")
-            if at >= 0:
-                yield i, at, line[at:]
-        return
-    for tok in tokens:
-        if tok.type == tokenize.COMMENT:
-            yield tok.start[0], tok.start[1], tok.string
-
-
-def _tag_prefixes(selectors: list[str]) -> list[str]:
-    """Cell-tag selectors as code prefixes; rule names and families are accepted too."""
-    names = {code: rule.name for code, rule in REGISTRY.items()}
-    out = []
-    for sel in selectors:
-        try:
-            out.append(expand(sel, names) or "NB")
-        except SelectorError:
-            out.append(sel.upper())  # reported by NB720 as unknown
-    return out
-
-
-def _suppressions(nb: Notebook) -> tuple[dict[tuple[int, int], _Suppression], dict[int, _Suppression]]:
-    by_line: dict[tuple[int, int], _Suppression] = {}
-    by_cell: dict[int, _Suppression] = {}
-    for cell in nb.cells:
-        selectors = tagmod.ignore_selectors(cell.tags)
-        if selectors is not None:
-            prefixes = [] if "" in selectors else _tag_prefixes(selectors)
-            by_cell[cell.index] = _Suppression(cell, None, 1, prefixes, prefixes)
-        if not cell.is_code or "noqa" not in cell.source.lower():
-            continue
-        for line, col, text in _comments(cell.source):
-            m = _NOQA.search(text)
-            if not m:
-                continue
-            codes = m.group("codes")
-            column = col + m.start() + 1
-            if codes is None:
-                by_line[(cell.index, line)] = _Suppression(cell, line, column, [], [])
-                continue
-            written = [c.upper() for c in re.split(r"[\s,]+", codes) if c]
-            ours = [c for c in written if c.startswith("NB")]
-            if ours:
-                by_line[(cell.index, line)] = _Suppression(cell, line, column, ours, ours)
-    return by_line, by_cell
-
-
-def _notebook_ignores(nb: Notebook) -> list[str]:
-    meta = nb.metadata.get("nb2prod")
-    if isinstance(meta, dict) and isinstance(meta.get("ignore"), list):
-        return [str(c).upper() for c in meta["ignore"] if isinstance(c, str)]
-    return []
-
-
-def _covers(s: _Suppression | None, code: str) -> bool:
-    return s is not None and (not s.prefixes or most_specific(code, s.prefixes) is not None)
-
-
-def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozenset[str]) -> list[Finding]:
-    by_line, by_cell = _suppressions(nb)
-    nb_ignores = _notebook_ignores(nb)
-
-    def suppressor(f: Finding) -> _Suppression | bool | None:
-        if nb_ignores and most_specific(f.code, nb_ignores) is not None:
-            return True
-        if f.cell is None:
-            return None
-        if f.output is None:
-            for line in (f.line, f.end_line or f.line):
-                s = by_line.get((f.cell, line))
-                if _covers(s, f.code):
-                    return s
-        s = by_cell.get(f.cell)
-        return s if _covers(s, f.code) else None
-
-    kept: list[Finding] = []
-    for f in findings:
-        hit = suppressor(f)
-        if isinstance(hit, _Suppression):
-            hit.used.add(most_specific(f.code, hit.prefixes) or "" if hit.prefixes else "")
-        if hit is None:
-            kept.append(f)
-    if UNUSED_SUPPRESSION in enabled:
-        # Unused-suppression findings can be silenced like any other.
-        for f in _unused_suppressions([*by_line.values(), *by_cell.values()], enabled):
-            if suppressor(f) is None:
-                kept.append(f)
-    return kept
-
-
-def _unused_suppressions(sups: Iterable[_Suppression], enabled: frozenset[str]) -> Iterable[Finding]:
-    rule = REGISTRY[UNUSED_SUPPRESSION]
-    for s in sups:
-        if not s.prefixes:
-            continue  # a blanket noqa comment may be meant for another tool
-        unused = [
-            p for p in s.prefixes
-            if p not in s.used
-            and not UNUSED_SUPPRESSION.startswith(p)  # that one silences these reports
-            and (any(c.startswith(p) for c in enabled) or not any(c.startswith(p) for c in REGISTRY))
-        ]
-        if not unused:
-            continue
-        unknown = [p for p in unused if not any(c.startswith(p) for c in REGISTRY)]
-        what = ", ".join(unused)
-        if s.line is None:
-            msg = f"cell tag ignores {what}, but nothing here is reported for it"
-        else:
-            msg = f"`# noqa` for {what}, but nothing on this line is reported for it"
-        if unknown:
-            msg += f" (unknown code: {', '.join(unknown)})"
-        yield rule.at(s.cell, msg, line=s.line or 1, column=s.column)
 
 
 # -- files and many files ---------------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.rules._base import Rule, register
+from nb2prod.rules.execution import NameFromHiddenState, UseBeforeDefinition
+from nb2prod.suppression import Suppression
 
 
 @register
@@ -51,12 +53,12 @@ class UndefinedName(Rule):
             d = defs.get(p.name)
             if d is not None:
                 line = p.node.lineno + p.offset  # type: ignore[attr-defined]
-                if (d.cell.index, d.line) <= (p.cell.index, line) or nb.runs("NB304"):
+                if (d.cell.index, d.line) <= (p.cell.index, line) or nb.runs(UseBeforeDefinition.code):
                     continue  # bound by a magic pyflakes cannot see, or NB304's case
             if dynamic is not None and p.cell.index >= dynamic:
                 continue
             if (
-                nb.runs("NB305")
+                nb.runs(NameFromHiddenState.code)
                 and not p.in_function
                 and p.cell.execution_count is not None
                 and not p.cell.has_error_output()
@@ -697,5 +699,25 @@ class UnusedSuppression(Rule):
     needs_python = False
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
-        # Computed by the engine after all other rules ran (it needs their findings).
+        # Reported by the engine through :meth:`report` once every other rule has run:
+        # whether a suppression was used depends on their findings.
         return iter(())
+
+    def report(self, suppressions: Iterable[Suppression], enabled: Iterable[str],
+               known: Iterable[str]) -> Iterator[Finding]:
+        """Findings for the suppressions that suppressed nothing, given the codes of the
+        rules that ran (``enabled``) and of every rule (``known``)."""
+        enabled, known = list(enabled), list(known)
+        for s in suppressions:
+            unused = s.unused(enabled, known, exempt=self.code)
+            if not unused:
+                continue
+            unknown = [p for p in unused if not any(c.startswith(p) for c in known)]
+            what = ", ".join(unused)
+            if s.line is None:
+                msg = f"cell tag ignores {what}, but nothing here is reported for it"
+            else:
+                msg = f"`# noqa` for {what}, but nothing on this line is reported for it"
+            if unknown:
+                msg += f" (unknown code: {', '.join(unknown)})"
+            yield self.at(s.cell, msg, line=s.line or 1, column=s.column)
