@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from nb2prod._ast import iter_nodes
 from nb2prod.notebook import Cell, Notebook
@@ -32,6 +32,8 @@ __all__ = [
     "NameProblem",
     "IPYTHON_NAMES",
 ]
+
+T = TypeVar("T")
 
 # Names the IPython kernel defines in every notebook's namespace.
 IPYTHON_NAMES = frozenset(
@@ -129,6 +131,16 @@ class Analysis:
         self.enabled = enabled
         # Things the user should know that are not findings (shown as notes).
         self.notices: list[str] = []
+        self._derived: dict[Callable[[Analysis], object], object] = {}
+
+    def fact(self, compute: Callable[[Analysis], T]) -> T:
+        """A derived fact of this notebook: ``compute(self)`` the first time it is asked
+        for, the same value after. Rule families keep the facts that only they read
+        here (keyed by the function that computes them), so a fact several rules share is
+        computed once and lives exactly as long as the analysis."""
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        return cast(T, self._derived[compute])
 
     def runs(self, code: str) -> bool:
         return self.enabled is None or code in self.enabled

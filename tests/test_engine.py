@@ -104,3 +104,19 @@ def test_non_python_notebook_skips_code_rules() -> None:
     result = lint_notebook(notebook_from_dict(data))
     assert not any(f.code == "NB708" for f in result.findings)
     assert result.notices and "'r'" in result.notices[0]
+
+
+def test_a_derived_fact_is_computed_once_per_analysis() -> None:
+    from nb2prod.analysis import Analysis
+
+    nb = notebook_from_dict(v4.new_notebook(cells=[v4.new_code_cell("x = 1")]), path=None)
+    calls: list[Analysis] = []
+
+    def cells(analysis: Analysis) -> int:
+        calls.append(analysis)
+        return len(analysis.code_cells)
+
+    first, second = Analysis(nb), Analysis(nb)
+    assert first.fact(cells) == first.fact(cells) == 1
+    assert second.fact(cells) == 1
+    assert calls == [first, second]  # once for each analysis, never shared between them

@@ -4,7 +4,7 @@ registers every rule. ``REGISTRY`` maps code -> rule instance, in code order."""
 from __future__ import annotations
 
 # Importing the family modules registers their rules.
-from nb2prod.rules import (  # noqa: E402,F401  (imported for their side effect)
+from nb2prod.rules import (  # noqa: F401  (imported for their side effect)
     environment,
     execution,
     portability,

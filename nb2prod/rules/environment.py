@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import ast
 import os
-import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from nb2prod import deps
 from nb2prod.analysis import Analysis, ImportFact, dotted_name
@@ -75,11 +74,10 @@ class _Verdict:
 
 
 class _Environment:
-    """The NB2xx facts of one notebook. Holds its :class:`Analysis` weakly, so that the
-    per-analysis cache below does not keep every linted notebook alive."""
+    """The NB2xx facts of one notebook, a fact of its :class:`Analysis` (``nb.fact``)."""
 
     def __init__(self, nb: Analysis) -> None:
-        self.nb = cast(Analysis, weakref.proxy(nb))
+        self.nb = nb
         path = nb.path
         self.folder: Path | None = Path(os.path.abspath(path)).parent if path is not None else None
 
@@ -245,14 +243,8 @@ class _Environment:
             return str(path)
 
 
-_CACHE: weakref.WeakKeyDictionary[Analysis, _Environment] = weakref.WeakKeyDictionary()
-
-
 def _env(nb: Analysis) -> _Environment:
-    env = _CACHE.get(nb)
-    if env is None:
-        env = _CACHE[nb] = _Environment(nb)
-    return env
+    return nb.fact(_Environment)
 
 
 def _import_paths(fact: ImportFact) -> Iterator[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -464,7 +463,6 @@ class _Order:
     """Where each call takes effect in a top-down run (see the module docstring)."""
 
     def __init__(self, cells: list[Cell], calls: list[CallFact]) -> None:
-        # Cells and calls, not the Analysis: _SCANS must not keep the Analysis alive.
         self.cells = cells
         self.calls = calls
         self._spans: dict[int, list[_Span]] = {}
@@ -584,16 +582,13 @@ class _Scan:
         return min(found, key=lambda pc: pc[0]) if found else None
 
 
-_SCANS: weakref.WeakKeyDictionary[Analysis, _Scan] = weakref.WeakKeyDictionary()
+def _scan_notebook(nb: Analysis) -> _Scan:
+    return _Scanner(nb).run()
 
 
 def _scan(nb: Analysis) -> _Scan:
     """The reproducibility facts of a notebook, computed on first use and shared."""
-    scan = _SCANS.get(nb)
-    if scan is None:
-        scan = _Scanner(nb).run()
-        _SCANS[nb] = scan
-    return scan
+    return nb.fact(_scan_notebook)
 
 
 class _Scanner:

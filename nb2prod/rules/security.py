@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -90,7 +89,14 @@ def _json_text(value: Any) -> str:
 
 
 _OutputTexts = list[tuple[Cell, int, list[tuple[str, str]]]]
-_output_cache: weakref.WeakKeyDictionary[Analysis, _OutputTexts] = weakref.WeakKeyDictionary()
+def _output_texts_of(nb: Analysis) -> _OutputTexts:
+    found: _OutputTexts = []
+    for cell in nb.code_cells:
+        for i, out in enumerate(cell.outputs, start=1):
+            texts = [(w, t) for w, t in _output_texts(out) if t]
+            if texts:
+                found.append((cell, i, texts))
+    return found
 
 
 def _outputs(nb: Analysis) -> _OutputTexts:
@@ -98,16 +104,7 @@ def _outputs(nb: Analysis) -> _OutputTexts:
 
     Computed once per notebook for the three rules that read outputs.
     """
-    cached = _output_cache.get(nb)
-    if cached is None:
-        cached = []
-        for cell in nb.code_cells:
-            for i, out in enumerate(cell.outputs, start=1):
-                texts = [(w, t) for w, t in _output_texts(out) if t]
-                if texts:
-                    cached.append((cell, i, texts))
-        _output_cache[nb] = cached
-    return cached
+    return nb.fact(_output_texts_of)
 
 
 # -- the rules ------------------------------------------------------------------------------
