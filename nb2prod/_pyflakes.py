@@ -12,7 +12,10 @@ from pyflakes import checker, messages
 _KINDS = {messages.UndefinedName: "undefined", messages.UnusedImport: "unused-import"}
 
 
-class _NodeChecker(checker.Checker):  # type: ignore[misc]
+class _NodeChecker(checker.Checker):
+    # pyflakes' own map from each node to its parent, which its stubs do not declare.
+    _parents: dict[ast.AST, ast.AST]
+
     def __init__(self, tree: ast.Module, builtins: Iterable[str]) -> None:
         self.found: list[tuple[str, str, ast.AST, ast.AST, bool]] = []
         super().__init__(tree, filename="<notebook>", builtins=set(builtins), withDoctest=False)
