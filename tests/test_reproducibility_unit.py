@@ -10,7 +10,8 @@ import pytest
 
 from nb2prod.config import Overrides
 from nb2prod.engine import lint_file
-from nb2prod.rules import reproducibility as repro
+from nb2prod.rules.reproducibility.scan import RANDOM_STATE_MATTERS_WHEN, sklearn_position, sklearn_table
+from nb2prod.rules.reproducibility.urls import unpinned
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ],
 )
 def test_unpinned_urls(url: str) -> None:
-    assert repro._unpinned(url) is not None
+    assert unpinned(url) is not None
 
 
 @pytest.mark.parametrize(
@@ -62,19 +63,19 @@ def test_unpinned_urls(url: str) -> None:
     ],
 )
 def test_pinned_or_unknown_urls(url: str) -> None:
-    assert repro._unpinned(url) is None
+    assert unpinned(url) is None
 
 
 def test_sklearn_table_is_loaded_from_json() -> None:
     data = json.loads((ROOT / "nb2prod" / "data" / "sklearn_random_state.json").read_text())
     assert data["sklearn_version"]
-    table, by_name = repro._sklearn_table()
+    table, by_name = sklearn_table()
     assert "sklearn.ensemble.RandomForestClassifier" in table
     assert "sklearn.model_selection.train_test_split" in table
     assert "sklearn.linear_model.LinearRegression" not in table  # no random_state
-    assert repro._sklearn_position("sklearn.cross_validation.train_test_split")[0]  # old path
+    assert sklearn_position("sklearn.cross_validation.train_test_split")[0]  # old path
     # Every conditioned name in the module table is a real scikit-learn callable.
-    assert set(repro._RANDOM_STATE_MATTERS_WHEN) <= set(by_name)
+    assert set(RANDOM_STATE_MATTERS_WHEN) <= set(by_name)
 
 
 def test_generated_table_matches_installed_sklearn() -> None:
