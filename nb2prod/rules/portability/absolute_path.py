@@ -1,0 +1,117 @@
+"""NB502: a file path is absolute."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from nb2prod.analysis import Analysis
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell
+from nb2prod.rules._base import Rule, register
+from nb2prod.rules.portability.paths import (
+    DRIVE_STRICT,
+    HOME,
+    PATHY_NAME,
+    ROUTEY_NAME,
+    call_args,
+    is_absolute,
+    is_io_call,
+    leftmost_string,
+    shorten,
+    simple_assignment,
+    source_span,
+)
+
+
+@register
+class AbsolutePath(Rule):
+    """## What it does
+    Finds absolute paths that are not in a home folder (NB501 covers those):
+    `/data/projects/iris.csv`, `/kaggle/input/...`, `D:\\datasets\\...`. To keep false
+    alarms away (URL routes such as `"/predict"`, regexes), a POSIX path is reported only
+    where it is a file: an argument of a file call (`open`, `pd.read_*`, `to_csv`,
+    `np.load`, `Path`, `os.path.join`, `joblib.dump`, `savefig`...), or the value of a
+    top-level variable named like a location (`DATA_DIR = "/data/iris"`). A Windows drive
+    path is reported anywhere. `/tmp`, `/dev`, `/proc` and `/sys` are never reported.
+
+    ## Why is this bad?
+    An absolute path ties the notebook to one machine's layout. CI, a colleague and the
+    service container have different disks; the notebook fails there.
+
+    ## Example
+    ```python
+    model = joblib.load("/srv/models/iris.joblib")
+    ```
+
+    ## Use instead
+    ```python
+    MODEL_PATH = Path("models") / "iris.joblib"   # relative to the project
+    model = joblib.load(MODEL_PATH)
+    ```
+
+    ## Fix
+    Use a path relative to the notebook, or make the location a `parameters` value that
+    the build and the service can set.
+    """
+
+    code = "NB502"
+    name = "absolute-path"
+    severity = Severity.WARNING
+    summary = "A file path is absolute"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        seen: set[int] = set()
+        for call in nb.calls:
+            if not is_io_call(call):
+                continue
+            for arg in call_args(call):
+                const = leftmost_string(arg)
+                if const is None or id(const) in seen:
+                    continue
+                seen.add(id(const))
+                finding = self._judge(call.cell, const, call.offset, strict=False)
+                if finding is not None:
+                    yield finding
+        for cell in nb.parsed_cells:
+            off = cell.parsed.line_offset
+            for stmt in cell.parsed.tree.body:  # type: ignore[union-attr]
+                target, value = simple_assignment(stmt)
+                if target is None or value is None or id(value) in seen:
+                    continue
+                if PATHY_NAME.search(target) and not ROUTEY_NAME.search(target):
+                    seen.add(id(value))
+                    finding = self._judge(cell, value, off, strict=False)
+                    if finding is not None:
+                        yield finding
+        for s in nb.strings:
+            if id(s.node) not in seen and DRIVE_STRICT.match(s.value.strip()):
+                finding = self._judge(s.cell, s.node, s.offset, strict=True)
+                if finding is not None:
+                    yield finding
+        for cell in nb.code_cells:
+            cm = cell.parsed.cell_magic
+            if cm is not None and cm.name in {"writefile", "file"} and cm.args:
+                target = cm.args.split()[-1]
+                if is_absolute(target, strict=False) and not HOME.search(target):
+                    yield self.at(
+                        cell,
+                        f"`%%{cm.name}` writes to the absolute path `{shorten(target)}`",
+                        line=cm.line,
+                        column=cm.column,
+                    )
+
+    def _judge(self, cell: Cell, const: ast.Constant, offset: int, *, strict: bool) -> Finding | None:
+        value = const.value.strip()
+        if not is_absolute(value, strict=strict) or HOME.search(value):
+            return None
+        line = const.lineno + offset
+        col, end = source_span(cell, line, value, const, offset)
+        return self.at(
+            cell,
+            f"absolute path `{shorten(value)}` exists only on machines laid out like this one",
+            line=line,
+            column=col,
+            end_line=line if end is not None else None,
+            end_column=end,
+        )

@@ -1,0 +1,191 @@
+"""Paths in string literals: home folders, absolute paths, paths that leave the project,
+and the I/O calls and names that make a string a path."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from nb2prod.analysis import CallFact
+from nb2prod.notebook import Cell
+
+# -- paths -------------------------------------------------------------------------------
+
+# A path inside somebody's home folder, anywhere in a string (after a delimiter).
+HOME = re.compile(
+    r"""(?:^|(?<=[\s'"=:,;(\[]))(?P<path>
+        (?:/mnt/[a-zA-Z])?/(?:Users|home)/(?!<|\{)[^/\s'"]+(?:/[^\s'"]*)?   # /Users/x, /home/x
+      | /root(?:/[^\s'"]*)?(?=$|[\s'"])                                 # /root
+      | /content/drive/My\ ?Drive(?:/[^\s'"]*)?                          # Colab's Google Drive
+      | [A-Za-z]:[\\/]+(?i:Users|Documents\ and\ Settings)[\\/]+[^\\/\s'"]+(?:[\\/][^\s'"]*)?
+      | ~[A-Za-z0-9_.-]*[\\/][^\s'"]*                                    # ~/data, ~jake/data
+    )""",
+    re.X,
+)
+# A POSIX absolute path that is not a system device or scratch location.
+_ABS_POSIX = re.compile(r"^/(?!/)(?!(?:dev|proc|sys|tmp|var/tmp)(?:/|$))[^\n\r]*[^/\n\r]")
+# A Windows drive path: anywhere as a whole string when the drive is upper case and the
+# string is a valid Windows path (no * ? " < > |), which keeps regexes like r"x:\s*" out.
+DRIVE_STRICT = re.compile(r'^[A-Z]:[\\/][^*?"<>|\n\r:]*$')
+_DRIVE_LOOSE = re.compile(r"^[A-Za-z]:[\\/]")
+_UNC = re.compile(r"^\\\\[\w.$-]+\\[\w.$ -]+")
+
+# Callees (last name part) whose string arguments are file system paths. Existence tests
+# (`os.path.exists("/kaggle/input")`) are left out: they are how code detects a platform.
+_IO_NAMES = frozenset(
+    {
+        "open", "Path", "PurePath", "PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath",
+        "read_csv", "read_table", "read_excel", "read_json", "read_parquet", "read_pickle",
+        "read_feather", "read_hdf", "read_fwf", "read_orc", "read_stata", "read_sas", "read_spss",
+        "read_xml", "to_csv", "to_excel", "to_json", "to_parquet", "to_pickle", "to_feather",
+        "to_hdf", "to_stata", "to_html", "to_xml", "load", "save", "savez", "savez_compressed",
+        "loadtxt", "savetxt", "genfromtxt", "fromfile", "tofile", "memmap", "load_npz", "save_npz",
+        "dump", "load_model", "save_model", "load_weights", "save_weights", "savefig", "imread",
+        "imsave", "imwrite", "load_img", "ImageFolder", "DatasetFolder", "read_file", "write_file",
+        "listdir", "scandir", "walk", "glob", "iglob", "makedirs",
+        "mkdir", "rmdir", "unlink", "rename", "copy", "copy2", "copyfile", "copytree", "rmtree",
+        "move", "File", "ZipFile", "TarFile", "open_dataset", "open_mfdataset", "FileHandler",
+        "SummaryWriter", "ModelCheckpoint", "CSVLogger", "TensorBoard", "chdir", "expanduser",
+        "abspath", "realpath", "from_pretrained", "save_pretrained", "load_dataset",
+        # Spark readers and writers: spark.read.csv("/mnt/..."), df.write.parquet(...)
+        "csv", "parquet", "orc", "json", "textFile", "saveAsTextFile",
+    }
+)
+_IO_QUALNAMES = frozenset(
+    {"os.path.join", "posixpath.join", "ntpath.join", "sys.path.append", "sys.path.insert",
+     "sqlite3.connect", "os.remove", "os.startfile"}
+)
+PATH_JOINERS = frozenset(
+    {"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath",
+     "pathlib.PosixPath", "pathlib.PurePosixPath"}
+)
+# Top-level `NAME = "/abs/path"`: names that say "this is a location", minus the ones that
+# say "this is a URL route".
+PATHY_NAME = re.compile(r"(?i)path|dir|folder|file|root|home|data|input|output|save|ckpt|checkpoint|model|csv|db")
+ROUTEY_NAME = re.compile(r"(?i)url|uri|route|endpoint|api|host|prefix|pattern|regex")
+# A path-like token of a string (paths in shell-like strings are split on blanks).
+TOKEN = re.compile(r"""[^\s'",;()]+""")
+SEP = re.compile(r"[\\/]")
+
+
+def source_span(cell: Cell, line: int, text: str, node: ast.expr, offset: int) -> tuple[int, int | None]:
+    """1-based ``(column, end column)`` (end exclusive) of ``text`` on ``line`` of the cell
+    as written, so that the finding covers exactly the path inside the quotes, not the
+    quotes and brackets after it.
+
+    ``text`` is looked for as it is and as a non-raw literal writes it (backslashes
+    doubled), first from the string literal ``node`` onwards, then from the start of the
+    line (a `!cmd` line that IPython rewrote). When it is not on the line (a multi-line
+    or otherwise escaped string), the span falls back to the start of the literal and
+    no end.
+    """
+    if not 1 <= line <= len(cell.lines):
+        return node.col_offset + 1, None
+    source = cell.lines[line - 1]
+    literal = _char_column(source, node.col_offset) if node.lineno + offset == line else 0
+    if text:
+        escaped = text.replace("\\", "\\\\")
+        for candidate in dict.fromkeys((text, escaped)):
+            for start in dict.fromkeys((literal, 0)):
+                i = source.find(candidate, start)
+                if i >= 0:
+                    return i + 1, i + 1 + len(candidate)
+    return literal + 1, None
+
+
+def _char_column(line: str, byte_offset: int) -> int:
+    """The character index of a UTF-8 byte offset (what ``ast`` gives) in ``line``."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def leftmost_string(expr: ast.expr) -> ast.Constant | None:
+    """The string literal a path expression starts with: `"/a"`, `"/a" + x`, `f"/a/{x}"`."""
+    while True:
+        if isinstance(expr, ast.Constant):
+            return expr if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.JoinedStr):
+            return expr.values[0] if expr.values and isinstance(expr.values[0], ast.Constant) else None  # type: ignore[return-value]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Div, ast.Mod)):
+            expr = expr.left
+            continue
+        return None
+
+
+def _callee_last(call: CallFact) -> str | None:
+    func = call.node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def is_io_call(call: CallFact) -> bool:
+    if call.qualname in _IO_QUALNAMES:
+        return True
+    return _callee_last(call) in _IO_NAMES
+
+
+def call_args(call: CallFact) -> Iterator[ast.expr]:
+    yield from call.node.args
+    for kw in call.node.keywords:
+        if kw.arg is not None:
+            yield kw.value
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def home_kind(path: str) -> str:
+    if path.startswith("~"):
+        return "depends on the user's home folder"
+    if path.startswith("/content/drive"):
+        return "is in a user's Google Drive"
+    return "is in a user's home folder"
+
+
+
+def is_absolute(value: str, *, strict: bool) -> bool:
+    if strict:
+        return bool(DRIVE_STRICT.match(value))
+    return bool(_ABS_POSIX.match(value) or _DRIVE_LOOSE.match(value) or _UNC.match(value))
+
+
+def simple_assignment(stmt: ast.stmt) -> tuple[str | None, ast.Constant | None]:
+    """`NAME = "text"` (or annotated) at top level -> (NAME, the constant)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return None, None
+    if isinstance(target, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return target.id, value
+    return None, None
+
+
+def project_root(directory: Path) -> Path | None:
+    """The nearest folder, from ``directory`` up, with a ``.git`` or a ``pyproject.toml``."""
+    for folder in (directory, *directory.parents):
+        try:
+            if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
+                return folder
+        except OSError:
+            return None
+    return None
+
+
+def levels_up(path: str) -> int:
+    """How many folders above its start a relative path climbs (`../../a` -> 2)."""
+    norm = posixpath.normpath(path.replace("\\", "/"))
+    n = 0
+    for part in norm.split("/"):
+        if part != "..":
+            break
+        n += 1
+    return n
