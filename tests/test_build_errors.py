@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -300,3 +301,93 @@ def test_nan_outputs_are_recorded_as_json_null(tmp_path: Path) -> None:
                     ("examples = [{'x': 1.0}]", ["example"]))
     result = build(BuildOptions(path, tmp_path / "svc", gate=False))
     assert result.capture.examples == [{"input": {"x": 1.0}, "output": None}]
+
+
+# --- the stage events: one Reporter.stage per stage ---
+
+
+def _recorded() -> tuple[list[tuple[str, str, str]], Any]:
+    from nb2prod.converter.events import Reporter
+
+    seen: list[tuple[str, str, str]] = []
+    reporter = Reporter(lambda e: seen.append((e.stage, e.status, e.message)))
+    return seen, reporter
+
+
+def test_a_stage_emits_start_then_done_with_its_summary_and_time() -> None:
+    events: list[Any] = []
+    from nb2prod.converter.events import Reporter
+
+    reporter = Reporter(events.append)
+    with reporter.stage("analyse", "reading the tags") as stage:
+        stage.progress("half way", current=1)
+        stage.summary("predict(x)", fields=["x"])
+    assert [(e.stage, e.status, e.message) for e in events] == [
+        ("analyse", "start", "reading the tags"), ("analyse", "progress", "half way"),
+        ("analyse", "done", "predict(x)"),
+    ]
+    assert events[1].detail == {"current": 1} and events[2].detail == {"fields": ["x"]}
+    assert events[2].seconds is not None and events[2].seconds >= 0
+    assert reporter.timings == {"analyse": events[2].seconds}
+
+
+def test_a_stage_that_raises_emits_failed_with_the_message_and_re_raises() -> None:
+    seen, reporter = _recorded()
+    with pytest.raises(BuildError, match="no predict cell"):
+        with reporter.stage("analyse"):
+            raise BuildError("no predict cell")
+    assert seen == [("analyse", "start", ""), ("analyse", "failed", "no predict cell")]
+
+    seen.clear()
+    with pytest.raises(OSError):
+        with reporter.stage("render"):
+            raise OSError(28, "No space left on device")
+    assert seen == [("render", "start", ""), ("render", "failed", "OSError: [Errno 28] No space left on device")]
+
+
+def test_a_failed_stage_emits_one_failed_event() -> None:
+    """``stage.fail`` says what the stream shows; the error raised after it says more, once."""
+    seen, reporter = _recorded()
+    with pytest.raises(BuildError):
+        with reporter.stage("lint") as stage:
+            stage.fail("2 error(s)")
+            raise BuildError("lint found 2 error(s) that block the build: ...")
+    assert seen == [("lint", "start", ""), ("lint", "failed", "2 error(s)")]
+
+    seen.clear()
+    with reporter.stage("verify") as stage:  # failed without an exception: the build goes on
+        stage.fail("the tests failed")
+    assert seen == [("verify", "start", ""), ("verify", "failed", "the tests failed")]
+
+
+def test_a_stage_that_hands_over_ends_as_the_stage_then_running() -> None:
+    """execute -> capture happens inside the kernel run: the block ends whichever stage runs."""
+    seen, reporter = _recorded()
+    with reporter.stage("execute", "running") as stage:
+        reporter.done("execute", "10 cells ran")  # what the kernel runner does after the last cell
+        reporter.start("capture", "serialising")
+        assert stage.name == "capture"
+        stage.summary("1 artifact(s)")
+    assert seen == [("execute", "start", "running"), ("execute", "done", "10 cells ran"),
+                    ("capture", "start", "serialising"), ("capture", "done", "1 artifact(s)")]
+
+    seen.clear()
+    with pytest.raises(BuildError):
+        with reporter.stage("execute") as stage:
+            stage.then("capture", "serialising", done="3 cells ran")
+            raise BuildError("artifact `model` cannot be serialised")
+    assert seen == [("execute", "start", ""), ("execute", "done", "3 cells ran"), ("capture", "start", "serialising"),
+                    ("capture", "failed", "artifact `model` cannot be serialised")]
+
+
+def test_a_failing_capture_is_reported_by_the_capture_stage(tmp_path: Path) -> None:
+    from nb2prod.converter import BuildOptions, build
+    from nb2prod.converter.events import Event
+
+    path = notebook(tmp_path, ("model = (i for i in range(3))", []),
+                    ("def predict(x: float) -> float:\n    return next(model) * x", ["predict"]))
+    events: list[Event] = []
+    with pytest.raises(BuildError, match="cannot be serialised"):
+        build(BuildOptions(path, tmp_path / "svc", gate=False), events.append)
+    ended = [(e.stage, e.status) for e in events if e.status in ("done", "failed")]
+    assert ended == [("lint", "done"), ("analyse", "done"), ("execute", "done"), ("capture", "failed")]

@@ -17,6 +17,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
+from nb2prod.cli import main
+from nb2prod.config import Settings
 from nb2prod.converter.errors import BuildError
 from nb2prod.converter.execute import execution_notebook
 from nb2prod.converter.model_card import (
@@ -31,9 +33,8 @@ from nb2prod.converter.model_card import (
     summarize_metrics,
 )
 from nb2prod.converter.pipeline import _train_code
-from nb2prod.converter.plan import make_plan
-from nb2prod.cli import main
-from nb2prod.config import Settings
+from nb2prod.converter.plan import Field, make_plan
+from nb2prod.converter.records import Lock, ModelCard, NotebookRef
 from nb2prod.engine import lint_notebook
 from nb2prod.notebook import read_notebook
 
@@ -275,20 +276,28 @@ def test_owner_is_a_build_parameter_not_a_notebook_one(tmp_path: Path) -> None:
 # --- the card data ------------------------------------------------------------------------
 
 
-def card(**changes: Any) -> dict[str, Any]:
+def lock(**changes: Any) -> Lock:
+    parts: dict[str, Any] = {
+        "nb2prod_version": "9.9.9", "built_at": "2024-05-01T12:00:00+00:00",
+        "notebook": NotebookRef("nb.ipynb", "ab" * 32), "python": "3.11.7", "parameters": {"seed": 3},
+        "seeds": [{"call": "np.random.seed", "value": "seed", "cell": 2}], "lint_score": None, "artifacts": [],
+        "packages": {"numpy": "2.0.0", "pandas": "2.2.0"}, "requirements": ["numpy==2.0.0", "fastapi>=0.110"],
+        "examples": 0,
+    }
+    parts.update(changes)
+    return Lock(**parts)
+
+
+def card_record(**changes: Any) -> ModelCard:
     parts: dict[str, Any] = {
         "title": "Costs in {{ region }}",
         "description": "",
         "purpose": "",
-        "fields": [
-            {"name": "n", "annotation": "int | None", "required": False, "default": None, "default_repr": "None"},
-            {"name": "tag", "annotation": "Any", "required": True, "default": None, "default_repr": ""},
-        ],
+        "fields": [Field("n", "int | None", required=False, default=None, default_repr="None"),
+                   Field("tag", "Any", required=True)],
         "return_annotation": "float",
         "examples": [],
-        "lock": {"notebook": {"name": "nb.ipynb", "sha256": "ab" * 32}, "parameters": {"seed": 3},
-                 "seeds": [{"call": "np.random.seed", "value": "seed", "cell": 2}],
-                 "requirements": ["numpy==2.0.0", "fastapi>=0.110"], "packages": {"numpy": "2.0.0", "pandas": "2.2.0"}},
+        "lock": lock(),
         "profile": None,
         "metrics": {"values": [], "outputs": [], "cells": []},
         "owner": {"name": "unknown", "source": "no `-p owner` and no git user configured"},
@@ -296,6 +305,11 @@ def card(**changes: Any) -> dict[str, Any]:
     }
     parts.update(changes)
     return model_card(**parts)
+
+
+def card(**changes: Any) -> dict[str, Any]:
+    """The card as the template sees it (context key ``_model_card``)."""
+    return card_record(**changes).to_dict()
 
 
 def test_card_data_is_markdown_ready() -> None:
@@ -309,6 +323,35 @@ def test_card_data_is_markdown_ready() -> None:
     assert [p["name"] for p in data["versions"]["packages"]] == ["`numpy`", "`fastapi`", "`pandas`"]
     assert "the notebook has no metrics cell" in data["metrics_note"]
     assert any("`tag` has no type annotation" in item for item in data["limitations"])
+
+
+def test_card_reads_the_typed_lock() -> None:
+    """Versions and lineage come from the Lock's fields, not from a dict the template also gets."""
+    record = card_record(lock=lock(lint_score=87, notebook=NotebookRef("train.ipynb", ""), python="3.12.1",
+                                   packages={"numpy": "2.0.0", "pandas": "2.2.0", "scipy": "1.13.0"}))
+    assert isinstance(record, ModelCard)
+    assert record.lineage["lint_score"] == "87/100"
+    assert record.lineage["notebook"] == "`train.ipynb`"
+    assert record.lineage["sha256"] == "unknown"  # a notebook without a file has no sha256
+    assert record.lineage["built_at"] == "2024-05-01T12:00:00+00:00"
+    assert record.lineage["parameters"] == [{"name": "`seed`", "value": "`3`"}]
+    assert record.versions["python"] == "3.12.1" and record.versions["nb2prod"] == "9.9.9"
+    assert record.versions["recorded"] == 3
+    assert record.versions["requirements"] == ["numpy==2.0.0", "fastapi>=0.110"]
+    roles = {p["name"]: p["role"] for p in record.versions["packages"]}
+    assert roles == {"`numpy`": "pinned: the model needs it",
+                     "`fastapi`": "the web service (plays no part in the predictions)"}
+    assert card(lock=lock(lint_score=None))["lineage"]["lint_score"] == "not measured"
+    # to_dict keeps the documented keys, in the documented order
+    assert list(record.to_dict()) == ["title", "description", "purpose", "owner", "inputs", "output", "example",
+                                      "examples", "training_data", "metrics", "metric_outputs", "metrics_note",
+                                      "versions", "lineage", "limitations"]
+
+
+def test_card_without_seeds_says_so() -> None:
+    data = card(lock=lock(seeds=[]))
+    assert data["lineage"]["seeds"] == []
+    assert any("sets no random seed" in item for item in data["limitations"])
 
 
 def test_card_reads_the_reference_profile() -> None:
@@ -345,7 +388,7 @@ def run_training() -> dict[str, Any]:
         for cell in book.cells:
             tags = set(cell.metadata.get("tags", []))
             if cell.cell_type == "code" and not tags & {"predict", "example", "test", "skip"}:
-                exec(cell.source, namespace)  # noqa: S102 - the example notebook's own code
+                exec(cell.source, namespace)
     namespace["printed"] = out.getvalue()
     return namespace
 

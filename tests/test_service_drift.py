@@ -159,7 +159,7 @@ def test_the_profile_is_in_the_model_card_context(iris: Any) -> None:
     """The build passes the profile to templates as `_profile` (docs/templates.md)."""
     from nb2prod.converter.pipeline import _context
 
-    context = _context(iris.plan, iris.capture, iris.project_name, iris.package_name, 100)
+    context = _context(iris.plan, iris.capture, iris.project_name, iris.package_name, 100).cookiecutter_context()
     assert context["_profile"] == iris.capture.profile
     assert context["_lock"]["profile"]["sha256"] == hashlib.sha256(
         (iris.output / iris.package_name / "profile.json").read_bytes()

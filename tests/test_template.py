@@ -31,6 +31,8 @@ import nb2prod
 from nb2prod.converter._capture import _nb2prod_profile
 from nb2prod.converter.model_card import model_card, summarize_metrics
 from nb2prod.converter.pipeline import profile_bytes, write_profile
+from nb2prod.converter.plan import Field
+from nb2prod.converter.records import LOCK_FILE, Lock, write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"
@@ -203,6 +205,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
             "type": "sklearn.pipeline.Pipeline",
             "cell": 7,
             "trusted": trusted or [],
+            "bytes": model_file.stat().st_size,
         }
     ]
     parameters = {"C": 1.0, "test_size": 0.25, "seed": 42}
@@ -239,7 +242,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
             "notebook": {"name": "train.ipynb", "sha256": NOTEBOOK_SHA256},
             "python": platform.python_version(),
             "parameters": parameters,
-            "seeds": {"seed": 42},
+            "seeds": [{"call": "train_test_split(random_state=...)", "value": "seed", "cell": 6}],
             "lint_score": 100,
             "artifacts": artifacts,
             "packages": dict(requirement.split("==") for requirement in requirements),
@@ -250,11 +253,12 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
     }
     printed = [("stream", f"accuracy: {namespace['accuracy']:.3f}\n")]  # what cell 7 of TRAIN_CODE prints
     context["_model_card"] = model_card(
-        title=context["title"], description=context["description"], purpose="", fields=FIELDS,
-        return_annotation="dict", examples=context["_examples"], lock=context["_lock"], profile=context.get("_profile"),
+        title=context["title"], description=context["description"], purpose="", fields=[Field(**f) for f in FIELDS],
+        return_annotation="dict", examples=context["_examples"], lock=Lock.from_dict(context["_lock"]),
+        profile=context.get("_profile"),
         metrics=summarize_metrics([{"cell": 7, "reason": "tagged `metrics`", "pieces": printed}]),
         owner={"name": "Jane Doe", "source": "`-p owner`"}, git={"commit": None, "note": "not in a git repository"},
-    )
+    ).to_dict()
     return context
 
 
@@ -269,6 +273,7 @@ def bake(context: dict[str, Any], work: Path, model_file: Path | None) -> Path:
         )
     )
     (project / context["package_name"] / "artifacts").mkdir()
+    write_lock(project / context["package_name"] / LOCK_FILE, Lock.from_dict(context["_lock"]))  # as the build does
     if context.get("_profile"):
         write_profile(project / context["package_name"], context["_profile"])
     if model_file is not None:
@@ -525,7 +530,11 @@ def test_minimal_context_renders_a_working_project(tmp_path: Path) -> None:
         "_examples": [],
         "_requirements": [],
         "_parameters": {},
-        "_lock": {"nb2prod_version": nb2prod.__version__},
+        "_lock": {
+            "nb2prod_version": nb2prod.__version__, "built_at": "2024-05-01T12:00:00+00:00",
+            "notebook": {"name": "sum.ipynb", "sha256": ""}, "python": platform.python_version(), "parameters": {},
+            "seeds": [], "lint_score": None, "artifacts": [], "packages": {}, "requirements": [], "examples": 0,
+        },
     }
     project = bake(context, tmp_path, None)
     readme = (project / "README.md").read_text(encoding="utf-8")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from nb2prod.converter.errors import safe_message
+from nb2prod.converter.errors import BuildError, safe_message
 
-__all__ = ["Event", "EventSink", "STAGES", "Reporter"]
+__all__ = ["Event", "EventSink", "STAGES", "Reporter", "Stage"]
 
 STAGES = ("lint", "analyse", "execute", "capture", "render", "verify")
 
@@ -30,11 +31,19 @@ EventSink = Callable[[Event], None]
 
 
 class Reporter:
-    """Sends events to a sink and times the stages."""
+    """Sends events to a sink and times the stages.
+
+    A stage runs inside :meth:`stage`, which emits its ``start``, then ``done`` (with its
+    time and the :class:`Stage`'s summary) or ``failed`` (with the error's message) and
+    re-raises. :meth:`start`, :meth:`done` and :meth:`failed` are the primitives it is made
+    of; code inside a stage may use them to hand over to the next stage (the kernel runner
+    closes ``execute`` and opens ``capture`` when the notebook's own cells have run), and
+    the enclosing :meth:`stage` then ends whichever stage is running.
+    """
 
     def __init__(self, sink: EventSink | None = None) -> None:
         self._sink = sink
-        self._started: dict[str, float] = {}
+        self._started: dict[str, float] = {}  # the running stages, in the order they started
         self.timings: dict[str, float] = {}
 
     def emit(self, event: Event) -> None:
@@ -43,6 +52,25 @@ class Reporter:
             if event.message:
                 event = replace(event, message=safe_message(event.message))
             self._sink(event)
+
+    @contextmanager
+    def stage(self, name: str, message: str = "") -> Iterator[Stage]:
+        """Run a stage: ``with reporter.stage("execute", "running the notebook") as stage:``.
+
+        Emits ``start``; on leaving, ``done`` for the stage then running (``name``, or the
+        one it handed over to) with :meth:`Stage.summary`'s message and detail; on an
+        exception, ``failed`` for it with the exception's message, and re-raises. A stage
+        already ended by :meth:`Stage.fail` emits nothing more."""
+        handle = Stage(self, name, before=set(self._started))
+        self.start(name, message)
+        try:
+            yield handle
+        except Exception as exc:
+            if handle.running is not None:
+                self.failed(handle.running, str(exc) if isinstance(exc, BuildError) else f"{type(exc).__name__}: {exc}")
+            raise
+        if handle.running is not None:
+            self.done(handle.running, handle.message, **handle.detail)
 
     def start(self, stage: str, message: str = "") -> None:
         self._started[stage] = time.perf_counter()
@@ -62,3 +90,44 @@ class Reporter:
 
     def skipped(self, stage: str, message: str = "") -> None:
         self.emit(Event(stage, "skipped", message))
+
+
+class Stage:
+    """The handle of a :meth:`Reporter.stage` block (stages run one after another)."""
+
+    def __init__(self, reporter: Reporter, name: str, before: set[str]) -> None:
+        self._reporter = reporter
+        self._name = name
+        self._before = before  # the stages running when the block began: not this block's
+        self.message = ""
+        self.detail: dict[str, Any] = {}
+
+    @property
+    def running(self) -> str | None:
+        """The stage this block runs now: the last one started in it and not yet ended."""
+        opened = [s for s in self._reporter._started if s not in self._before]
+        return opened[-1] if opened else None
+
+    @property
+    def name(self) -> str:
+        return self.running or self._name
+
+    def progress(self, message: str, **detail: Any) -> None:
+        self._reporter.progress(self.name, message, **detail)
+
+    def summary(self, message: str, **detail: Any) -> None:
+        """What the ``done`` event says when the block ends without an exception."""
+        self.message, self.detail = message, detail
+
+    def then(self, name: str, message: str = "", *, done: str = "", **detail: Any) -> None:
+        """End the running stage (``done``, saying ``done``, with ``detail``) and start
+        ``name`` in this block."""
+        if self.running is not None:
+            self._reporter.done(self.running, done, **detail)
+        self._reporter.start(name, message)
+
+    def fail(self, message: str) -> None:
+        """End the running stage as ``failed`` now, with ``message`` (the exception that
+        follows, if any, may say more): the block emits nothing more."""
+        if self.running is not None:
+            self._reporter.failed(self.running, message)

@@ -8,8 +8,10 @@ lint score) and the owner (``-p owner=...``, else ``git config user.name``). Wha
 a person knows (intended users, out-of-scope uses, known failure modes) is left to the
 owner, clearly marked in the card.
 
-:func:`model_card` returns the data the template renders (context key ``_model_card``,
-see docs/templates.md); every string in it is ready for Markdown (table cells escaped).
+:func:`model_card` returns a :class:`~nb2prod.converter.records.ModelCard`, read from the
+build's typed records (the plan's fields, the :class:`~nb2prod.converter.records.Lock`);
+the template renders it as the context key ``_model_card`` (docs/templates.md). Every
+string in it is ready for Markdown (table cells escaped).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from nb2prod.converter.records import Lock, ModelCard
+
+if TYPE_CHECKING:
+    from nb2prod.converter.execute import Capture
+    from nb2prod.converter.plan import BuildPlan, Field
 
 __all__ = [
     "GIT_TIMEOUT",
@@ -412,7 +420,7 @@ def _seen(spec: dict[str, Any]) -> str:
     return f"{distinct} distinct values"
 
 
-def _training_data(profile: dict[str, Any] | None, fields: list[dict[str, Any]], has_reference: bool) -> dict[str, Any]:
+def _training_data(profile: dict[str, Any] | None, fields: list[Field], has_reference: bool) -> dict[str, Any]:
     features = _features(profile)
     if not features:
         note = "the `reference` cell was not profiled by this build" if has_reference else NO_REFERENCE
@@ -421,7 +429,7 @@ def _training_data(profile: dict[str, Any] | None, fields: list[dict[str, Any]],
         return {"available": False, "note": note, "advice": advice, "rows": "", "source": "", "numeric": [],
                 "categorical": [], "unprofiled": [], "ranges": []}
     assert isinstance(profile, dict)
-    order = {f["name"]: i for i, f in enumerate(fields)}
+    order = {f.name: i for i, f in enumerate(fields)}
     numeric, categorical, ranges = [], [], []
     for name, spec in sorted(features, key=lambda kv: order.get(kv[0], len(order))):
         count = _num(spec["count"]) if spec.get("count") is not None else ""
@@ -451,12 +459,11 @@ def _training_data(profile: dict[str, Any] | None, fields: list[dict[str, Any]],
 # --- the card -------------------------------------------------------------------------
 
 
-def _key_packages(lock: dict[str, Any], imported: list[str]) -> list[dict[str, str]]:
+def _key_packages(lock: Lock, imported: list[str]) -> list[dict[str, str]]:
     """The pinned requirements, then the distributions the notebook imports by their own name."""
-    packages = lock.get("packages") or {}
     out: list[dict[str, str]] = []
     seen: set[str] = set()
-    for req in lock.get("requirements") or []:
+    for req in lock.requirements:
         name, sep, version = _split_requirement(req)
         if sep == "==":
             out.append({"name": _code(name), "version": _cell(version), "role": "pinned: the model needs it"})
@@ -465,7 +472,7 @@ def _key_packages(lock: dict[str, Any], imported: list[str]) -> list[dict[str, s
                         "role": "the web service (plays no part in the predictions)"})
         seen.add(_normal(name))
     wanted = {_normal(m) for m in imported}
-    for dist, version in sorted(packages.items(), key=lambda kv: kv[0].lower()):
+    for dist, version in sorted(lock.packages.items(), key=lambda kv: kv[0].lower()):
         if _normal(dist) in wanted and _normal(dist) not in seen:
             out.append({"name": _code(dist), "version": _cell(version), "role": "imported by the training code"})
             seen.add(_normal(dist))
@@ -507,10 +514,10 @@ def model_card(
     title: str,
     description: str,
     purpose: str,
-    fields: list[dict[str, Any]],
+    fields: list[Field],
     return_annotation: str,
     examples: list[dict[str, Any]],
-    lock: dict[str, Any],
+    lock: Lock,
     profile: dict[str, Any] | None,
     metrics: dict[str, Any],
     owner: dict[str, str],
@@ -518,23 +525,22 @@ def model_card(
     imported: list[str] | None = None,
     has_tests: bool = True,
     has_reference: bool = False,
-) -> dict[str, Any]:
+) -> ModelCard:
     """The data of MODEL_CARD.md (context key ``_model_card``, see docs/templates.md)."""
     training = _training_data(profile, fields, has_reference)
     seen = dict(_features(profile))
     inputs = [
         {
-            "name": _code(f["name"]),
-            "type": _code(f.get("annotation", "Any")),
-            "required": "yes" if f.get("required") else "no",
-            "default": "" if f.get("required") else _code(f.get("default_repr") or _json(f.get("default"))),
-            "seen": _seen(seen[f["name"]]) if f["name"] in seen else "",
+            "name": _code(f.name),
+            "type": _code(f.annotation),
+            "required": "yes" if f.required else "no",
+            "default": "" if f.required else _code(f.default_repr or _json(f.default)),
+            "seen": _seen(seen[f.name]) if f.name in seen else "",
         }
         for f in fields
     ]
-    untyped = [f["name"] for f in fields if f.get("annotation", "Any") == "Any"]
+    untyped = [f.name for f in fields if f.annotation == "Any"]
 
-    notebook = lock.get("notebook") or {}
     if git.get("commit"):
         revision = f"git commit `{git['commit']}`"
         if git.get("dirty"):
@@ -543,13 +549,10 @@ def model_card(
             revision += f"; the notebook itself is {git['notebook']} (its sha256 identifies it)"
     else:
         revision = git.get("note") or "unknown"
-    parameters = [{"name": _code(k), "value": _code(_json(v))} for k, v in (lock.get("parameters") or {}).items()]
-    seeds = lock.get("seeds") or []
-    if isinstance(seeds, dict):
-        seeds = [{"call": k, "value": v} for k, v in seeds.items()]
-    seed_rows = [{"call": _code(s.get("call", "")), "value": _seed_value(s.get("value"), lock.get("parameters") or {}),
-                  "cell": str(s.get("cell", ""))} for s in seeds if isinstance(s, dict)]
-    lint_score = lock.get("lint_score")
+    parameters = [{"name": _code(k), "value": _code(_json(v))} for k, v in lock.parameters.items()]
+    seed_rows = [{"call": _code(s.get("call", "")), "value": _seed_value(s.get("value"), lock.parameters),
+                  "cell": str(s.get("cell", ""))} for s in lock.seeds]
+    lint_score = lock.lint_score
 
     metric_rows = [
         {"name": _cell(m["name"]), "value": _cell(m["printed"]), "cell": str(m["cell"]),
@@ -588,39 +591,39 @@ def model_card(
                            "requests drift away from them.")
 
     packages = _key_packages(lock, imported or [])
-    return {
-        "title": " ".join(title.split()),
-        "description": description.strip(),
-        "purpose": purpose.strip(),
-        "owner": {"name": _cell(owner.get("name", "unknown")), "source": owner.get("source", "")},
-        "inputs": inputs,
-        "output": {"type": _code(return_annotation or "Any")},
-        "example": _example(examples),
-        "examples": len(examples),
-        "training_data": training,
-        "metrics": metric_rows,
-        "metric_outputs": metric_outputs,
-        "metrics_note": metrics_note,
-        "versions": {
-            "python": _cell(lock.get("python", "")),
-            "nb2prod": _cell(lock.get("nb2prod_version", "")),
+    return ModelCard(
+        title=" ".join(title.split()),
+        description=description.strip(),
+        purpose=purpose.strip(),
+        owner={"name": _cell(owner.get("name", "unknown")), "source": owner.get("source", "")},
+        inputs=inputs,
+        output={"type": _code(return_annotation or "Any")},
+        example=_example(examples),
+        examples=len(examples),
+        training_data=training,
+        metrics=metric_rows,
+        metric_outputs=metric_outputs,
+        metrics_note=metrics_note,
+        versions={
+            "python": _cell(lock.python),
+            "nb2prod": _cell(lock.nb2prod_version),
             "packages": packages,
-            "requirements": list(lock.get("requirements") or []),
-            "recorded": len(lock.get("packages") or {}),
+            "requirements": list(lock.requirements),
+            "recorded": len(lock.packages),
         },
-        "lineage": {
-            "notebook": _code(notebook.get("name", "")),
-            "sha256": notebook.get("sha256", "") or "unknown",
+        lineage={
+            "notebook": _code(lock.notebook.name),
+            "sha256": lock.notebook.sha256 or "unknown",
             "revision": _cell(revision),
             "commit": git.get("commit") or "",
             "dirty": git.get("dirty"),
-            "built_at": _cell(lock.get("built_at", "")),
+            "built_at": _cell(lock.built_at),
             "lint_score": f"{lint_score}/100" if lint_score is not None else "not measured",
             "parameters": parameters,
             "seeds": seed_rows,
         },
-        "limitations": limitations,
-    }
+        limitations=limitations,
+    )
 
 
 def _imported_modules(nb: Any) -> list[str]:
@@ -642,7 +645,7 @@ def _imported_modules(nb: Any) -> list[str]:
     return tops
 
 
-def _predict_docstring(plan: Any) -> str:
+def _predict_docstring(plan: BuildPlan) -> str:
     tree = plan.predict_cell.parsed.tree
     if tree is None:
         return ""
@@ -652,21 +655,21 @@ def _predict_docstring(plan: Any) -> str:
     return ""
 
 
-def model_card_for_build(plan: Any, capture: Any, context: dict[str, Any]) -> dict[str, Any]:
-    """``_model_card`` for a build: ``context`` is the rest of the template context."""
+def model_card_for_build(plan: BuildPlan, capture: Capture, lock: Lock, project_name: str) -> ModelCard:
+    """The model card of a build, from its plan, its capture and its lock."""
     nb_path = plan.nb.path
     folder = nb_path.parent if nb_path is not None else Path.cwd()
     git = git_lineage(nb_path) if nb_path is not None else {"commit": None, "note": "the notebook has no file"}
     return model_card(
-        title=plan.title or context.get("project_name", ""),
+        title=plan.title or project_name,
         description=plan.description,
         purpose=_predict_docstring(plan),
-        fields=context["_fields"],
-        return_annotation=context["_return_annotation"],
-        examples=context["_examples"],
-        lock=context["_lock"],
-        profile=context.get("_profile"),
-        metrics=collect_metrics(plan.nb, getattr(capture, "executed", None), getattr(capture, "origin", [])),
+        fields=plan.fields,
+        return_annotation=plan.return_annotation,
+        examples=capture.examples,
+        lock=lock,
+        profile=capture.profile,
+        metrics=collect_metrics(plan.nb, capture.executed, capture.origin),
         owner=resolve_owner(getattr(plan, "owner", None), folder),
         git=git,
         imported=_imported_modules(plan.nb),

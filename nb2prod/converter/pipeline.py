@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from nb2prod import __version__
+from nb2prod.converter._render import command as render_command
 from nb2prod.converter.errors import BuildError
-from nb2prod.converter.events import Event, EventSink, Reporter
+from nb2prod.converter.events import EventSink, Reporter
 from nb2prod.converter.execute import Capture, execute
 from nb2prod.converter.model_card import model_card_for_build
 from nb2prod.converter.plan import BuildPlan, make_plan
+from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
 from nb2prod.masking import redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
 
@@ -188,76 +190,67 @@ def _requirements(capture: Capture) -> list[str]:
     return sorted(pins, key=str.lower)
 
 
-def _context(
-    plan: BuildPlan, capture: Capture, project: str, package: str, lint_score: int | None
-) -> dict[str, Any]:
+def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None) -> Lock:
     nb_path = plan.nb.path
     notebook_sha = _sha256(nb_path) if nb_path is not None and nb_path.is_file() else ""
     built = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    artifacts = [
-        {**a, "cell": plan.artifact_cells.get(a["name"])} for a in capture.artifacts
-    ]
-    lock = {
-        "nb2prod_version": __version__,
-        "built_at": built,
-        "notebook": {"name": nb_path.name if nb_path else "", "sha256": notebook_sha},
-        "python": capture.python,
-        "parameters": plan.parameters,
-        "seeds": plan.seeds,
-        "lint_score": lint_score,
-        "artifacts": [
-            {k: a[k] for k in ("name", "file", "format", "sha256", "bytes", "type", "trusted")} for a in artifacts
-        ],
-        "packages": capture.versions,
-        "requirements": _requirements(capture),
-        "examples": len(capture.examples),
-    }
+    profile = None
     if capture.profile:
-        lock["profile"] = {"file": PROFILE_FILE, "sha256": hashlib.sha256(profile_bytes(capture.profile)).hexdigest()}
-    major_minor = ".".join(capture.python.split(".")[:2])
-    context = {
-        "project_name": project,
-        "package_name": package,
-        "title": _verbatim(plan.title or project),
-        "description": _verbatim(plan.description),
-        "python_version": major_minor,
-        "nb2prod_version": __version__,
-        "notebook_name": nb_path.name if nb_path else "notebook.ipynb",
-        "_fields": [f.to_dict() for f in plan.fields],
-        "_return_annotation": plan.return_annotation,
-        "_model_code": _model_code(plan),
-        "_train_code": _train_code(plan),
-        "_test_code": _test_code(plan),
-        "_artifacts": artifacts,
-        "_examples": capture.examples,
-        "_requirements": lock["requirements"],
-        "_parameters": plan.parameters,
-        "_profile": capture.profile or {},
-        "_lock": lock,
-    }
-    context["_model_card"] = model_card_for_build(plan, capture, context)  # reads the keys above
-    return context
+        profile = FileRef(PROFILE_FILE, hashlib.sha256(profile_bytes(capture.profile)).hexdigest())
+    return Lock(
+        nb2prod_version=__version__,
+        built_at=built,
+        notebook=NotebookRef(nb_path.name if nb_path else "", notebook_sha),
+        python=capture.python,
+        parameters=plan.parameters,
+        seeds=plan.seeds,
+        lint_score=lint_score,
+        artifacts=[LockedArtifact.from_dict({**a, "cell": plan.artifact_cells.get(a["name"])})
+                   for a in capture.artifacts],
+        packages=capture.versions,
+        requirements=_requirements(capture),
+        examples=len(capture.examples),
+        profile=profile,
+    )
 
 
-def _verbatim(text: str) -> str:
-    """Cookiecutter renders plain (non ``_``) string values as Jinja: keep a title such as
-    "Costs in {{region}}" as written."""
-    if "{" in text or "%" in text:
-        return "{% raw %}" + text + "{% endraw %}"
-    return text
+def _context(
+    plan: BuildPlan, capture: Capture, project: str, package: str, lint_score: int | None
+) -> BuildContext:
+    """What the template is rendered with (:meth:`BuildContext.cookiecutter_context` makes
+    the documented keys of it)."""
+    nb_path = plan.nb.path
+    lock = _lock(plan, capture, lint_score)
+    return BuildContext(
+        project_name=project,
+        package_name=package,
+        title=plan.title or project,
+        description=plan.description,
+        python_version=".".join(capture.python.split(".")[:2]),
+        nb2prod_version=__version__,
+        notebook_name=nb_path.name if nb_path else "notebook.ipynb",
+        fields=plan.fields,
+        return_annotation=plan.return_annotation,
+        model_code=_model_code(plan),
+        train_code=_train_code(plan),
+        test_code=_test_code(plan),
+        examples=capture.examples,
+        parameters=plan.parameters,
+        profile=capture.profile,
+        lock=lock,
+        model_card=model_card_for_build(plan, capture, lock, project),
+    )
 
 
 def _render(template: str, context: dict[str, Any], staging: Path) -> Path:
     """Render ``template`` into ``staging/rendered`` in a child process (see :mod:`._render`:
     cookiecutter changes the working directory of the process it runs in)."""
-    from nb2prod.converter import _render as renderer
-
     out = staging / "rendered"
     out.mkdir()
     job_file, result_file = staging / "render-job.pickle", staging / "render-result.json"
     with job_file.open("wb") as fh:
         pickle.dump({"template": template, "context": context, "output_dir": str(out)}, fh)
-    proc = subprocess.run(renderer.command(job_file, result_file), cwd=staging, capture_output=True, text=True,
+    proc = subprocess.run(render_command(job_file, result_file), cwd=staging, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, errors="replace")
     try:
         result = json.loads(result_file.read_text(encoding="utf-8"))
@@ -287,9 +280,6 @@ def _place(project: Path, target: Path, force: bool, notebook: Path) -> None:
         shutil.rmtree(backup)
     else:
         backup.unlink()
-
-
-LOCK_FILE = "nb2prod.lock.json"  # <package>/nb2prod.lock.json: also how a folder is known as a build's project
 
 
 def built_by_nb2prod(folder: Path) -> bool:
@@ -402,98 +392,117 @@ def _build(
     options: BuildOptions, reporter: Reporter, nb: Notebook, target: Path, project: str, package: str, template: str,
     staging: Path,
 ) -> BuildResult:
-    nb_path = options.notebook
+    """The stages, in order (DESIGN 6); each runs inside one :meth:`Reporter.stage`."""
+    lint_score = _lint_gate(options, reporter, nb)
+    plan = _analyse(options, reporter, nb)
+    capture = _execute_and_capture(options, reporter, plan, staging)
+    rendered = _render_stage(reporter, plan, capture, project, package, template, lint_score, staging)
+    result = BuildResult(target, project, package, plan, capture, reporter.timings)
+    if options.verify:
+        _verify_stage(reporter, result, rendered, target, staging)
+    else:
+        reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
+    _place(rendered, target, options.force, options.notebook)
+    reporter.progress("render", f"written to {target}")
+    result.timings = reporter.timings
+    return result
 
-    lint_score = None
-    reporter.start("lint")
+
+def _lint_gate(options: BuildOptions, reporter: Reporter, nb: Notebook) -> int | None:
+    """Lint the notebook; errors stop the build unless ``options.gate`` is off. Its readiness score."""
     from nb2prod.config import ConfigError, settings_for
     from nb2prod.diagnostics import Severity
     from nb2prod.engine import lint_notebook
 
-    try:
-        result = lint_notebook(nb, settings_for(nb_path))
-    except ConfigError as exc:
-        reporter.failed("lint", str(exc))
-        raise BuildError(str(exc)) from None
-    lint_score = result.score.total if result.score else None
-    errors = [f for f in result.findings if f.severity >= Severity.ERROR]
-    if errors and options.gate:
-        shown = "; ".join(f"cell {f.cell}: {f.code} {f.message}" for f in errors[:3])
-        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
-        reporter.failed("lint", f"{len(errors)} error(s)")
-        raise BuildError(f"lint found {len(errors)} error(s) that block the build: {shown}{more} "
-                         "(fix them, or build anyway with --no-gate)")
-    reporter.done("lint", f"readiness {lint_score}/100, {len(result.findings)} finding(s)",
-                  score=lint_score, findings=len(result.findings))
+    with reporter.stage("lint") as stage:
+        try:
+            result = lint_notebook(nb, settings_for(options.notebook))
+        except ConfigError as exc:
+            raise BuildError(str(exc)) from None
+        lint_score = result.score.total if result.score else None
+        errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+        if errors and options.gate:
+            shown = "; ".join(f"cell {f.cell}: {f.code} {f.message}" for f in errors[:3])
+            more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+            stage.fail(f"{len(errors)} error(s)")
+            raise BuildError(f"lint found {len(errors)} error(s) that block the build: {shown}{more} "
+                             "(fix them, or build anyway with --no-gate)")
+        stage.summary(f"readiness {lint_score}/100, {len(result.findings)} finding(s)",
+                      score=lint_score, findings=len(result.findings))
+    return lint_score
 
-    reporter.start("analyse")
-    try:
+
+def _analyse(options: BuildOptions, reporter: Reporter, nb: Notebook) -> BuildPlan:
+    """Tags, dataflow, the schema from ``predict``'s signature: the plan of the build."""
+    with reporter.stage("analyse") as stage:
         plan = make_plan(nb, options.parameters)
-    except BuildError as exc:
-        reporter.failed("analyse", str(exc))
-        raise
-    reporter.done("analyse", f"predict({', '.join(f.name for f in plan.fields)}); "
-                  f"artifacts: {', '.join(plan.artifacts) or 'none'}",
-                  fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts)
+        stage.summary(f"predict({', '.join(f.name for f in plan.fields)}); "
+                      f"artifacts: {', '.join(plan.artifacts) or 'none'}",
+                      fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts)
+    return plan
 
+
+def _execute_and_capture(options: BuildOptions, reporter: Reporter, plan: BuildPlan, staging: Path) -> Capture:
+    """Run the notebook in a fresh kernel, then capture what it made (in that kernel):
+    :func:`execute` ends ``execute`` and starts ``capture`` when the notebook's own cells
+    have run, so a failure is reported by the stage it happened in."""
     capture_dir = staging / "capture"
     capture_dir.mkdir()
-    reporter.start("execute", "running the notebook in a fresh kernel")
-    try:
+    with reporter.stage("execute", "running the notebook in a fresh kernel") as stage:
         capture = execute(plan, capture_dir, reporter, timeout=options.timeout, kernel_name=options.kernel_name)
-    except BuildError as exc:
-        stage = "capture" if "capture" in reporter._started else "execute"  # noqa: SLF001
-        reporter.failed(stage, str(exc))
-        raise
-    profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
-    reporter.done("capture", f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
+        profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
+        stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
+    return capture
 
-    reporter.start("render", "rendering the service template")
-    context = _context(plan, capture, project, package, lint_score)
-    _check_train_code(context["_train_code"])
-    rendered = _render(template, context, staging)
-    package_dir = rendered / package
-    if not package_dir.is_dir():
-        raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
-    artifact_dir = package_dir / "artifacts"
-    artifact_dir.mkdir(exist_ok=True)
-    for a in capture.artifacts:
-        shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
-    if capture.profile:
-        write_profile(package_dir, capture.profile)
-    if not (package_dir / LOCK_FILE).exists():  # a custom template that renders no lock: the build's own
-        (package_dir / LOCK_FILE).write_text(json.dumps(context["_lock"], indent=2) + "\n", encoding="utf-8")
-    reporter.done("render", f"{project} (package {package})")
+
+def _render_stage(
+    reporter: Reporter, plan: BuildPlan, capture: Capture, project: str, package: str, template: str,
+    lint_score: int | None, staging: Path,
+) -> Path:
+    """Render the template into the staging folder, add the artifacts, the profile and the
+    lock; the rendered project (not yet in place)."""
+    with reporter.stage("render", "rendering the service template") as stage:
+        context = _context(plan, capture, project, package, lint_score)
+        _check_train_code(context.train_code)
+        rendered = _render(template, context.cookiecutter_context(), staging)
+        package_dir = rendered / package
+        if not package_dir.is_dir():
+            raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
+        artifact_dir = package_dir / "artifacts"
+        artifact_dir.mkdir(exist_ok=True)
+        for a in capture.artifacts:
+            shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
+        if capture.profile:
+            write_profile(package_dir, capture.profile)
+        lock_file = package_dir / LOCK_FILE
+        lock_file.unlink(missing_ok=True)  # the lock is the build's: one a template renders (a link...) is replaced
+        write_lock(lock_file, context.lock)
+        stage.summary(f"{project} (package {package})")
     for index, names in plan.notebook_only_tests.items():
         reporter.progress("render", f"test cell {index} stays in the notebook: it reads {', '.join(names)}, "
                           "which only training defines")
+    return rendered
 
-    result_obj = BuildResult(target, project, package, plan, capture, reporter.timings)
-    if options.verify:
-        # Verify the staged project: an existing target is replaced only by a project that passed.
-        reporter.start("verify", "installing into a fresh venv and running the generated tests")
+
+def _verify_stage(reporter: Reporter, result: BuildResult, rendered: Path, target: Path, staging: Path) -> None:
+    """Verify the staged project: an existing target is replaced only by a project that passed."""
+    with reporter.stage("verify", "installing into a fresh venv and running the generated tests") as stage:
         ok, log = verify(rendered, reporter)
-        result_obj.verified, result_obj.verify_log = ok, log
+        result.verified, result.verify_log = ok, log
         if ok:
-            reporter.done("verify", "the generated tests pass")
-        else:
-            reporter.failed("verify", "the generated project's install or tests failed")
-            (rendered / "verify.log").write_text(redact(log), encoding="utf-8")
-            if target.exists() and any(target.iterdir()):
-                kept = staging.with_name(f"{target.name}.failed-verify")
-                if kept.exists() and built_by_nb2prod(kept):
-                    shutil.rmtree(kept)  # the project of an earlier failed verify
-                elif kept.exists():  # a folder of the user's that happens to have that name
-                    kept = kept.with_name(f"{kept.name}-{os.getpid()}")
-                os.replace(rendered, kept)
-                raise BuildError(f"the service failed its checks; {target} was left as it was, "
-                                 f"the new project and its verify.log are in {kept}")
-    else:
-        reporter.skipped("verify", "use --verify to install and test the service in a fresh venv")
-    _place(rendered, target, options.force, nb_path)
-    reporter.emit(Event("render", "progress", f"written to {target}"))
-    result_obj.timings = reporter.timings
-    return result_obj
+            stage.summary("the generated tests pass")
+            return
+        stage.fail("the generated project's install or tests failed")
+    (rendered / "verify.log").write_text(redact(log), encoding="utf-8")
+    if target.exists() and any(target.iterdir()):
+        kept = staging.with_name(f"{target.name}.failed-verify")
+        if kept.exists() and built_by_nb2prod(kept):
+            shutil.rmtree(kept)  # the project of an earlier failed verify
+        elif kept.exists():  # a folder of the user's that happens to have that name
+            kept = kept.with_name(f"{kept.name}-{os.getpid()}")
+        os.replace(rendered, kept)
+        raise BuildError(f"the service failed its checks; {target} was left as it was, "
+                         f"the new project and its verify.log are in {kept}")
 
 
 def _check_train_code(code: str) -> None:
