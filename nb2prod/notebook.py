@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 import sys
 import warnings
@@ -30,6 +31,9 @@ __all__ = [
     "notebook_from_dict",
     "DEFAULT_MAX_BYTES",
     "MAX_DEPTH",
+    "ANSI_ESCAPE",
+    "strip_ansi",
+    "multiline_text",
 ]
 
 # The default of ``max-notebook-bytes``: larger files are refused before they are read.
@@ -50,6 +54,16 @@ def multiline_text(value: Any) -> str:
     if isinstance(value, list):
         return "".join(v for v in value if isinstance(v, str))
     return ""
+
+
+# An ANSI escape sequence (colours, cursor moves) as kernels write them in tracebacks and
+# streams. The one pattern of nb2prod: import it, or call :func:`strip_ansi`.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without its ANSI escape sequences."""
+    return ANSI_ESCAPE.sub("", text)
 
 
 @dataclass(eq=False)

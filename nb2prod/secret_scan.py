@@ -40,7 +40,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["Hit", "PRIVATE_KEY_HEADER", "has_anchor", "scan_lines", "secret_spans", "split_lines"]
+__all__ = [
+    "Hit",
+    "NameClass",
+    "PRIVATE_KEY_HEADER",
+    "classify_name",
+    "detect_secrets_plugins",
+    "has_anchor",
+    "line_hits",
+    "scan_lines",
+    "secret_spans",
+    "split_lines",
+]
 
 
 # Lines longer than this are examined in windows around the prefilter's matches.
@@ -224,7 +235,7 @@ _ds_lock = threading.Lock()
 _ds_state: tuple[dict[str, Any], Any] | None = None  # ({class name: plugin}, is_sequential_string)
 
 
-def _detect_secrets() -> tuple[dict[str, Any], Any]:
+def detect_secrets_plugins() -> tuple[dict[str, Any], Any]:
     """detect-secrets' plugin instances, built once per process.
 
     The plugins are initialised inside ``transient_settings`` (detect-secrets' own way to
@@ -372,7 +383,7 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class _NameClass:
+class NameClass:
     strength: str  # "password" | "strong" | "weak"
     label: str  # what the value is: "password", "API key", "token" ...
 
@@ -381,7 +392,7 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(name)]
 
 
-def _classify_name(name: str) -> _NameClass | None:
+def classify_name(name: str) -> NameClass | None:
     """Is ``name`` (a variable, key or argument) a name for a secret? How sure are we?"""
     words = _words(name)
     while words and (words[-1].isdigit() or words[-1] in _TRAILING):
@@ -392,26 +403,26 @@ def _classify_name(name: str) -> _NameClass | None:
     if head in _PASSWORD_WORDS or (
         head in _SHORT_PASSWORD_WORDS and (quals[-1] in _PASS_QUALIFIERS if quals else head == "pw")
     ):
-        return _NameClass("password", "password")
+        return NameClass("password", "password")
     if head.endswith(("password", "passwd")) and len(head) > 8:
-        return _NameClass("password", "password")
+        return NameClass("password", "password")
     if head in _COMPOUNDS:
-        return _NameClass("strong", _COMPOUNDS[head])
+        return NameClass("strong", _COMPOUNDS[head])
     if head in {"credential", "credentials", "creds", "authorization"}:
-        return _NameClass("strong", "credential" if head != "authorization" else "authorization header")
+        return NameClass("strong", "credential" if head != "authorization" else "authorization header")
     if head in {"key", "token", "secret"}:
         if not quals:
-            return _NameClass("weak", head)
+            return NameClass("weak", head)
         q = quals[-1]
         if head == "secret" or q in _STRONG_QUALIFIERS or (head == "token" and q in {"github", "gh", "hf", "slack"}):
             if q == "api":
-                return _NameClass("strong", f"API {head}")
+                return NameClass("strong", f"API {head}")
             if q in {"secret", "access", "private", "client"}:
-                return _NameClass("strong", f"{q} {head}")
-            return _NameClass("strong", head)
-        return _NameClass("weak", head)
+                return NameClass("strong", f"{q} {head}")
+            return NameClass("strong", head)
+        return NameClass("weak", head)
     if head in {"auth", "oauth"}:
-        return _NameClass("weak", "credential")
+        return NameClass("weak", "credential")
     return None
 
 
@@ -475,7 +486,7 @@ _SPACE = re.compile(r"\s")
 
 def _judge(name: str, value: str, strict: bool) -> str | None:
     """The kind of secret that ``name = value`` is, or None when it is not one."""
-    cls = _classify_name(name)
+    cls = classify_name(name)
     if cls is None:
         return None
     if not value or len(value) > 512 or _SPACE.search(value):
@@ -662,7 +673,7 @@ def _ds_hits(line: str, after: str, wanted: dict[str, None]) -> Iterator[Hit]:
     """What the detect-secrets plugins named in ``wanted`` find in ``line``."""
     if not wanted:
         return
-    plugins, is_sequential = _detect_secrets()
+    plugins, is_sequential = detect_secrets_plugins()
     for name in wanted:
         plugin = plugins.get(name)
         if plugin is None:
@@ -857,7 +868,7 @@ def _ds_hit(kind: str, line: str, start: int, value: str, after: str, is_sequent
     return Hit(kind, start, end, value, 0)
 
 
-def _line_hits(line: str, after: str, context: str, near_key_id: bool = False) -> list[Hit]:
+def line_hits(line: str, after: str, context: str, near_key_id: bool = False) -> list[Hit]:
     """The secrets in one line, without overlaps (a known format beats a name guess).
 
     ``near_key_id``: an AWS access key id is close to the line (before or after it), so a
@@ -927,7 +938,7 @@ def scan_lines(lines: list[str], starts: list[int], text: str, context: str) -> 
             key = (piece, piece_after, near)
             found = cache.get(key)
             if found is None:
-                found = cache[key] = _line_hits(piece, piece_after, context, near)
+                found = cache[key] = line_hits(piece, piece_after, context, near)
             for h in found:
                 mask_from = None if h.mask_from is None else h.mask_from + off
                 hits.append(Hit(h.kind, h.start + off, h.end + off, h.value, h.priority, mask_from))

@@ -18,7 +18,8 @@ from nb2prod.config import Overrides, settings_from_table
 from nb2prod.engine import RunResult, lint_notebook
 from nb2prod.formats import FORMATS, FormatContext, render
 from nb2prod.notebook import notebook_from_dict
-from nb2prod.rules import security as sec
+from nb2prod.rules.security.personal_data import emails as find_emails
+from nb2prod.rules.security.personal_data import phone_numbers as find_phone_numbers
 
 # Fake secrets, assembled so that this file does not look like a leak.
 AWS_ID = "AKIA" + "2E0A8F3B244C9986"
@@ -156,7 +157,7 @@ def test_a_secret_printed_twice_in_one_output_is_one_finding() -> None:
 )
 def test_secrets_in_code(line: str) -> None:
     assert scan.has_anchor(line), "the prefilter must let every secret through"
-    assert scan._line_hits(line, "", "code"), line
+    assert scan.line_hits(line, "", "code"), line
 
 
 @pytest.mark.parametrize(
@@ -208,7 +209,7 @@ def test_secrets_in_code(line: str) -> None:
     ],
 )
 def test_not_secrets_in_code(line: str) -> None:
-    assert scan._line_hits(line, "", "code") == [], line
+    assert scan.line_hits(line, "", "code") == [], line
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_not_secrets_in_code(line: str) -> None:
     ],
 )
 def test_secret_names(name: str, strength: str | None) -> None:
-    cls = scan._classify_name(name)
+    cls = scan.classify_name(name)
     assert (cls.strength if cls else None) == strength
 
 
@@ -241,13 +242,13 @@ def test_secret_names(name: str, strength: str | None) -> None:
     ],
 )
 def test_contexts(context: str, line: str, found: bool) -> None:
-    assert bool(scan._line_hits(line, "", context)) is found
+    assert bool(scan.line_hits(line, "", context)) is found
 
 
 def test_private_key_needs_key_material() -> None:
     header = "-----BEGIN RSA PRIVATE KEY-----"
-    assert scan._line_hits(header, f"{KEY_LINE}\n", "raw")
-    assert scan._line_hits(header, "...\n-----END RSA PRIVATE KEY-----", "raw") == []
+    assert scan.line_hits(header, f"{KEY_LINE}\n", "raw")
+    assert scan.line_hits(header, "...\n-----END RSA PRIVATE KEY-----", "raw") == []
 
 
 def test_markdown_images_are_not_scanned() -> None:
@@ -268,7 +269,7 @@ def test_markdown_images_are_not_scanned() -> None:
     ],
 )
 def test_emails(text: str, emails: list[str]) -> None:
-    assert list(sec._emails(text)) == emails
+    assert list(find_emails(text)) == emails
 
 
 @pytest.mark.parametrize(
@@ -282,17 +283,17 @@ def test_emails(text: str, emails: list[str]) -> None:
     ],
 )
 def test_phone_numbers(text: str, numbers: list[str]) -> None:
-    assert list(sec._phone_numbers(text)) == numbers
+    assert list(find_phone_numbers(text)) == numbers
 
 
 def test_detect_secrets_is_imported_only_when_needed() -> None:
     script = (
         "import sys\n"
         "from nb2prod import secret_scan as s\n"
-        "assert not s._line_hits('password = getpass()', '', 'code')\n"
-        "assert not s._line_hits('api_key = \"x\" * 3', '', 'code')\n"
+        "assert not s.line_hits('password = getpass()', '', 'code')\n"
+        "assert not s.line_hits('api_key = \"x\" * 3', '', 'code')\n"
         "assert 'detect_secrets' not in sys.modules\n"
-        f"assert s._line_hits('k = \"{AWS_ID}\"', '', 'code')\n"
+        f"assert s.line_hits('k = \"{AWS_ID}\"', '', 'code')\n"
         "assert 'detect_secrets' in sys.modules\n"
     )
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -303,8 +304,8 @@ def test_detect_secrets_global_settings_are_left_alone() -> None:
     from detect_secrets.settings import get_settings
 
     before = (dict(get_settings().plugins), dict(get_settings().filters))
-    scan._detect_secrets()
-    assert scan._line_hits(f'k = "{AWS_ID}"', "", "code")
+    scan.detect_secrets_plugins()
+    assert scan.line_hits(f'k = "{AWS_ID}"', "", "code")
     assert (dict(get_settings().plugins), dict(get_settings().filters)) == before
 
 
@@ -371,7 +372,7 @@ def test_huge_input_is_quick_and_still_found() -> None:
 def test_url_passwords_with_reserved_characters(line: str, password: str) -> None:
     assert scan.has_anchor(line)
     for context in ("code", "output", "markdown"):
-        hits = scan._line_hits(line, "", context)
+        hits = scan.line_hits(line, "", context)
         assert [(h.kind, line[h.start:h.end]) for h in hits] == [("password in connection URL", password)], context
 
 
@@ -424,7 +425,7 @@ def test_url_passwords_in_outputs_are_found_and_masked_in_other_findings() -> No
 )
 def test_url_look_alikes_are_not_passwords(line: str) -> None:
     for context in ("code", "output", "markdown"):
-        assert scan._line_hits(line, "", context) == [], context
+        assert scan.line_hits(line, "", context) == [], context
 
 
 # -- AWS secret access keys without a name (issue 10, defect 6) -------------------------------
@@ -453,7 +454,7 @@ AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # AWS's do
 def test_aws_secret_without_a_name_in_context(line: str) -> None:
     assert scan.has_anchor(line)
     for context in ("code", "output"):
-        hits = scan._line_hits(line, "", context)
+        hits = scan.line_hits(line, "", context)
         secret = [h for h in hits if line[h.start:h.end] == AWS_SECRET]
         assert secret, (context, [(h.kind, line[h.start:h.end]) for h in hits])
     from nb2prod.masking import redact
@@ -475,13 +476,13 @@ def test_aws_secret_without_a_name_in_context(line: str) -> None:
 )
 def test_aws_secret_look_alikes(line: str) -> None:
     for context in ("code", "output"):
-        hits = scan._line_hits(line, "", context)
+        hits = scan.line_hits(line, "", context)
         assert not [h for h in hits if h.kind == "AWS secret access key"], (context, hits)
 
 
 def test_a_plain_secret_key_is_not_called_an_aws_key() -> None:
     line = f'SECRET_KEY = "{AWS_SECRET}"'  # Django: a secret, not an AWS one
-    (hit,) = scan._line_hits(line, "", "code")
+    (hit,) = scan.line_hits(line, "", "code")
     assert hit.kind == "hard-coded secret key assigned to `SECRET_KEY`"
 
 
@@ -515,7 +516,7 @@ def test_aws_secret_on_its_own_line_next_to_the_key_id() -> None:
     ],
 )
 def test_more_formats_in_outputs(line: str, kind: str) -> None:
-    hits = scan._line_hits(line, "", "output")
+    hits = scan.line_hits(line, "", "output")
     assert [h.kind for h in hits] == [kind]
 
 
@@ -529,4 +530,4 @@ def test_more_formats_in_outputs(line: str, kind: str) -> None:
     ],
 )
 def test_bearer_look_alikes(line: str) -> None:
-    assert scan._line_hits(line, "", "output") == []
+    assert scan.line_hits(line, "", "output") == []
