@@ -1,0 +1,106 @@
+"""NB205, NB206: the kernel and the language version the notebook ran with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nb2prod.analysis import Analysis
+from nb2prod.diagnostics import Finding, Severity
+from nb2prod.rules._base import Rule, register
+from nb2prod.rules.environment.facts import has_code
+
+
+@register
+class MissingKernelspec(Rule):
+    """## What it does
+    Checks that the notebook's metadata names its kernel (`metadata.kernelspec.name`).
+
+    ## Why is this bad?
+    Tools that run notebooks (papermill, nbclient, `nb2prod build`, CI) start the
+    kernel that the notebook names. Without one they must guess, or refuse to run it
+    (papermill: "No kernel name found in notebook").
+
+    ## Example
+    ```json
+    {"metadata": {}}
+    ```
+
+    ## Use instead
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}}}
+    ```
+
+    ## Fix
+    Open the notebook in Jupyter, select a kernel (Kernel > Change Kernel) and save.
+    """
+
+    code = "NB205"
+    name = "missing-kernelspec"
+    severity = Severity.WARNING
+    summary = "The notebook's metadata does not name its kernel"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if not has_code(nb):
+            return
+        ks = nb.nb.metadata.get("kernelspec")
+        if isinstance(ks, dict) and isinstance(ks.get("name"), str) and ks["name"].strip():
+            return
+        what = "no kernelspec" if not isinstance(ks, dict) else "a kernelspec without a kernel name"
+        yield self.at(nb.nb.cells[0], f"the notebook's metadata has {what}: tools that run it must guess the kernel")
+
+
+@register
+class MissingLanguageVersion(Rule):
+    """## What it does
+    Checks that the notebook's metadata records the version of its language
+    (`metadata.language_info.version`, written by the kernel when the notebook is
+    saved).
+
+    ## Why is this bad?
+    Without it nobody knows which Python the results came from, and the service
+    built from the notebook cannot choose a matching base image. Language versions
+    change behaviour (dict order, `hash` randomisation, removed modules).
+
+    ## Example
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"},
+                  "language_info": {"name": "python", "version": "3.11.9"}}}
+    ```
+
+    ## Fix
+    Run the notebook with its kernel and save it: Jupyter writes `language_info`.
+    """
+
+    code = "NB206"
+    name = "missing-language-version"
+    severity = Severity.INFO
+    summary = "The notebook's metadata does not record the language version"
+    needs_python = False
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        if not has_code(nb):
+            return
+        li = nb.nb.metadata.get("language_info")
+        if isinstance(li, dict) and isinstance(li.get("version"), str) and li["version"].strip():
+            return
+        language = "Python" if nb.nb.is_python else _language_name(nb)
+        yield self.at(
+            nb.nb.cells[0],
+            "the notebook's metadata records no language version (`language_info.version`): "
+            f"the {language} version it ran with is unknown",
+        )
+
+
+def _language_name(nb: Analysis) -> str:
+    for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
+        table = nb.nb.metadata.get(key)
+        if isinstance(table, dict) and isinstance(table.get(field_name), str) and table[field_name].strip():
+            return table[field_name].strip()
+    return nb.nb.language
