@@ -193,7 +193,7 @@ def test_two_builds_at_once_in_one_process_both_succeed(tmp_path: Path, monkeypa
     def run(name: str) -> None:
         try:  # relative paths, as the bug needed
             build(BuildOptions(Path(name) / "train.ipynb", Path(f"{name}-svc"), gate=False))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             close_thread_loop()  # as the server's build threads do: the kernel client leaves one open

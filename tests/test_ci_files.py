@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbformat import v4
+from _notebooks import code, md, stream, write
 
 import nb2prod.pytest_plugin as plugin
 from nb2prod.cli import build_parser
@@ -30,10 +30,6 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-KERNEL_META = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python", "version": "3.11.7"},
-}
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -50,18 +46,11 @@ def _clean_wired() -> bool:
     return "clean" in _subcommands()
 
 
-def write(path: Path, *sources: str, outputs: bool = False) -> Path:
-    book = v4.new_notebook(metadata=KERNEL_META)
-    book.cells = [v4.new_markdown_cell("# A notebook", id="title")]
-    for i, source in enumerate(sources, start=2):
-        cell = v4.new_code_cell(source, id=f"c{i}")
-        if outputs:
-            cell.execution_count = i - 1
-            cell.outputs = [v4.new_output("stream", name="stdout", text="out\n")]
-        book.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(book, path)
-    return path
+def write_notebook(path: Path, *sources: str, outputs: bool = False) -> Path:
+    """A titled notebook of code cells; with ``outputs``, each ran in order and printed ``out``."""
+    cells = [code(s, count=i, outputs=[stream("out\n")]) if outputs else code(s)
+             for i, s in enumerate(sources, start=1)]
+    return write(path, md("# A notebook"), *cells)
 
 
 def doc_blocks(section: str, lang: str) -> list[str]:
@@ -162,8 +151,8 @@ def _project(tmp_path: Path, hook_repo: tuple[Path, str, Path], hooks: list[str]
 
 def test_pre_commit_runs_the_lint_hook(tmp_path: Path, hook_repo) -> None:
     project = _project(tmp_path, hook_repo, ["nb2prod-lint"])
-    write(project / "nb" / "dirty.ipynb", "y = nope")
-    write(project / "clean.ipynb", "x = 1")
+    write_notebook(project / "nb" / "dirty.ipynb", "y = nope")
+    write_notebook(project / "clean.ipynb", "x = 1")
     (project / "notes.txt").write_text("not a notebook\n", encoding="utf-8")
     _git("add", "-A", cwd=project)
     r = _pre_commit(project, hook_repo[2], "run", "--all-files")
@@ -171,7 +160,7 @@ def test_pre_commit_runs_the_lint_hook(tmp_path: Path, hook_repo) -> None:
     assert "nb2prod lint" in r.stdout and "Failed" in r.stdout
     assert "nb/dirty.ipynb:cell 2:1:5: NB701" in r.stdout
     assert "clean.ipynb:cell" not in r.stdout and "clean.ipynb: readiness 100/100" in r.stdout
-    write(project / "nb" / "dirty.ipynb", "y = 1")
+    write_notebook(project / "nb" / "dirty.ipynb", "y = 1")
     _git("add", "-A", cwd=project)
     r = _pre_commit(project, hook_repo[2], "run", "--all-files")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -181,7 +170,7 @@ def test_pre_commit_runs_the_lint_hook(tmp_path: Path, hook_repo) -> None:
 def test_pre_commit_runs_the_clean_hook(tmp_path: Path, hook_repo) -> None:
     assert _clean_wired()
     project = _project(tmp_path, hook_repo, ["nb2prod-clean"])
-    nb = write(project / "a.ipynb", "print('hi')", outputs=True)
+    nb = write_notebook(project / "a.ipynb", "print('hi')", outputs=True)
     _git("add", "-A", cwd=project)
     r = _pre_commit(project, hook_repo[2], "run", "--all-files")
     assert r.returncode == 1 and "files were modified by this hook" in r.stdout, r.stdout + r.stderr
@@ -293,8 +282,8 @@ def run_action(workdir: Path, **inputs: str) -> tuple[int, str, dict[str, str], 
 
 
 def test_action_annotates_uploads_sarif_and_fails_with_nb2prods_exit_code(tmp_path: Path) -> None:
-    write(tmp_path / "nbs" / "dirty.ipynb", "import os", "y = nope")
-    write(tmp_path / "nbs" / "clean.ipynb", "x = 1")
+    write_notebook(tmp_path / "nbs" / "dirty.ipynb", "import os", "y = nope")
+    write_notebook(tmp_path / "nbs" / "clean.ipynb", "x = 1")
     code, log, outputs, used = run_action(tmp_path, paths="nbs", sarif="true", args="--select NB7")
     assert code == 1 and outputs["exit-code"] == "1"
     assert re.search(r"^::error file=nbs/dirty\.ipynb,line=\d+,title=NB701 undefined-name::", log, re.M)
@@ -309,7 +298,7 @@ def test_action_annotates_uploads_sarif_and_fails_with_nb2prods_exit_code(tmp_pa
     assert (tmp_path / ".step-summary").read_text(encoding="utf-8").startswith("nb2prod: readiness ")
 
     # fail-on has the CLI's meaning: a warning fails only at `warning`.
-    write(tmp_path / "nbs" / "dirty.ipynb", "import os")
+    write_notebook(tmp_path / "nbs" / "dirty.ipynb", "import os")
     assert run_action(tmp_path, paths="nbs", args="--select NB7")[0] == 0
     code, _log, outputs, used = run_action(tmp_path, paths="nbs", args="--select NB7", **{"fail-on": "warning"})
     assert code == 1 and "sarif-file" not in outputs and used == ["actions/setup-python"]
@@ -334,6 +323,17 @@ def test_documented_workflow_uses_the_actions_inputs() -> None:
             build_parser().parse_args(shlex.split(step["run"])[1:])
 
 
+def test_sarif_uris_are_percent_encoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Code scanning resolves each result's artifact URI against the repository: a file name with
+    spaces or non-ASCII letters must be percent-encoded (RFC 3986) to find the file."""
+    write_notebook(tmp_path / "ünï code.ipynb", "import os")
+    monkeypatch.chdir(tmp_path)
+    cli_main(["lint", ".", "--format", "sarif"])
+    doc = json.loads(capsys.readouterr().out)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert uris == {"%C3%BCn%C3%AF%20code.ipynb"}
+
+
 # -- JUnit as CI systems read it --------------------------------------------------------
 
 
@@ -343,9 +343,9 @@ def test_junit_read_by_a_junit_consumer(tmp_path: Path, monkeypatch: pytest.Monk
     case per notebook and one failure per finding at or above --fail-on."""
     junitparser = pytest.importorskip("junitparser", reason="junitparser is in the test extra")
     monkeypatch.chdir(tmp_path)
-    paths = [write(tmp_path / "both.ipynb", "import os", "y = nope", "z = nada"),
-             write(tmp_path / "warn.ipynb", "import sys"),
-             write(tmp_path / "clean.ipynb", "x = 1")]
+    paths = [write_notebook(tmp_path / "both.ipynb", "import os", "y = nope", "z = nada"),
+             write_notebook(tmp_path / "warn.ipynb", "import sys"),
+             write_notebook(tmp_path / "clean.ipynb", "x = 1")]
     (tmp_path / "broken.ipynb").write_text("{oops", encoding="utf-8")
     args = ["--select", "NB7", "--fail-on", fail_on, "--format", "junit"]
     code = cli_main(["lint", *[p.name for p in paths], "broken.ipynb", *args, "--output", "report.xml"])
@@ -381,8 +381,8 @@ def test_documented_gitlab_job_writes_a_junit_report_and_fails(tmp_path: Path) -
     report = job["artifacts"]["reports"]["junit"]
     assert job["artifacts"]["when"] == "always"
     (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nselect = ["NB7"]\n', encoding="utf-8")
-    write(tmp_path / "notebooks" / "a.ipynb", "y = nope")
-    write(tmp_path / "notebooks" / "b.ipynb", "x = 1")
+    write_notebook(tmp_path / "notebooks" / "a.ipynb", "y = nope")
+    write_notebook(tmp_path / "notebooks" / "b.ipynb", "x = 1")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1"}
     status, log = 0, ""
     for line in job["script"]:
@@ -410,8 +410,8 @@ def test_documented_pytest_configuration_works(pytester: pytest.Pytester, monkey
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     (snippet,) = doc_blocks("pytest plugin", "toml")
     pytester.makepyprojecttoml(snippet + '\n[tool.nb2prod]\nselect = ["NB7"]\n')
-    write(pytester.path / "notebooks" / "a.ipynb", "y = nope")
-    write(pytester.path / "notebooks" / "b.ipynb", "x = 1")
+    write_notebook(pytester.path / "notebooks" / "a.ipynb", "y = nope")
+    write_notebook(pytester.path / "notebooks" / "b.ipynb", "x = 1")
     result = pytester.runpytest("-p", "no:cacheprovider", "-v", "--junitxml=report.xml", plugins=[plugin])
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*notebooks/a.ipynb::lint FAILED*", "*notebooks/b.ipynb::lint PASSED*"])

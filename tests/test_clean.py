@@ -7,32 +7,22 @@ import json
 from pathlib import Path
 
 import nbformat
-from nbformat import v4
+from _notebooks import PY_META, code, md, notebook, result, stream, write
 
 from nb2prod.clean import clean_text, main, register
 
 
 def _dirty(path: Path, **meta: object) -> Path:
     """A notebook as Jupyter saves it after a run: outputs, counts, timing metadata."""
-    book = v4.new_notebook(metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "version": "3.11.7"},
-        "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}},
-        **meta,
-    })
-    book.cells = [
-        v4.new_markdown_cell("# Title — naïve café", id="m1"),
-        v4.new_code_cell("x = 1\nx", id="c1", execution_count=3,
-                         outputs=[v4.new_output("execute_result", {"text/plain": "1"}, execution_count=3)],
-                         metadata={"tags": ["parameters"], "execution": {"iopub.status.busy": "2024-01-01"},
-                                   "scrolled": True}),
-        v4.new_code_cell("print('hi')", id="c2", execution_count=4,
-                         outputs=[v4.new_output("stream", name="stdout", text="hi\n")]),
-        v4.new_code_cell("# never run", id="c3"),
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(book, path)
-    return path
+    return write(
+        path,
+        md("# Title — naïve café"),
+        code("x = 1\nx", count=3, outputs=[result("1", count=3)],
+             metadata={"tags": ["parameters"], "execution": {"iopub.status.busy": "2024-01-01"}, "scrolled": True}),
+        code("print('hi')", count=4, outputs=[stream("hi\n")]),
+        code("# never run"),
+        metadata={**PY_META, "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}}, **meta},
+    )
 
 
 def _state(path: Path) -> tuple[bytes, int]:
@@ -51,7 +41,7 @@ def test_clears_outputs_and_counts_keeps_everything_else(tmp_path: Path, capsys)
     # Sources, ids, tags, kernel and language metadata (NB205 needs them) are kept;
     # metadata noise stays unless --metadata is given.
     assert [c.source for c in after.cells] == [c.source for c in before.cells]
-    assert [c.id for c in after.cells] == ["m1", "c1", "c2", "c3"]
+    assert [c.id for c in after.cells] == ["cell-1", "cell-2", "cell-3", "cell-4"]
     assert after.cells[1].metadata["tags"] == ["parameters"] and "execution" in after.cells[1].metadata
     assert after.metadata.kernelspec == before.metadata.kernelspec
     assert after.metadata.language_info == before.metadata.language_info
@@ -183,8 +173,7 @@ def test_folders_are_walked_like_lint(tmp_path: Path) -> None:
 
 
 def test_clean_text_reports_nothing_to_do() -> None:
-    book = v4.new_notebook()
-    book.cells = [v4.new_code_cell("x = 1", id="a")]
+    book = notebook(code("x = 1"), metadata={})
     text = nbformat.writes(book) + "\n"
     assert clean_text(text) == (None, [])
     book.cells[0].execution_count = 1

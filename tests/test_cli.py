@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _notebooks import error
 
 from nb2prod.cli import main, rules_markdown
 from nb2prod.rules import REGISTRY
@@ -144,3 +145,68 @@ def test_reports_are_written_whatever_the_encoding_of_stdout(tmp_path: Path, wri
             assert "/Users/jos\u00e9/\u4e2d\u6587.csv" in doc["notebooks"][0]["findings"][0]["message"]
         else:
             assert b"/Users/jos\\xe9/\\u4e2d\\u6587.csv" in r.stdout
+
+
+def test_secrets_quoted_by_other_rules_are_masked(tmp_path: Path, write_nb) -> None:
+    token = "ghp_8f2Kq9ZxL0mB7vR3tY6uW1eN4sD5aH2cJ0pQ"
+    path = write_nb(f"call_api('{token}')", count=1, outputs=[error("AuthError", f"bad token {token}")])
+    out = nb2prod("lint", str(path), "--format", "json", cwd=tmp_path).stdout
+    assert token not in out
+    assert "ghp_" in out  # the findings are there, masked
+
+
+def test_non_utf8_or_odd_pyproject_is_one_line_error(tmp_path: Path, write_nb) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b"\xff\xfe[tool.nb2prod]\n")
+    write_nb("x = 1")
+    r = nb2prod("lint", "nb.ipynb", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "not UTF-8" in r.stderr
+    (tmp_path / "odd.toml").write_text("tool = 3\n")
+    r = nb2prod("lint", "nb.ipynb", "--config", "odd.toml", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "[tool] must be a table" in r.stderr
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path: Path, write_nb) -> None:
+    write_nb("x = 1")
+    target = tmp_path / "reports" / "real.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    nb2prod("lint", "nb.ipynb", "--format", "json", "--output", "report.json", cwd=tmp_path)
+    assert link.is_symlink()
+    assert json.loads(target.read_text())["summary"]["notebooks"] == 1
+
+
+def test_output_to_dev_stdout_writes_to_stdout(tmp_path: Path, write_nb) -> None:
+    write_nb("x = 1")
+    r = nb2prod("lint", "nb.ipynb", "--format", "json", "--output", "/dev/stdout", cwd=tmp_path)
+    assert json.loads(r.stdout)["summary"]["notebooks"] == 1
+    assert Path("/dev/stdout").is_symlink() or Path("/dev/stdout").is_char_device()
+
+
+def test_summary_when_nothing_could_be_read(tmp_path: Path) -> None:
+    (tmp_path / "empty.ipynb").write_text("")
+    r = nb2prod("lint", "empty.ipynb", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "All checks passed" not in r.stdout and "No notebook could be read" in r.stdout
+
+
+def test_symlinked_notebook_is_shown_under_its_own_name(tmp_path: Path, write_nb) -> None:
+    real = write_nb("import os", name="real.ipynb", title=False)
+    (tmp_path / "alias.ipynb").symlink_to(real)
+    r = nb2prod("lint", "alias.ipynb", "--select", "NB702", cwd=tmp_path)
+    assert r.stdout.startswith("alias.ipynb:cell 1:1:1: NB702")
+
+
+def test_exclude_applies_with_an_explicit_config(tmp_path: Path, write_nb) -> None:
+    (tmp_path / "cfg.toml").write_text('[tool.nb2prod]\nexclude = ["archive/"]\n')
+    write_nb("x = 1", name="a.ipynb")
+    write_nb("x = 1", name="archive/old.ipynb")
+    r = nb2prod("lint", ".", "--config", "cfg.toml", "--format", "json", cwd=tmp_path)
+    assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["a.ipynb"]
+
+
+def test_empty_selection_warns(tmp_path: Path, write_nb) -> None:
+    write_nb("x = 1")
+    r = nb2prod("lint", "nb.ipynb", "--ignore", "ALL", cwd=tmp_path)
+    assert "no rules are selected" in r.stderr

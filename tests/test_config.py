@@ -74,7 +74,7 @@ def test_per_file_ignores(tmp_path: Path, write_nb) -> None:
     kept = write_nb("import os", name="work/a.ipynb")
     dropped = write_nb("import os", name="scratch/b.ipynb")
     legacy = write_nb("import os", name="legacy/deep/c.ipynb")
-    codes = lambda p: {f.code for f in lint_file(p).findings}  # noqa: E731
+    codes = lambda p: {f.code for f in lint_file(p).findings}
     assert "NB702" in codes(kept)
     assert "NB702" not in codes(dropped)
     assert "NB702" not in codes(legacy)

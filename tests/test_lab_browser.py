@@ -28,23 +28,20 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbformat import v4
+from _notebooks import code, md, write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _lab  # noqa: E402
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.kernel]
 _MISSING = _lab.browser_missing()
 if _MISSING and os.environ.get("CI") != "true":
-    pytestmark = pytest.mark.skip(reason=f"real-browser test of the JupyterLab extension: {_MISSING}")
+    pytestmark.append(pytest.mark.skip(reason=f"real-browser test of the JupyterLab extension: {_MISSING}"))
 
 SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel.png"
 BUILD_SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel-build.png"
-META = {
-    "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
-    "language_info": {"name": "python", "version": "3.11"},
-}
 # (source, tags): tags None for a markdown cell. Cell 3 uses numpy's global random state
 # (NB102), cell 4 a name defined nowhere (NB701); no dependency file (NB203), no tests (NB401).
 STUDY = [
@@ -68,17 +65,7 @@ NOISY = [*DOUBLER[:2], ("import numpy as np\nnoise = np.random.rand(3)", []), *D
 
 
 def write_notebook(path: Path, cells: list[tuple[str, list[str] | None]]) -> Path:
-    book = v4.new_notebook(metadata=META)
-    for i, (source, tags) in enumerate(cells):
-        if tags is None:
-            cell = v4.new_markdown_cell(source)
-        else:
-            cell = v4.new_code_cell(source, metadata={"tags": tags} if tags else {})
-        cell["id"] = f"cell-{i + 1}"
-        book.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(book, path)
-    return path
+    return write(path, *(md(source) if tags is None else code(source, tags=tags) for source, tags in cells))
 
 
 def cli_lint(path: Path) -> dict[str, Any]:
@@ -206,9 +193,9 @@ def test_panel_lists_the_cli_findings_and_a_click_goes_to_the_cell(
     assert "NB701" in (cell4.locator(".nb2prod-cell-badge").get_attribute("data-codes") or "")
 
     # Clicking a finding makes its cell the active one (cells are 1-based in findings).
-    for code in ("NB102", "NB701"):
-        cell = next(f["cell"] for f in expected["findings"] if f["code"] == code)
-        page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='{code}'] .nb2prod-finding-main").click()
+    for rule in ("NB102", "NB701"):
+        cell = next(f["cell"] for f in expected["findings"] if f["code"] == rule)
+        page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='{rule}'] .nb2prod-finding-main").click()
         wait_active_cell(page, cell - 1)
         note = page.locator(f"{_lab.PANEL} .nb2prod-tags-section .nb2prod-section-note")
         assert note.get_attribute("data-cell") == str(cell)

@@ -22,7 +22,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbformat import v4
+from _notebooks import code, md, notebook
 from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures, kept local to this module)
 from traitlets.config import Config
 
@@ -35,8 +35,6 @@ from nb2prod.tags import TAGS
 
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
-META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "version": "3.11.7"}}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -76,16 +74,12 @@ def fetch(jp_fetch, jp_asyncio_loop):
 
 def messy_notebook() -> nbformat.NotebookNode:
     """Title, an unused import, unseeded numpy randomness, a home-folder path."""
-    book = v4.new_notebook(metadata=META)
-    book.cells = [
-        v4.new_markdown_cell("# Churn model"),
-        v4.new_code_cell("import os\nimport numpy as np", execution_count=1),
-        v4.new_code_cell("noise = np.random.rand(10)", execution_count=2),
-        v4.new_code_cell("data = open('/Users/alice/data.csv').read()", execution_count=3),
-    ]
-    for i, cell in enumerate(book.cells, start=1):
-        cell["id"] = f"cell-{i}"
-    return book
+    return notebook(
+        md("# Churn model"),
+        code("import os\nimport numpy as np", count=1),
+        code("noise = np.random.rand(10)", count=2),
+        code("data = open('/Users/alice/data.csv').read()", count=3),
+    )
 
 
 def as_json(book: nbformat.NotebookNode) -> dict[str, Any]:
@@ -307,18 +301,14 @@ def poll(fetch, build_id: str, timeout: float = 240) -> tuple[dict[str, Any], li
 def quick_notebook(training: str | None = None) -> nbformat.NotebookNode:
     """A notebook that passes the lint gate and builds in a few seconds; ``training``, when
     given, is the source of one more training cell (run at build time)."""
-    book = v4.new_notebook(metadata=META)
-    book.cells = [
-        v4.new_markdown_cell("# Doubler\nA tiny service that scales a number."),
-        v4.new_code_cell("factor = 2.0", metadata={"tags": ["parameters"]}),
-        *([v4.new_code_cell(training)] if training is not None else []),
-        v4.new_code_cell("def predict(x: float) -> float:\n    return x * factor", metadata={"tags": ["predict"]}),
-        v4.new_code_cell('example = {"x": 1.5}', metadata={"tags": ["example"]}),
-        v4.new_code_cell("assert predict(1.5) == 3.0", metadata={"tags": ["test"]}),
-    ]
-    for i, cell in enumerate(book.cells, start=1):
-        cell["id"] = f"cell-{i}"
-    return book
+    return notebook(
+        md("# Doubler\nA tiny service that scales a number."),
+        code("factor = 2.0", tags=["parameters"]),
+        *([code(training)] if training is not None else []),
+        code("def predict(x: float) -> float:\n    return x * factor", tags=["predict"]),
+        code('example = {"x": 1.5}', tags=["example"]),
+        code("assert predict(1.5) == 3.0", tags=["test"]),
+    )
 
 
 # A lint error (NB102) in training code, which the lint gate stops on.

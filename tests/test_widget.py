@@ -5,27 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import ipywidgets as widgets
-import nbformat
 import pytest
+from _notebooks import code, md, write
 from IPython.core.interactiveshell import InteractiveShell
-from nbformat import v4
 
 import nb2prod.widget as nbw
 from nb2prod.engine import lint_file
 
-META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "version": "3.11.7"}}
 
-
-def write(path: Path, *sources: str) -> Path:
-    book = v4.new_notebook(metadata=META)
-    book.cells = [v4.new_markdown_cell("# Churn model")] + [
-        v4.new_code_cell(s, execution_count=i) for i, s in enumerate(sources, start=1)
-    ]
-    for i, cell in enumerate(book.cells, start=1):
-        cell["id"] = f"cell-{i}"
-    nbformat.write(book, path)
-    return path
+def write_notebook(path: Path, *sources: str) -> Path:
+    """A titled notebook whose code cells ran in order."""
+    return write(path, md("# Churn model"), *(code(s, count=i) for i, s in enumerate(sources, start=1)))
 
 
 MESSY = ("import os\nimport numpy as np", "noise = np.random.rand(10)", "data = open('/Users/alice/data.csv').read()")
@@ -51,7 +41,7 @@ def group(widget: nbw.ReadinessWidget, title: str) -> str:
 
 @pytest.fixture
 def messy(tmp_path: Path) -> Path:
-    return write(tmp_path / "churn.ipynb", *MESSY)
+    return write_notebook(tmp_path / "churn.ipynb", *MESSY)
 
 
 def test_the_widget_shows_the_score_families_and_grouped_findings(messy: Path) -> None:
@@ -77,9 +67,9 @@ def test_the_widget_shows_the_score_families_and_grouped_findings(messy: Path) -
     assert "NB102" in errors and "unseeded-numpy-random" in errors and "cell 3:1:9" in errors
     assert "`np.random.rand` draws from numpy&#x27;s global random state" in errors
     warnings_html = group(w, "Warnings")
-    for code in ("NB401", "NB702", "NB203", "NB501"):
-        assert code in warnings_html
-        assert code not in errors
+    for rule in ("NB401", "NB702", "NB203", "NB501"):
+        assert rule in warnings_html
+        assert rule not in errors
     assert "cell 4:1:14" in warnings_html
     assert "1 error, 4 warnings, 0 info" in w.status.value
     assert w.button.description == "Re-lint" and not w.button.disabled
@@ -97,7 +87,7 @@ def test_text_and_html_fallbacks(messy: Path) -> None:
 
 
 def test_everything_from_the_notebook_is_escaped(tmp_path: Path) -> None:
-    path = write(tmp_path / "<b>bold<i>.ipynb",
+    path = write_notebook(tmp_path / "<b>bold<i>.ipynb",
                  "data = open('/home/alice/<script>alert(1)</script>.csv').read()")
     w = nbw.readiness(path)
     shown = html_of(w)
@@ -111,7 +101,7 @@ def test_everything_from_the_notebook_is_escaped(tmp_path: Path) -> None:
 def test_relint_picks_up_a_change_of_the_file(messy: Path) -> None:
     w = nbw.readiness(messy)
     assert "NB102" in html_of(w.findings)
-    write(messy, "import numpy as np\nrng = np.random.default_rng(0)", "noise = rng.random(10)",
+    write_notebook(messy, "import numpy as np\nrng = np.random.default_rng(0)", "noise = rng.random(10)",
           "data = open('/Users/alice/data.csv').read()")
     w.button.click()
     assert "NB102" not in html_of(w.findings)
@@ -161,7 +151,7 @@ def test_the_current_notebook_in_vs_code(messy: Path, tmp_path: Path, monkeypatc
                                          no_frontend) -> None:
     shell = InteractiveShell.instance()
     monkeypatch.setitem(shell.user_ns, "__vsc_ipynb_file__", str(messy))
-    other = write(tmp_path / "other.ipynb", "x = 1")
+    other = write_notebook(tmp_path / "other.ipynb", "x = 1")
     monkeypatch.setenv("JPY_SESSION_NAME", str(other))  # VS Code's own answer wins
     assert nbw.current_notebook() == messy
 

@@ -17,16 +17,21 @@ execution-only rules (NB307-NB310) are checked by running their fixtures, not ex
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbformat import v4
 
-PY_META = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python", "version": "3.11.7"},
-}
+# The cell and output builders are the tests' shared ones (tests/_notebooks.py); tests/ is on
+# sys.path under pytest, and this puts it there for ``python tests/rules/build_fixtures.py``.
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _notebooks import PY_META, code, display, error, md, notebook, raw, result, stream
+
+__all__ = ["PY_META", "Case", "code", "display", "error", "md", "nb", "notebook", "raw", "result", "stream"]
 
 
 @dataclass
@@ -39,56 +44,10 @@ class Case:
     reproduce: bool = False  # ... and run twice (`--reproduce`)
 
 
-def code(source: str, *, tags: list[str] | None = None, outputs: list[dict[str, Any]] | None = None,
-         count: int | None = None, metadata: dict[str, Any] | None = None) -> nbformat.NotebookNode:
-    cell = v4.new_code_cell(source)
-    cell.execution_count = count
-    if outputs:
-        cell.outputs = [nbformat.from_dict(o) for o in outputs]
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    if metadata:
-        cell.metadata.update(metadata)
-    return cell
-
-
-def md(source: str, *, tags: list[str] | None = None) -> nbformat.NotebookNode:
-    cell = v4.new_markdown_cell(source)
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
-
-
-def raw(source: str) -> nbformat.NotebookNode:
-    return v4.new_raw_cell(source)
-
-
-def stream(text: str, name: str = "stdout") -> dict[str, Any]:
-    return {"output_type": "stream", "name": name, "text": text}
-
-
-def result(text: str, count: int = 1, **more: str) -> dict[str, Any]:
-    return {"output_type": "execute_result", "execution_count": count, "metadata": {},
-            "data": {"text/plain": text, **more}}
-
-
-def display(data: dict[str, Any]) -> dict[str, Any]:
-    return {"output_type": "display_data", "metadata": {}, "data": data}
-
-
-def error(ename: str, evalue: str) -> dict[str, Any]:
-    return {"output_type": "error", "ename": ename, "evalue": evalue,
-            "traceback": [f"{ename}: {evalue}"]}
-
-
 def nb(*cells: nbformat.NotebookNode, metadata: dict[str, Any] | None = None,
        files: dict[str, str] | None = None, expect_cells: list[int] | None = None,
        also_select: list[str] | None = None, title: bool = True, execute: bool = False,
        reproduce: bool = False) -> Case:
     """A notebook case. ``title`` prepends nothing; cells are numbered from 1 as given."""
-    book = v4.new_notebook()
-    book.metadata.update(PY_META if metadata is None else metadata)
-    book.cells = list(cells)
-    for i, c in enumerate(book.cells, start=1):
-        c["id"] = f"cell-{i}"
+    book = notebook(*cells, metadata=metadata)
     return Case(book, dict(files or {}), expect_cells, also_select, execute or reproduce, reproduce)
