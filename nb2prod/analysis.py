@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from nb2prod._ast import iter_nodes
 from nb2prod.notebook import Cell, Notebook
-
-if TYPE_CHECKING:
-    from nb2prod.config import Settings
 
 __all__ = [
     "Analysis",
@@ -31,9 +28,20 @@ __all__ = [
     "Definition",
     "NameProblem",
     "IPYTHON_NAMES",
+    "RuleOptions",
 ]
 
 T = TypeVar("T")
+
+
+class RuleOptions(Protocol):
+    """What the analysis reads of the configuration (a :class:`nb2prod.config.Settings`):
+    the rule options. A protocol, so that the analysis, which every rule imports, does
+    not import the configuration, which imports the rule registry."""
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
 
 # Names the IPython kernel defines in every notebook's namespace.
 IPYTHON_NAMES = frozenset(
@@ -122,7 +130,7 @@ class Analysis:
     """The shared, lazily computed facts of one notebook under one configuration."""
 
     def __init__(
-        self, nb: Notebook, settings: Settings | None = None, enabled: frozenset[str] | None = None
+        self, nb: Notebook, settings: RuleOptions | None = None, enabled: frozenset[str] | None = None
     ) -> None:
         self.nb = nb
         self.settings = settings

@@ -94,10 +94,10 @@ def test_github_annotations(run: RunResult, tmp_path: Path) -> None:
 
 
 def test_github_escapes_newlines_and_percent() -> None:
-    from nb2prod.formats.github import _data, _prop
+    from nb2prod.formats.github import escape_data, escape_property
 
-    assert _data("50%\nnext") == "50%25%0Anext"
-    assert _prop("a:b,c") == "a%3Ab%2Cc"
+    assert escape_data("50%\nnext") == "50%25%0Anext"
+    assert escape_property("a:b,c") == "a%3Ab%2Cc"
 
 
 def test_junit_parses_back(run: RunResult, tmp_path: Path) -> None:

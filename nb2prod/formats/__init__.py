@@ -6,70 +6,8 @@ CLI offers whatever is registered, and an unknown name is an error that lists th
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from nb2prod.diagnostics import Finding, Severity
-from nb2prod.engine import RunResult
-from nb2prod.textsafe import scrub
+# Importing the format modules registers the formats.
+from nb2prod.formats import github, json_, junit, sarif, text  # noqa: F401  (imported for their side effect)
+from nb2prod.formats.registry import FORMATS, FormatContext, Renderer, display_path, register, render, where
 
 __all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path", "where"]
-
-
-@dataclass(frozen=True)
-class FormatContext:
-    fail_on: Severity = Severity.ERROR
-    color: bool = False
-    show_source: bool = True
-    cwd: Path = field(default_factory=Path.cwd)
-
-
-Renderer = Callable[[RunResult, FormatContext], str]
-FORMATS: dict[str, Renderer] = {}
-
-
-def register(name: str) -> Callable[[Renderer], Renderer]:
-    def deco(fn: Renderer) -> Renderer:
-        FORMATS[name] = fn
-        return fn
-
-    return deco
-
-
-def render(name: str, run: RunResult, context: FormatContext) -> str:
-    """The report in format ``name``. It can always be encoded as UTF-8: the notebook
-    model holds no lone surrogates, and those of file names that are not UTF-8 (which
-    Python decodes with ``surrogateescape``) become U+FFFD here, whatever the renderer."""
-    try:
-        renderer = FORMATS[name]
-    except KeyError:
-        raise ValueError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})") from None
-    return scrub(renderer(run, context))
-
-
-def display_path(path: str, cwd: Path) -> str:
-    """A path relative to ``cwd`` when it is below it, with forward slashes.
-
-    Symlinks are not resolved: a finding is shown under the name the user gave.
-    """
-    p = Path(os.path.abspath(path))
-    try:
-        return p.relative_to(os.path.abspath(cwd)).as_posix()
-    except ValueError:
-        return p.as_posix()
-
-
-def where(f: Finding) -> str:
-    """``cell 3, line 2`` / ``cell 3, output 1``: the place of a finding in words."""
-    if f.cell is None:
-        return f"line {f.line}"
-    if f.output is not None:
-        return f"cell {f.cell}, output {f.output}"
-    return f"cell {f.cell}, line {f.line}"
-
-
-# Importing the modules registers the formats.
-from nb2prod.formats import github, json_, junit, sarif, text  # noqa: E402,F401
-

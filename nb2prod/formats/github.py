@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nb2prod.diagnostics import Severity
 from nb2prod.engine import RunResult
-from nb2prod.formats import FormatContext, display_path, register, where
+from nb2prod.formats.registry import FormatContext, display_path, register, where
 from nb2prod.textsafe import one_line
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -19,12 +19,14 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 # newline still names its file. Other control characters are not decoded by the runner;
 # they are shown as escapes (one_line), so no line of the log can start a command or
 # repaint a terminal.
-def _data(value: str) -> str:
+def escape_data(value: str) -> str:
+    """A workflow command's message, escaped."""
     return one_line(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
-def _prop(value: str) -> str:
-    return _data(value).replace(":", "%3A").replace(",", "%2C")
+def escape_property(value: str) -> str:
+    """A workflow command's property (file, title), escaped."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 @register("github")
@@ -33,15 +35,15 @@ def render_github(run: RunResult, ctx: FormatContext) -> str:
     for nb in run.notebooks:
         path = display_path(nb.path, ctx.cwd)
         if nb.error:
-            lines.append(f"::error file={_prop(path)},title=nb2prod::{_data(nb.error)}")
+            lines.append(f"::error file={escape_property(path)},title=nb2prod::{escape_data(nb.error)}")
             continue
         for err in nb.internal_errors:
-            lines.append(f"::error file={_prop(path)},title=nb2prod internal error::{_data(err)}")
+            lines.append(f"::error file={escape_property(path)},title=nb2prod internal error::{escape_data(err)}")
         for f in nb.findings:
-            title = _prop(f"{f.code} {f.name}".strip())
+            title = escape_property(f"{f.code} {f.name}".strip())
             lines.append(
-                f"::{_LEVEL[f.severity]} file={_prop(path)},line={nb.file_line(f)},title={title}"
-                f"::{_data(f'{f.message} ({where(f)})')}"
+                f"::{_LEVEL[f.severity]} file={escape_property(path)},line={nb.file_line(f)},title={title}"
+                f"::{escape_data(f'{f.message} ({where(f)})')}"
             )
     score = run.score
     if score is not None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from nb2prod import __version__
 from nb2prod.engine import RunResult
-from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.formats.registry import FormatContext, display_path, register
 
 
 @register("json")

@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from nb2prod.engine import RunResult
-from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.formats.registry import FormatContext, display_path, register
 from nb2prod.formats.text import location
 
 # XML 1.0 forbids most control characters; outputs can contain them.

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from nb2prod import __version__
 from nb2prod.diagnostics import Finding, Severity, family_of
 from nb2prod.engine import NotebookResult, RunResult
-from nb2prod.formats import FormatContext, display_path, register, where
+from nb2prod.formats.registry import FormatContext, display_path, register, where
 from nb2prod.rules import REGISTRY
 from nb2prod.textsafe import scrub
 

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.engine import NotebookResult, RunResult
-from nb2prod.formats import FormatContext, display_path, register
+from nb2prod.formats.registry import FormatContext, display_path, register
 from nb2prod.textsafe import one_line
 
 _SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
