@@ -87,15 +87,8 @@ def rules_payload() -> dict[str, Any]:
             for f in FAMILIES
         ],
         "rules": [
-            {
-                "code": r.code,
-                "name": r.name,
-                "family": r.family.key,
-                "severity": r.severity.label,
-                "summary": r.summary,
-                "explanation": r.doc(),
-            }
-            for r in REGISTRY.values()
+            {**{k: rule[k] for k in ("code", "name", "family", "severity", "summary")}, "explanation": rule["doc"]}
+            for rule in (r.to_dict() for r in REGISTRY.values())
         ],
         "severities": list(SEVERITIES),
     }

@@ -61,6 +61,20 @@ class Rule:
             sections[current] = "\n".join(buf).strip()
         return sections
 
+    def to_dict(self) -> dict[str, object]:
+        """The rule as data: what `nb2prod rule --format json` prints and the JupyterLab
+        panel's rule table is made from."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "family": self.family.key,
+            "family_title": self.family.title,
+            "severity": self.severity.label,
+            "summary": self.summary,
+            "doc": self.doc(),
+            "sections": self.doc_sections(),
+        }
+
     # -- building findings ---------------------------------------------------------
     def at(
         self,
