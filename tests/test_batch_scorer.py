@@ -50,7 +50,11 @@ RSS_RATIO = 1.03  # the large file's peak RSS may exceed the small one's by at m
 SAMPLE = 40  # rows of the large file also sent to /predict
 TIMEOUT = 600
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "wait4") or sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.kernel,  # builds a notebook in a real kernel
+    pytest.mark.skipif(not hasattr(os, "wait4") or sys.platform != "linux", reason="ru_maxrss in KiB: Linux"),
+]
 
 
 @dataclass(frozen=True)

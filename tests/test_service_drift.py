@@ -34,6 +34,8 @@ from nb2prod.converter import BuildError, BuildOptions, build
 from nb2prod.converter._capture import _nb2prod_profile
 from nb2prod.converter.execute import _feature_kind
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # builds notebooks in a real kernel, serves them
+
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -476,7 +478,7 @@ def test_bad_references_are_explained(reference: Any, features: list[dict[str, A
 def test_the_profiler_needs_neither_pandas_nor_numpy(tmp_path: Path) -> None:
     """It runs in the notebook's kernel, which may have neither: records work without both, arrays
     without pandas."""
-    source = (ROOT / "nb2prod" / "build" / "_capture.py").read_text(encoding="utf-8")
+    source = (ROOT / "nb2prod" / "converter" / "_capture.py").read_text(encoding="utf-8")
     script = tmp_path / "profile.py"
     script.write_text(textwrap.dedent("""
         import json, sys
@@ -517,67 +519,3 @@ def test_the_profiler_needs_neither_pandas_nor_numpy(tmp_path: Path) -> None:
 )
 def test_which_parameters_are_profiled(annotation: str, kind: str | None) -> None:
     assert _feature_kind(annotation) == kind
-
-
-# ---- the PSI arithmetic of the generated service ---------------------------------------------------
-
-
-@pytest.fixture
-def drift_module(iris: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The built service's drift.py, imported here (and forgotten afterwards)."""
-    import importlib
-
-    monkeypatch.syspath_prepend(str(iris.output))
-    for name in [m for m in sys.modules if m == iris.package_name or m.startswith(iris.package_name + ".")]:
-        monkeypatch.delitem(sys.modules, name)
-    module = importlib.import_module(f"{iris.package_name}.drift")
-    yield module
-    for name in [m for m in sys.modules if m == iris.package_name or m.startswith(iris.package_name + ".")]:
-        del sys.modules[name]
-
-
-def test_psi_against_hand_computed_values(drift_module: Any) -> None:
-    psi = drift_module.psi
-    # (0.25-0.5) ln(0.25/0.5) + (0.75-0.5) ln(0.75/0.5) = 0.25 ln 2 + 0.25 ln 1.5 = 0.2746530722
-    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(0.274653072167, abs=1e-12)
-    # ten deciles; two bins doubled, two emptied (raised to 1e-4):
-    # 2 * (0.2-0.1) ln 2 + 2 * (1e-4-0.1) ln(1e-4/0.1) = 0.1386294361 + 1.3801695047 = 1.5187989409
-    expected = [0.1] * 10
-    actual = [0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0]
-    assert psi(expected, actual) == pytest.approx(1.5187989409, abs=1e-9)
-
-
-def test_a_profile_without_features_monitors_nothing(drift_module: Any) -> None:
-    import logging
-
-    profile = {"features": {}, "unprofiled": {"values": "its type, `list[float]`, is not a single value"}}
-    monitor = drift_module.DriftMonitor(profile, drift_module.DriftSettings(), logging.getLogger("test-empty"))
-    assert monitor.observe([{"values": [1.0]}]) == []
-    report = monitor.report()
-    assert report["available"] is False and report["status"] == "unavailable"
-    assert "`reference`" in report["reason"] and "values" in report["reason"]
-
-
-def test_the_window_slides_in_constant_time_and_psi_follows(drift_module: Any) -> None:
-    """A hand-made profile: edges 1 and 2, shares 1/4, 1/2, 1/4; a window of 4 values."""
-    import logging
-
-    profile = {"features": {"v": {"kind": "numeric", "edges": [1, 2], "proportions": [0.25, 0.5, 0.25],
-                                  "min": 0, "max": 3, "missing_rate": 0.0}}}
-    settings = drift_module.DriftSettings(window=4, min_samples=4, check_every=1000, check_seconds=3600)
-    monitor = drift_module.DriftMonitor(profile, settings, logging.getLogger("test-window"))
-    monitor.observe([{"v": 0.5}, {"v": 1.5}, {"v": 2.5}])
-    assert monitor.evaluate()["v"]["status"] == "insufficient_data"
-    monitor.observe([{"v": 2.7}])  # shares 1/4, 1/4, 1/2: (1/4-1/2) ln(1/2) + (1/2-1/4) ln 2 = 0.5 ln 2
-    assert monitor.evaluate()["v"]["psi"] == pytest.approx(0.5 * math.log(2))
-    monitor.observe([{"v": 1.2}])  # 0.5 leaves: shares 0, 1/2, 1/2: (1e-4-1/4) ln(1e-4/(1/4)) + 1/4 ln 2
-    report = monitor.evaluate()["v"]
-    assert report["psi"] == pytest.approx((1e-4 - 0.25) * math.log(1e-4 / 0.25) + 0.25 * math.log(2))
-    assert (report["n"], report["window"], report["status"]) == (4, 4, "alert")
-    monitor.observe([{"v": 9.0}, {"v": None}])  # out of range, and missing: not part of the PSI
-    report = monitor.evaluate()["v"]
-    counts = (report["n"], report["out_of_range"], report["out_of_range_total"], report["missing_rate"])
-    assert counts == (3, 1, 1, 0.25)
-    monitor.observe([{"v": 1.5}] * 4)  # 9.0 leaves the window, still counted in the total
-    report = monitor.evaluate()["v"]
-    assert (report["out_of_range"], report["out_of_range_total"], report["psi"] > 1) == (0, 1, True)

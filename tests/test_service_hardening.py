@@ -36,12 +36,14 @@ import pytest
 from _services import RunningService, free_port, metric_samples, running_service
 from test_template import PACKAGE, Baked, bake_example, run
 
+pytestmark = pytest.mark.slow  # bakes the iris project and runs it
+
 ENV = PACKAGE.upper()
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0
 SLACK = 3.0
 """How much later than its deadline a slow client may be cut off (a loaded machine, the client's own reading)."""
-PROTOCOL = f"{PACKAGE}.observability:TimeoutH11Protocol"
+PROTOCOL = f"{PACKAGE}.app:TimeoutH11Protocol"
 GOOD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 JSON = {"content-type": "application/json"}
 HUGE = 1.7976931348623157e308
@@ -275,7 +277,7 @@ def test_validation_errors_with_surrogates_are_sent_with_u_fffd(baked: Baked) ->
     text, an object that does not encode is not echoed."""
     script = textwrap.dedent(f"""
         import json
-        from {PACKAGE}.app import error_detail
+        from {PACKAGE}.runtime.app import error_detail
         errors = [
             {{"type": "literal_error", "loc": ("body", "\\ud800"), "msg": "m\\udcff", "input": "\\udfff",
               "ctx": {{"expected": "'cm' or 'mm'", "\\ud801": ValueError("x")}}}},
@@ -394,7 +396,8 @@ def test_serve_applies_the_header_deadline(baked: Baked, tmp_path: Path) -> None
 
 
 def test_the_deadlines_default_to_10_and_30_seconds_and_bad_values_are_refused(baked: Baked) -> None:
-    script = f"from {PACKAGE}.schema import BODY_TIMEOUT, HEADER_TIMEOUT; print(HEADER_TIMEOUT, BODY_TIMEOUT)"
+    script = (f"from {PACKAGE}.service import SERVICE; settings = SERVICE.settings(); "
+              "print(settings.header_timeout, settings.body_timeout)")
     env = {key: item for key, item in os.environ.items() if not key.startswith(f"{ENV}_")}
     result = subprocess.run([sys.executable, "-c", script], cwd=baked.project, capture_output=True, text=True,
                             env={**env, "PYTHONPATH": str(baked.project), "PYTHONDONTWRITEBYTECODE": "1"}, timeout=60)

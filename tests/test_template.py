@@ -1,4 +1,5 @@
-"""The default service template, tested like code: bake it, then check what it renders.
+"""The default service template, tested like code: bake it (cookiecutter, then the runtime copy, as the
+build does), then check what it renders.
 
 The context is the one `nb2prod build` would pass for an iris notebook. The test trains
 the model itself, serialises it into the rendered project as the build does, and records
@@ -33,6 +34,10 @@ from nb2prod.converter.model_card import model_card, summarize_metrics
 from nb2prod.converter.pipeline import profile_bytes, write_profile
 from nb2prod.converter.plan import Field
 from nb2prod.converter.records import LOCK_FILE, Lock, write_lock
+from nb2prod.converter.requirements import SERVICE_DISTRIBUTIONS
+from nb2prod.converter.runtime import RUNTIME_DIR, copy_runtime
+
+pytestmark = pytest.mark.slow  # bakes projects and runs their test suites
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "service"
@@ -93,8 +98,7 @@ TEST_CODE = """\
 # --- notebook cell 11 (test) ---
 def test_cell_11() -> None:
     assert predict(**example)["species"] == "setosa"
-    assert accuracy > 0.9
-    assert np.isclose(model.predict_proba(X_test).sum(axis=1), 1.0).all()
+    assert np.isclose(model.predict_proba(np.array([[5.1, 3.5, 1.4, 0.2]])).sum(axis=1), 1.0).all()
 
 
 # --- notebook cell 12 (test) ---
@@ -131,15 +135,14 @@ EXPECTED_TREE = [
     f"{PACKAGE}/app.py",
     f"{PACKAGE}/artifacts/model.joblib",
     f"{PACKAGE}/cli.py",
-    f"{PACKAGE}/drift.py",
-    f"{PACKAGE}/lockfile.py",
     f"{PACKAGE}/metadata.json",
     f"{PACKAGE}/model.py",
     f"{PACKAGE}/nb2prod.lock.json",
-    f"{PACKAGE}/observability.py",
     f"{PACKAGE}/profile.json",
     f"{PACKAGE}/py.typed",
+    *sorted(f"{PACKAGE}/runtime/{path.name}" for path in RUNTIME_DIR.glob("*.py")),
     f"{PACKAGE}/schema.py",
+    f"{PACKAGE}/service.py",
     f"{PACKAGE}/train.py",
     "pyproject.toml",
     "requirements.txt",
@@ -210,8 +213,8 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
     ]
     parameters = {"C": 1.0, "test_size": 0.25, "seed": 42}
     profile = sample_profile(namespace)
-    distributions = ("numpy", "scikit-learn", "joblib", "fastapi", "uvicorn")
-    requirements = [f"{name}=={metadata.version(name)}" for name in distributions]
+    distributions = ("numpy", "scikit-learn", "joblib", *SERVICE_DISTRIBUTIONS)
+    requirements = sorted(f"{name}=={metadata.version(name)}" for name in distributions)
     context = {
         "project_name": "iris-service",
         "package_name": PACKAGE,
@@ -236,6 +239,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
         "_requirements": requirements,
         "_parameters": parameters,
         "_profile": profile,
+        "_runtime": True,
         "_lock": {
             "nb2prod_version": nb2prod.__version__,
             "built_at": "2024-05-01T12:00:00+00:00",
@@ -263,7 +267,8 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
 
 
 def bake(context: dict[str, Any], work: Path, model_file: Path | None) -> Path:
-    """Render the template as the build does (no input, the context as extra_context), then add the model."""
+    """Render the template as the build does (no input, the context as extra_context), copy the runtime into
+    it (the template asks for it), then add the model."""
     config = work / "cookiecutter.yaml"  # keeps cookiecutter's replay files out of the home folder
     settings = {"cookiecutters_dir": str(work / "cookiecutters"), "replay_dir": str(work / "replay")}
     config.write_text(json.dumps(settings))  # JSON is YAML
@@ -272,6 +277,7 @@ def bake(context: dict[str, Any], work: Path, model_file: Path | None) -> Path:
             str(TEMPLATE), no_input=True, extra_context=context, output_dir=str(work / "out"), config_file=str(config)
         )
     )
+    copy_runtime(project, context["package_name"], str(TEMPLATE))
     (project / context["package_name"] / "artifacts").mkdir()
     write_lock(project / context["package_name"] / LOCK_FILE, Lock.from_dict(context["_lock"]))  # as the build does
     if context.get("_profile"):
@@ -328,6 +334,14 @@ def test_cookiecutter_json_declares_every_documented_key(baked: Baked) -> None:
     assert sorted(baked.context) == sorted(documented), "the sample context should exercise every key"
 
 
+def test_the_runtime_is_copied_byte_for_byte(baked: Baked) -> None:
+    copied = sorted((baked.package / "runtime").iterdir())
+    sources = sorted(RUNTIME_DIR.glob("*.py"))
+    assert [path.name for path in copied] == [path.name for path in sources] and "app.py" in [p.name for p in copied]
+    for source, copy in zip(sources, copied, strict=True):
+        assert copy.read_bytes() == source.read_bytes(), copy
+
+
 def test_generated_tree(baked: Baked) -> None:
     tree = sorted(path.relative_to(baked.project).as_posix() for path in baked.project.rglob("*") if path.is_file())
     assert tree == EXPECTED_TREE
@@ -349,10 +363,14 @@ def test_lock_metadata_and_pins(baked: Baked) -> None:
     assert service["examples"] == context["_examples"]
     assert service["parameters"] == context["_parameters"]
     assert service["notebook_sha256"] == context["notebook_sha256"]
-    pins = (baked.project / "requirements.txt").read_text(encoding="utf-8").splitlines()[1:]
+    lines = (baked.project / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    pins = [line for line in lines if not line.startswith("#")]
     assert pins == context["_requirements"]
+    assert all(re.fullmatch(r"[a-z0-9-]+==[0-9][^\s]*", pin) for pin in pins), pins
     pyproject = (baked.project / "pyproject.toml").read_text(encoding="utf-8")
-    assert all(f'"{pin}",' in pyproject for pin in pins)
+    dependencies = re.search(r"^dependencies = \[\n(.*?)^\]", pyproject, flags=re.MULTILINE | re.DOTALL)
+    assert dependencies is not None
+    assert re.findall(r'"([^"]+)",', dependencies.group(1)) == pins  # exactly the pins: nothing unpinned added
     assert 'description = "Trains a logistic regression on the four iris flower measurements that ship with scikit' in (
         pyproject
     )
@@ -475,7 +493,7 @@ def test_context_without_the_added_keys_renders_their_defaults(notebook: dict[st
     service = json.loads((project / PACKAGE / "metadata.json").read_text(encoding="utf-8"))
     assert service["version"] == "0.1.0"
     assert service["notebook_sha256"] == NOTEBOOK_SHA256  # from _lock["notebook"]["sha256"]
-    assert '"IRIS_SERVICE_MAX_BATCH_SIZE", "1000"' in (project / PACKAGE / "schema.py").read_text(encoding="utf-8")
+    assert "    max_batch_size=1000,\n" in (project / PACKAGE / "service.py").read_text(encoding="utf-8")
 
 
 def test_skops_artifact_is_loaded_with_its_trusted_types(notebook: dict[str, Any], tmp_path: Path) -> None:
@@ -489,7 +507,7 @@ def test_skops_artifact_is_loaded_with_its_trusted_types(notebook: dict[str, Any
     script = f"""
 import json
 from {PACKAGE}.model import load_artifacts, predict
-from {PACKAGE}.schema import jsonable
+from {PACKAGE}.runtime.schema import jsonable
 print(sorted(load_artifacts()))
 print(json.dumps(jsonable(predict(**{example["input"]!r}))))
 """

@@ -1,14 +1,11 @@
-"""Shared fixtures: the service on a free local port, over real HTTP; the notebook's training variables."""
+"""Shared fixtures: the service on a free local port, over real HTTP."""
 
 import asyncio
-import builtins
-import dis
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from types import CodeType, FunctionType
 
 import httpx
 import pytest
@@ -59,34 +56,6 @@ def client(base_url: str) -> Iterator[httpx.Client]:
     """An HTTP client of the running service (no proxy: it is on this machine)."""
     with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def training_variables(request: pytest.FixtureRequest) -> None:
-    """Give the notebook's test cells the variables they read from the training code.
-
-    A test cell may check, say, a score on the test set: that is no artifact, so the
-    training code is run once to recompute the names the tests read but the module lacks.
-    Artifacts keep their shipped values.
-    """
-    namespace = vars(request.module)
-    functions = [value for value in namespace.values() if isinstance(value, FunctionType)]
-    read = set().union(*(_global_names(f.__code__) for f in functions if f.__globals__ is namespace))
-    missing = read - namespace.keys() - vars(builtins).keys()
-    if missing:
-        from {{ cookiecutter.package_name }}.train import run_training
-
-        trained = run_training()
-        namespace.update({name: trained[name] for name in missing if name in trained})
-
-
-def _global_names(code: CodeType) -> set[str]:
-    """The global names that `code`, and the functions and comprehensions inside it, read."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            names |= _global_names(const)
-    return names
 
 
 def _wait_until_ready(url: str, thread: threading.Thread, ready: bool = True) -> None:

@@ -13,8 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import MAX_LINE_BYTES, main
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.schema import EXAMPLES, PredictRequest
+from {{ cookiecutter.package_name }}.service import SERVICE
+
+MAX_LINE_BYTES = SERVICE.settings().max_body_bytes
 
 PROPERTIES: dict[str, Any] = PredictRequest.model_json_schema().get("properties", {})
 PROJECT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,8 @@
-"""Input drift (`/drift`, its metrics, the log of each change of status) and strict validation:
-the PSI arithmetic, the monitor itself, and the running service over real HTTP."""
+"""Input drift (`/drift`, its metrics, the log of each change of status) and strict validation: the
+monitor against this notebook's profile, and the running service over real HTTP. (The PSI arithmetic and
+the settings are the runtime's, unit-tested in nb2prod.)"""
 
+import dataclasses
 {%- if cookiecutter._profile and cookiecutter._profile.features %}
 import json
 {%- endif %}
@@ -9,7 +11,6 @@ import logging
 import math
 import random
 {%- endif %}
-import re
 {%- if cookiecutter._profile and cookiecutter._profile.features %}
 import shutil
 {%- endif %}
@@ -25,26 +26,26 @@ from prometheus_client.parser import text_string_to_metric_families
 {%- if cookiecutter._profile and cookiecutter._profile.features %}
 from pydantic import TypeAdapter, ValidationError
 {%- endif %}
-{% if cookiecutter._profile and cookiecutter._profile.features %}
-from {{ cookiecutter.package_name }} import lockfile
-{%- endif %}
+
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter._profile and cookiecutter._profile.features %}
-from {{ cookiecutter.package_name }}.drift import (
-    ENV_PREFIX,
-    DriftMonitor,
-    DriftSettings,
-    category,
-    load_profile,
-    psi,
-    status_of,
-)
-from {{ cookiecutter.package_name }}.schema import EXAMPLES, MAX_BATCH_SIZE, PredictRequest
-{%- else %}
-from {{ cookiecutter.package_name }}.drift import ENV_PREFIX, DriftSettings, psi, status_of
+from {{ cookiecutter.package_name }}.runtime import lockfile
+from {{ cookiecutter.package_name }}.runtime.drift import DriftMonitor, category, load_profile
 {%- endif %}
+from {{ cookiecutter.package_name }}.runtime.settings import DriftSettings, Settings
+{%- if cookiecutter._profile and cookiecutter._profile.features %}
+from {{ cookiecutter.package_name }}.schema import EXAMPLES, PredictRequest
+{%- endif %}
+from {{ cookiecutter.package_name }}.service import SERVICE
+
+ENV_PREFIX = SERVICE.env_prefix
 
 DRIFT_LOGGER = "{{ cookiecutter.package_name }}.drift"
+
+
+def with_drift(drift: DriftSettings) -> Settings:
+    """The environment's settings, with these of drift."""
+    return dataclasses.replace(SERVICE.settings(), drift=drift)
 
 
 def fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -77,68 +78,11 @@ def drift_log() -> Iterator[list[logging.LogRecord]]:
         logger.removeHandler(handler)
 
 
-def test_psi_matches_a_hand_computed_value() -> None:
-    # (0.25 - 0.5) ln(0.25 / 0.5) + (0.75 - 0.5) ln(0.75 / 0.5) = 0.25 ln 2 + 0.25 ln 1.5 = 0.274653072...
-    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(0.2746530722, abs=1e-9)
-    # (0.3 - 0.2) ln(0.3 / 0.2) + (0.2 - 0.3) ln(0.2 / 0.3) + 0 = 0.2 ln 1.5 = 0.081093021...
-    assert psi([0.2, 0.3, 0.5], [0.3, 0.2, 0.5]) == pytest.approx(0.0810930216, abs=1e-9)
-    assert psi([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0.0
-
-
-def test_psi_raises_an_empty_bin_to_epsilon() -> None:
-    # (1e-4 - 0.5) ln(1e-4 / 0.5) + (1 - 0.5) ln(1 / 0.5) = 0.4999 ln 5000 + 0.5 ln 2 = 4.604318466...
-    assert psi([0.5, 0.5], [0.0, 1.0]) == pytest.approx(4.6043184667, abs=1e-9)
-    with pytest.raises(ValueError, match="2 expected shares but 3 actual"):
-        psi([0.5, 0.5], [0.2, 0.3, 0.5])
-
-
-def test_status_follows_the_thresholds() -> None:
-    values = [None, 0.0, 0.0999, 0.1, 0.2499, 0.25, 3.0]
-    assert [status_of(value, 0.1, 0.25) for value in values] == [
-        "insufficient_data", "ok", "ok", "warn", "warn", "alert", "alert"
-    ]
-
-
-def test_settings_come_from_the_environment() -> None:
-    assert DriftSettings.from_env({}) == DriftSettings()
-    assert DriftSettings() == DriftSettings(
-        enabled=True, window=1000, warn=0.1, alert=0.25, min_samples=500, check_every=100, check_seconds=10.0,
-        strict=False,
-    )
-    env = {
-        f"{ENV_PREFIX}_DRIFT_WINDOW": "50",
-        f"{ENV_PREFIX}_DRIFT_WARN": "0.2",
-        f"{ENV_PREFIX}_DRIFT_ALERT": "0.5",
-        f"{ENV_PREFIX}_DRIFT_MIN_SAMPLES": "10",
-        f"{ENV_PREFIX}_DRIFT_CHECK_EVERY": "5",
-        f"{ENV_PREFIX}_DRIFT_CHECK_SECONDS": "2.5",
-        f"{ENV_PREFIX}_STRICT": "yes",
-        f"{ENV_PREFIX}_DRIFT": "off",
-    }
-    assert DriftSettings.from_env(env) == DriftSettings(
-        enabled=False, window=50, warn=0.2, alert=0.5, min_samples=10, check_every=5, check_seconds=2.5, strict=True
-    )
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("DRIFT_WINDOW", "many", "_DRIFT_WINDOW='many' is not an integer"),
-        ("DRIFT_WARN", "0.5", "0 < warn < alert"),
-        ("DRIFT_ALERT", "nan", "_DRIFT_ALERT='nan' is not a finite number"),
-        ("DRIFT_MIN_SAMPLES", "5000", "minimum sample size must be from 1 to the window (1000)"),
-        ("STRICT", "maybe", "_STRICT='maybe' is neither"),
-    ],
-)
-def test_bad_settings_are_refused_naming_the_variable(name: str, value: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)) as info:
-        DriftSettings.from_env({f"{ENV_PREFIX}_{name}": value})
-    assert f"{ENV_PREFIX}_" in str(info.value)
 {% if cookiecutter._profile and cookiecutter._profile.features %}
 
 # ---- the notebook had a `reference` cell: the service monitors drift against its profile ----
 
-PROFILE: dict[str, Any] = load_profile()  # type: ignore[assignment]
+PROFILE: dict[str, Any] = load_profile(SERVICE.package_dir)  # type: ignore[assignment]
 FEATURES: dict[str, dict[str, Any]] = PROFILE["features"]
 PROPERTIES: dict[str, Any] = PredictRequest.model_json_schema().get("properties", {})
 BASE: dict[str, Any] = dict(EXAMPLES[0]["input"]) if EXAMPLES else {}
@@ -146,7 +90,7 @@ SETTINGS = DriftSettings(window=300, min_samples=300, check_every=25, check_seco
 """PSI is first computed on a full window, whose values have the reference shares (rounded): no chance drift."""
 COMPARABLE = [name for name, spec in FEATURES.items() if not spec.get("other")]
 """The features whose reference shares can all be sent: not the categories beyond the profile's top ones."""
-CHUNK = min(MAX_BATCH_SIZE, 50)
+CHUNK = min(SERVICE.settings().max_batch_size, 50)
 
 
 def fits(name: str, value: Any) -> bool:
@@ -319,7 +263,8 @@ def test_strict_monitor_refuses_what_the_reference_never_had() -> None:
 
 
 def test_monitoring_can_be_turned_off() -> None:
-    monitor = DriftMonitor(PROFILE, DriftSettings(enabled=False), logging.getLogger(f"{DRIFT_LOGGER}.test-off"))
+    monitor = DriftMonitor(PROFILE, DriftSettings(enabled=False), logging.getLogger(f"{DRIFT_LOGGER}.test-off"),
+                           env_prefix=ENV_PREFIX)
     assert monitor.observe(in_distribution(5)) == []
     report = monitor.report()
     assert report["available"] is False and f"{ENV_PREFIX}_DRIFT=0" in report["reason"]
@@ -333,7 +278,7 @@ def test_drift_over_http_ok_then_alert(serve: Callable[..., str], drift_log: lis
         pytest.skip("no feature of the profile has two bins or categories to shift between")
     name, value = target
     rows = in_distribution(SETTINGS.window, seed=1)
-    with httpx.Client(base_url=serve(create_app(drift_settings=SETTINGS)), timeout=30, trust_env=False) as client:
+    with httpx.Client(base_url=serve(create_app(settings=with_drift(SETTINGS))), timeout=30, trust_env=False) as client:
         body = client.get("/drift").json()
         assert body["available"] is True and body["status"] == "insufficient_data"
         assert set(body["features"]) == set(FEATURES)
@@ -365,7 +310,7 @@ def test_drift_over_http_ok_then_alert(serve: Callable[..., str], drift_log: lis
 
 def test_strict_mode_over_http(serve: Callable[..., str]) -> None:
     row = in_distribution(1)[0]
-    with httpx.Client(base_url=serve(create_app(drift_settings=DriftSettings(strict=True))), timeout=30,
+    with httpx.Client(base_url=serve(create_app(settings=with_drift(DriftSettings(strict=True)))), timeout=30,
                       trust_env=False) as client:
         assert client.post("/predict", json=row).status_code == 200
         assert client.get("/drift").json()["strict"] is True
@@ -394,8 +339,8 @@ def test_strict_mode_over_http(serve: Callable[..., str]) -> None:
 
 
 def test_a_changed_profile_keeps_the_service_unready(serve: Callable[..., str], tmp_path: Path) -> None:
-    folder = Path(shutil.copytree(lockfile.PACKAGE_DIR, tmp_path / "package"))
-    profile = folder / lockfile.read_lock()["profile"]["file"]
+    folder = Path(shutil.copytree(SERVICE.package_dir, tmp_path / "package"))
+    profile = folder / lockfile.read_lock(SERVICE.package_dir)["profile"]["file"]
     profile.write_text(profile.read_text(encoding="utf-8").replace('"rows"', '"rows" ', 1), encoding="utf-8")
     with httpx.Client(base_url=serve(create_app(folder), ready=False), timeout=30, trust_env=False) as client:
         ready = client.get("/ready")
@@ -451,7 +396,7 @@ def test_drift_is_unavailable(client: httpx.Client) -> None:
 
 
 def test_strict_mode_needs_a_reference(serve: Callable[..., str]) -> None:
-    url = serve(create_app(drift_settings=DriftSettings(strict=True)), ready=False)
+    url = serve(create_app(settings=with_drift(DriftSettings(strict=True))), ready=False)
     with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503

@@ -12,8 +12,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from {{ cookiecutter.package_name }}.observability import JsonFormatter
-from {{ cookiecutter.package_name }}.schema import EXAMPLES, MAX_BODY_BYTES, MAX_JSON_DEPTH, PredictRequest
+from {{ cookiecutter.package_name }}.runtime.observability import JsonFormatter
+from {{ cookiecutter.package_name }}.schema import EXAMPLES, PredictRequest
+from {{ cookiecutter.package_name }}.service import SERVICE
+
+MAX_BODY_BYTES = SERVICE.settings().max_body_bytes
+MAX_JSON_DEPTH = SERVICE.settings().max_json_depth
 
 ACCESS_LOGGER = "{{ cookiecutter.package_name }}.access"
 JSON = {"content-type": "application/json"}
@@ -244,8 +248,7 @@ def test_the_openapi_lists_the_statuses_of_the_limits(client: httpx.Client) -> N
 
 def test_a_client_that_stalls_in_its_headers_is_answered_408(serve: Any, example: dict[str, Any]) -> None:
     """The protocol `serve` runs, with a short deadline: half a header line, then silence."""
-    from {{ cookiecutter.package_name }}.app import create_app
-    from {{ cookiecutter.package_name }}.observability import TimeoutH11Protocol
+    from {{ cookiecutter.package_name }}.app import TimeoutH11Protocol, create_app
 
     quick = type("QuickProtocol", (TimeoutH11Protocol,), {"header_timeout": 0.5})
     url = urlsplit(serve(create_app(), http=quick))

@@ -5,8 +5,9 @@ from typing import Any
 import httpx
 import pytest
 
-from {{ cookiecutter.package_name }}.lockfile import read_lock
-from {{ cookiecutter.package_name }}.schema import EXAMPLES, MAX_BATCH_SIZE, PredictRequest
+from {{ cookiecutter.package_name }}.runtime.lockfile import read_lock
+from {{ cookiecutter.package_name }}.schema import EXAMPLES, PredictRequest
+from {{ cookiecutter.package_name }}.service import SERVICE
 
 SCHEMA: dict[str, Any] = PredictRequest.model_json_schema()
 PROPERTIES: dict[str, Any] = SCHEMA.get("properties", {})
@@ -41,7 +42,7 @@ def test_metadata(client: httpx.Client) -> None:
     assert body["project_name"] == "{{ cookiecutter.project_name }}"
     assert body["notebook_name"] == {{ cookiecutter.notebook_name | tojson }}
     assert body["request_schema"]["properties"] == PROPERTIES
-    lock = read_lock()
+    lock = read_lock(SERVICE.package_dir)
     assert {a["name"]: a["sha256"] for a in body["artifacts"]} == {a["name"]: a["sha256"] for a in lock["artifacts"]}
 
 
@@ -59,7 +60,7 @@ def test_predict_batch(client: httpx.Client, example: dict[str, Any]) -> None:
 
 
 def test_batch_larger_than_the_limit_is_422(client: httpx.Client, example: dict[str, Any]) -> None:
-    response = client.post("/predict/batch", json={"instances": [example] * (MAX_BATCH_SIZE + 1)})
+    response = client.post("/predict/batch", json={"instances": [example] * (SERVICE.settings().max_batch_size + 1)})
     assert response.status_code == 422
     assert ["body", "instances"] in [error["loc"] for error in response.json()["detail"]]
 

@@ -12,9 +12,10 @@ file has been checked against `nb2prod.lock.json`: {{ cookiecutter._artifacts | 
 
 # ---- end of notebook code ----
 
+from pathlib import Path as _Path
 from typing import Any as _Any
 
-from {{ cookiecutter.package_name }} import lockfile as _lockfile
+from {{ cookiecutter.package_name }}.runtime import lockfile as _lockfile
 
 ArtifactError = _lockfile.ArtifactError
 
@@ -31,6 +32,6 @@ def load_artifacts(directory: _lockfile.PathLike | None = None) -> dict[str, obj
     `artifacts/`), e.g. the output of `train`; by default, the package itself. Raises
     ArtifactError, before loading anything, if a file is missing or differs from the lock.
     """
-    artifacts = _lockfile.load_artifacts(directory)
+    artifacts = _lockfile.load_artifacts(directory if directory is not None else _Path(__file__).resolve().parent)
     globals().update(artifacts)
     return artifacts

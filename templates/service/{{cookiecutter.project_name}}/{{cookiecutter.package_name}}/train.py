@@ -7,7 +7,7 @@ same formats, and the lock with their new sha256s.
 
 from pathlib import Path
 
-from {{ cookiecutter.package_name }} import lockfile
+from {{ cookiecutter.package_name }}.runtime import lockfile
 from {{ cookiecutter.package_name }}.model import *  # the imports and serve code the training cells use
 
 
@@ -24,4 +24,4 @@ def train(output_dir: lockfile.PathLike | None = None) -> Path:
 
     Returns the path of the new lock.
     """
-    return lockfile.write_artifacts(run_training(), output_dir)
+    return lockfile.write_artifacts(run_training(), Path(__file__).resolve().parent, output_dir)

@@ -17,35 +17,36 @@ where e_i is the reference share of bin i and a_i the share of the window's pres
 counts without dividing by zero. PSI < warn (0.1) is `ok`, < alert (0.25) `warn`, else
 `alert`; with fewer than `min_samples` present values in the window the status is
 `insufficient_data`: n values drawn from the reference distribution itself have a PSI of
-about (bins - 1) / n, so the default of 500 keeps that chance PSI near 0.02 for 10 bins. Numbers outside the reference [min, max] and categories the
-reference never had are counted. PSI is computed when asked (`/drift`, `/metrics`) and
-every `check_every` inputs or `check_seconds` seconds, when a change of status is logged,
-once per change, as a JSON line of the logger `{{ cookiecutter.package_name }}.drift`.
+about (bins - 1) / n, so the default of 500 keeps that chance PSI near 0.02 for 10 bins.
+Numbers outside the reference [min, max] and categories the reference never had are counted.
+PSI is computed when asked (`/drift`, `/metrics`) and every `check_every` inputs or
+`check_seconds` seconds, when a change of status is logged, once per change, as a JSON
+line of the logger `<package>.drift`.
 
 In strict mode the same checks reject an input: 422, naming the field and the values
 the reference allows.
 """
+
+from __future__ import annotations
 
 import bisect
 import itertools
 import json
 import logging
 import math
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from {{ cookiecutter.package_name }} import lockfile
+from . import lockfile
+from .settings import DriftSettings
 
-ENV_PREFIX = "{{ cookiecutter.package_name | upper }}"
 EPSILON = 1e-4
 """The smallest share a bin counts with in the PSI (an empty bin would divide by zero)."""
 STATUS_VALUES = {"insufficient_data": -1, "ok": 0, "warn": 1, "alert": 2}
@@ -72,94 +73,24 @@ def status_of(value: float | None, warn: float, alert: float) -> str:
     return "alert" if value >= alert else "warn" if value >= warn else "ok"
 
 
-@dataclass(frozen=True)
-class DriftSettings:
-    """How drift is monitored and inputs are checked; from environment variables by `from_env`."""
-
-    enabled: bool = True
-    window: int = 1000
-    warn: float = 0.1
-    alert: float = 0.25
-    min_samples: int = 500
-    check_every: int = 100
-    check_seconds: float = 10.0
-    strict: bool = False
-
-    def __post_init__(self) -> None:
-        if self.window < 1:
-            raise ValueError(f"the drift window must hold at least 1 value, not {self.window}")
-        if not 0 < self.warn < self.alert:
-            raise ValueError(f"the drift thresholds must be 0 < warn < alert, not warn={self.warn}, alert={self.alert}")
-        if not 1 <= self.min_samples <= self.window:
-            raise ValueError(f"the drift minimum sample size must be from 1 to the window ({self.window}), "
-                             f"not {self.min_samples}")
-        if self.check_every < 1 or not self.check_seconds > 0:
-            raise ValueError("drift checks must happen every 1 input or more and every positive number of seconds")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DriftSettings":
-        """The settings from `<PACKAGE>_DRIFT`, `_DRIFT_WINDOW`, `_DRIFT_WARN`, `_DRIFT_ALERT`,
-        `_DRIFT_MIN_SAMPLES`, `_DRIFT_CHECK_EVERY`, `_DRIFT_CHECK_SECONDS` and `_STRICT`."""
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        try:
-            return cls(
-                enabled=_flag(env, "DRIFT", defaults.enabled),
-                window=_number(env, "DRIFT_WINDOW", int, defaults.window),
-                warn=_number(env, "DRIFT_WARN", float, defaults.warn),
-                alert=_number(env, "DRIFT_ALERT", float, defaults.alert),
-                min_samples=_number(env, "DRIFT_MIN_SAMPLES", int, defaults.min_samples),
-                check_every=_number(env, "DRIFT_CHECK_EVERY", int, defaults.check_every),
-                check_seconds=_number(env, "DRIFT_CHECK_SECONDS", float, defaults.check_seconds),
-                strict=_flag(env, "STRICT", defaults.strict),
-            )
-        except ValueError as exc:
-            raise ValueError(f"{exc} (environment variables {ENV_PREFIX}_DRIFT_* and {ENV_PREFIX}_STRICT)") from None
-
-
-def _number(env: Mapping[str, str], name: str, kind: type, default: float) -> Any:
-    text = env.get(f"{ENV_PREFIX}_{name}")
-    if text is None or not text.strip():
-        return default
-    try:
-        value = kind(text.strip())
-    except ValueError:
-        raise ValueError(f"{ENV_PREFIX}_{name}={text!r} is not {'an integer' if kind is int else 'a number'}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{ENV_PREFIX}_{name}={text!r} is not a finite number")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    text = env.get(f"{ENV_PREFIX}_{name}")
-    if text is None or not text.strip():
-        return default
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{ENV_PREFIX}_{name}={text!r} is neither 1/true/yes/on nor 0/false/no/off")
-
-
-def load_profile(directory: lockfile.PathLike | None = None) -> dict[str, Any] | None:
-    """The profile the lock of `directory` (default: the package) names, checked against its sha256.
+def load_profile(directory: lockfile.PathLike, package_dir: lockfile.PathLike | None = None) -> dict[str, Any] | None:
+    """The profile the lock of `directory` names, checked against its sha256.
 
     None when the lock names no profile (the notebook had no `reference` cell). The file is
-    looked for in `directory`, then in the package (a retrained model keeps the package's
+    looked for in `directory`, then in `package_dir` (a retrained model keeps the package's
     profile). Raises lockfile.ArtifactError if it is missing, differs from the lock or is
     not a profile.
     """
-    folder = Path(directory) if directory is not None else lockfile.PACKAGE_DIR
+    folder = Path(directory)
     entry = lockfile.read_lock(folder).get("profile")
     if not entry:
         return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("sha256"), str):
+    if not (isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("sha256"), str)):
         raise lockfile.ArtifactError(f"the lock's profile entry {entry!r} lacks a file or a sha256")
     name = entry["file"]
     if Path(name).name != name or name in ("", ".", ".."):
         raise lockfile.ArtifactError(f"the lock's profile file {name!r} is not a file name in the package")
-    candidates = [folder / name, lockfile.PACKAGE_DIR / name]
+    candidates = [folder / name, *([Path(package_dir) / name] if package_dir is not None else [])]
     path = next((candidate for candidate in candidates if candidate.is_file()), None)
     if path is None:
         raise lockfile.ArtifactError(f"the profile {candidates[0]} is missing")
@@ -169,7 +100,7 @@ def load_profile(directory: lockfile.PathLike | None = None) -> dict[str, Any] |
             f"the profile {path} has sha256 {actual}, the lock says {entry['sha256']}; refusing to use it"
         )
     try:
-        profile = json.loads(path.read_text(encoding="utf-8"))
+        profile: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         for name, spec in profile["features"].items():
             _check_spec(name, spec)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -345,6 +276,7 @@ class DriftMonitor:
         settings: DriftSettings,
         logger: logging.Logger,
         reason: str = "",
+        env_prefix: str = "<PREFIX>",
     ) -> None:
         self.settings = settings
         self.logger = logger
@@ -356,7 +288,7 @@ class DriftMonitor:
             self.reason = ("the profile of the notebook's `reference` data has no input of predict that holds one "
                            f"value: {', '.join(profile.get('unprofiled') or {}) or 'none'}")
         elif not settings.enabled:
-            self.reason = f"drift monitoring is off ({ENV_PREFIX}_DRIFT=0)"
+            self.reason = f"drift monitoring is off ({env_prefix}_DRIFT=0)"
         else:
             self.reason = ""
         if profile is not None and (settings.enabled or settings.strict):  # strict mode checks with the profile
@@ -398,7 +330,8 @@ class DriftMonitor:
             self.rows += len(rows)
             self._since_check += len(rows)
             now = time.monotonic()
-            due = self._since_check >= self.settings.check_every or now - self._last_check >= self.settings.check_seconds
+            settings = self.settings
+            due = self._since_check >= settings.check_every or now - self._last_check >= settings.check_seconds
             if due:
                 self._since_check, self._last_check = 0, now
         if due:

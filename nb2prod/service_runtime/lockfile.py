@@ -3,7 +3,12 @@
 Every artifact the lock names is checked against its sha256 before any is loaded, and a
 file the lock does not name is never read. Retraining writes new files in the same
 formats and a copy of the lock with their new sha256s.
+
+Every function takes the folder it reads: one laid out like the generated package
+(`nb2prod.lock.json` beside `artifacts/`), the package's own or one written by `train`.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -15,7 +20,6 @@ from typing import Any
 
 PathLike = str | os.PathLike[str]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_NAME = "nb2prod.lock.json"
 ARTIFACTS_DIR = "artifacts"
 ENTRY_KEYS = ("name", "file", "format", "sha256")
@@ -34,9 +38,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_lock(directory: PathLike | None = None) -> dict[str, Any]:
-    """The lock of `directory`, a folder laid out like this package (the default)."""
-    path = _folder(directory) / LOCK_NAME
+def read_lock(directory: PathLike) -> dict[str, Any]:
+    """The lock of `directory`, checked for a list of complete artifact entries of known formats."""
+    path = Path(directory) / LOCK_NAME
     try:
         lock = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -56,13 +60,13 @@ def read_lock(directory: PathLike | None = None) -> dict[str, Any]:
     return lock
 
 
-def verify_artifacts(directory: PathLike | None = None) -> list[tuple[dict[str, Any], Path]]:
-    """Check every artifact the lock names against its sha256, without loading any.
+def verify_artifacts(directory: PathLike) -> list[tuple[dict[str, Any], Path]]:
+    """Check every artifact the lock of `directory` names against its sha256, without loading any.
 
     Returns each lock entry with the path of its file. Raises ArtifactError on the first
     artifact whose file is missing or is not the one the lock names.
     """
-    folder = _folder(directory)
+    folder = Path(directory)
     verified = []
     for entry in read_lock(folder)["artifacts"]:
         path = _artifact_path(folder, entry)
@@ -81,8 +85,8 @@ def verify_artifacts(directory: PathLike | None = None) -> list[tuple[dict[str, 
     return verified
 
 
-def load_artifacts(directory: PathLike | None = None) -> dict[str, Any]:
-    """Verify every artifact the lock names, then load them all; returns them by variable name."""
+def load_artifacts(directory: PathLike) -> dict[str, Any]:
+    """Verify every artifact the lock of `directory` names, then load them all; returns them by variable name."""
     loaded = {}
     for entry, path in verify_artifacts(directory):
         try:
@@ -92,14 +96,15 @@ def load_artifacts(directory: PathLike | None = None) -> dict[str, Any]:
     return loaded
 
 
-def write_artifacts(objects: Mapping[str, Any], output_dir: PathLike | None = None) -> Path:
-    """Write the artifacts this package's lock names, taken from `objects`, into `output_dir`.
+def write_artifacts(objects: Mapping[str, Any], package_dir: PathLike, output_dir: PathLike | None = None) -> Path:
+    """Write the artifacts the lock of `package_dir` names, taken from `objects`, into `output_dir`
+    (default: `package_dir` itself).
 
     Each goes to the same file in the same format; the lock is copied there with the new
     sha256s and the time of retraining. Returns the path of the new lock.
     """
-    lock = read_lock()
-    folder = _folder(output_dir)
+    lock = read_lock(package_dir)
+    folder = Path(output_dir if output_dir is not None else package_dir)
     missing = [entry["name"] for entry in lock["artifacts"] if entry["name"] not in objects]
     if missing:
         raise ArtifactError(f"the training code defined no {', '.join(missing)}")
@@ -109,18 +114,14 @@ def write_artifacts(objects: Mapping[str, Any], output_dir: PathLike | None = No
         DUMPERS[entry["format"]](objects[entry["name"]], path)
         entry["sha256"] = sha256_of(path)
     lock["retrained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    lock_path = folder / LOCK_NAME
+    lock_path: Path = folder / LOCK_NAME
     lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return lock_path
 
 
-def _folder(directory: PathLike | None) -> Path:
-    return Path(directory) if directory is not None else PACKAGE_DIR
-
-
 def _artifact_path(folder: Path, entry: Mapping[str, Any]) -> Path:
     root = (folder / ARTIFACTS_DIR).resolve()
-    path = (root / entry["file"]).resolve()
+    path = (root / str(entry["file"])).resolve()
     if not path.is_relative_to(root):
         raise ArtifactError(f"artifact {entry['name']!r}: {entry['file']!r} is outside {root}")
     return path

@@ -19,6 +19,8 @@
   JSON, but no UTF-8 encoder accepts it) with U+FFFD, `one_line` keeps a message on one line.
 """
 
+from __future__ import annotations
+
 import asyncio
 import json
 import logging
@@ -38,7 +40,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from {{ cookiecutter.package_name }}.schema import HEADER_TIMEOUT
+from .settings import DEFAULT_HEADER_TIMEOUT
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -106,7 +108,8 @@ class Metrics:
             buckets=BATCH_SIZE_BUCKETS,
             registry=self.registry,
         )
-        Info("model_build", "What this service is: its version, notebook, nb2prod and artifacts.", registry=self.registry).info(
+        about = "What this service is: its version, notebook, nb2prod and artifacts."
+        Info("model_build", about, registry=self.registry).info(
             {
                 **build,
                 "artifacts": ",".join(f"{entry['name']}:{entry['sha256']}" for entry in artifacts),
@@ -269,7 +272,7 @@ class LimitsMiddleware:
             """The next message of the body; TimeoutError once the body's deadline has passed."""
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise asyncio.TimeoutError  # noqa: UP041 - what wait_for raises (the builtin one from Python 3.11)
+                raise asyncio.TimeoutError  # what wait_for raises (the builtin one from Python 3.11)
             return await asyncio.wait_for(receive(), left)
 
         headers = Headers(scope=scope)
@@ -296,7 +299,7 @@ class LimitsMiddleware:
                     await self._too_large(receive_in_time, send, drain=more, read=size)
                     return
                 chunks.append(chunk)
-        except asyncio.TimeoutError:  # noqa: UP041 - not the builtin TimeoutError before Python 3.11
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             detail = f"the request body was not received within {self.body_timeout:g} seconds"
             await _send_json(send, 408, {"detail": detail}, close=True)
             return
@@ -337,10 +340,11 @@ class TimeoutH11Protocol(H11Protocol):
     requests, uvicorn's own keep-alive timeout applies). A client that has not sent all its headers by then
     is answered 408 and disconnected; one that sent nothing is disconnected.
 
-    `serve` runs it; with uvicorn's own command line: `--http {{ cookiecutter.package_name }}.observability:TimeoutH11Protocol`.
+    `serve` runs `protocol_for(settings.header_timeout)`; with uvicorn's own command line:
+    `--http <package>.app:TimeoutH11Protocol` (the package's app.py defines it from its settings).
     """
 
-    header_timeout: float = HEADER_TIMEOUT
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_timer: asyncio.TimerHandle | None = None
@@ -384,6 +388,11 @@ class TimeoutH11Protocol(H11Protocol):
             )
             self.logger.warning("the request headers were not received within %g seconds", self.header_timeout)
         self.transport.close()
+
+
+def protocol_for(header_timeout: float) -> type[TimeoutH11Protocol]:
+    """A TimeoutH11Protocol whose deadline for the request line and headers is `header_timeout` seconds."""
+    return type("TimeoutH11Protocol", (TimeoutH11Protocol,), {"header_timeout": header_timeout})
 
 
 class _NotFinite(ValueError):

@@ -1,0 +1,226 @@
+"""Pinned means pinned: the generated project's requirements, their hashed lock, and ``--verify``.
+
+**Requirements.** Every requirement of the generated project is ``name==version``:
+
+- what the exported code and the artifacts' pickles import, at the version the build
+  kernel had (``Capture.versions``), so the artifacts load with the libraries that made them;
+- the serving stack, :data:`SERVICE_DISTRIBUTIONS` (what the service runtime imports), at the
+  version installed where nb2prod runs (``importlib.metadata``), since the runtime was
+  tested with it; a distribution installed in neither is resolved from the package index
+  (``pip install --dry-run --ignore-installed --report``, together with the pins already
+  known, so the set is consistent). When nothing resolves it, the build stops with one line.
+
+**The hashed lock.** ``--verify`` resolves ``requirements.txt`` in its fresh venv with
+``pip install --dry-run --ignore-installed --report``, writes ``requirements.lock`` (pip-compile
+style: every distribution, transitive ones included, ``name==version`` with the
+``--hash=sha256:`` of the file pip chose for this platform and Python), installs exactly that
+with ``--require-hashes``, then the project and its tests. Where pip cannot report (pip < 22.2)
+the lock is left out and the log says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from nb2prod.converter.errors import BuildError
+from nb2prod.deps import canonical
+
+SERVICE_DISTRIBUTIONS = ("fastapi", "h11", "prometheus-client", "pydantic", "starlette", "uvicorn")
+"""What the service runtime (``nb2prod/service_runtime``) imports: pinned in every generated project."""
+LOCK_FILE = "requirements.lock"
+REQUIREMENTS_FILE = "requirements.txt"
+INDEX_TIMEOUT = 300
+
+Resolver = Callable[[Sequence[str]], dict[str, str]]
+"""Requirements in, ``{canonical name: version}`` of every distribution they resolve to out."""
+
+
+def installed_version(name: str) -> str | None:
+    """The version of ``name`` installed in the environment nb2prod runs in, or None."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def pinned_requirements(
+    versions: Mapping[str, str],
+    needed: Iterable[str],
+    *,
+    installed: Callable[[str], str | None] = installed_version,
+    resolve: Resolver | None = None,
+) -> list[str]:
+    """``name==version`` for each ``needed`` distribution (at its version in ``versions``, the build
+    kernel's) and each of :data:`SERVICE_DISTRIBUTIONS`, sorted by name.
+
+    A serving distribution the kernel has keeps the kernel's version; else the installed one;
+    else ``resolve`` (default: the package index, see :func:`resolve_from_index`) is asked for
+    all those left at once. Raises :class:`BuildError` when some cannot be pinned.
+    """
+    kernel = {canonical(name): version for name, version in versions.items()}
+    pins = {canonical(name): kernel[canonical(name)] for name in needed if canonical(name) in kernel}
+    missing = []
+    for name in SERVICE_DISTRIBUTIONS:
+        if name in pins:
+            continue
+        version = kernel.get(name) or installed(name)
+        if version:
+            pins[name] = version
+        else:
+            missing.append(name)
+    if missing:
+        known = [f"{name}=={version}" for name, version in sorted(pins.items())]
+        try:
+            resolved = (resolve or resolve_from_index)([*known, *missing])
+        except BuildError as exc:
+            raise BuildError(f"cannot pin {', '.join(missing)}: installed neither in the build kernel nor where "
+                             f"nb2prod runs, and {exc}; install them where nb2prod runs (pip install "
+                             f"{' '.join(missing)}) and build again") from None
+        unresolved = [name for name in missing if name not in resolved]
+        if unresolved:
+            raise BuildError(f"cannot pin {', '.join(unresolved)}: the package index resolved no version of it")
+        pins.update({name: resolved[name] for name in missing})
+    return sorted((f"{name}=={version}" for name, version in pins.items()), key=str.lower)
+
+
+def resolve_from_index(requirements: Sequence[str], python: str = sys.executable) -> dict[str, str]:
+    """Resolve ``requirements`` with pip against the package index, installing nothing."""
+    with tempfile.TemporaryDirectory(prefix="nb2prod-resolve-") as tmp:
+        report = Path(tmp) / "report.json"
+        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                   "--disable-pip-version-check", "--report", str(report), *requirements]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                  timeout=INDEX_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BuildError(f"pip could not ask the package index ({exc})") from None
+        if proc.returncode != 0 or not report.is_file():
+            last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            raise BuildError(f"pip could not resolve them from the package index ({last.strip()})")
+        return {name: version for name, version, _ in report_entries(json.loads(report.read_text(encoding="utf-8")))}
+
+
+def report_entries(report: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(canonical name, version, sha256 or None) of each distribution a ``pip install --report`` installs,
+    sorted by name."""
+    entries = []
+    for item in report.get("install") or []:
+        meta = item.get("metadata") or {}
+        name, version = meta.get("name"), meta.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        archive = (item.get("download_info") or {}).get("archive_info") or {}
+        digest = (archive.get("hashes") or {}).get("sha256")
+        if digest is None and str(archive.get("hash", "")).startswith("sha256="):  # the older, single-hash field
+            digest = str(archive["hash"]).split("=", 1)[1]
+        entries.append((canonical(name), version, digest if isinstance(digest, str) else None))
+    return sorted(entries)
+
+
+def hashed_lock(report: Mapping[str, Any], source: str = REQUIREMENTS_FILE) -> str:
+    """The text of ``requirements.lock`` from a ``pip install --dry-run --ignore-installed --report`` of
+    ``source``: every distribution with ``==`` and its ``--hash=sha256:``, pip-compile style.
+
+    Raises :class:`BuildError` if a distribution has no sha256 (a local folder or a VCS URL): a
+    lock that ``--require-hashes`` refuses is no lock.
+    """
+    environment = report.get("environment") or {}
+    where = ", ".join(str(environment[key]) for key in ("python_full_version", "sys_platform", "platform_machine")
+                      if key in environment)
+    lines = [
+        f"# The hashed lock of {source}: every distribution the service installs, transitive ones",
+        "# included, each with the sha256 of the file pip chose"
+        + (f" for this environment ({where})." if where else "."),
+        f"# Written by nb2prod build --verify from `pip install --dry-run --ignore-installed --report -r {source}`.",
+        f"# Install exactly this: pip install --require-hashes --no-deps -r {LOCK_FILE}",
+    ]
+    entries = report_entries(report)
+    unhashed = [name for name, _, digest in entries if digest is None]
+    if unhashed:
+        raise BuildError(f"cannot lock {', '.join(unhashed)}: pip reports no sha256 for them (not from an index)")
+    for name, version, digest in entries:
+        lines.append(f"{name}=={version} \\\n    --hash=sha256:{digest}")
+    return "\n".join(lines) + "\n"
+
+
+def locked_versions(text: str) -> dict[str, str]:
+    """``{name: version}`` of a requirements or lock file's ``name==version`` lines."""
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", line.strip())
+        if match:
+            found[canonical(match.group(1))] = match.group(2)
+    return found
+
+
+def verify(project: Path, reporter: Any, python: str = sys.executable) -> tuple[bool, str]:
+    """A fresh venv: the hashed lock of ``requirements.txt`` written into ``project`` and installed
+    with ``--require-hashes``, then the project with its test extra, then its tests.
+
+    Returns (passed, log). Where pip cannot write a report, the requirements are installed
+    from ``requirements.txt`` (pinned all the same) and the log says there is no lock.
+    """
+    with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
+        venv = Path(tmp) / "venv"
+        venv_python = str(venv / "bin" / "python")
+        pip = [venv_python, "-m", "pip", "--disable-pip-version-check"]
+        report_path = Path(tmp) / "report.json"
+        requirements = project / REQUIREMENTS_FILE
+        log: list[str] = []
+
+        def step(label: str, command: list[str]) -> bool:
+            reporter.progress("verify", label)
+            proc = subprocess.run(command, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            log.append(f"$ {' '.join(command)}\n{proc.stdout}{proc.stderr}")
+            return proc.returncode == 0
+
+        if not step("creating a fresh virtual environment", [python, "-m", "venv", str(venv)]):
+            return False, "\n".join(log)
+        reported = step("resolving the pinned requirements (hashed lock)",
+                        [*pip, "install", "--dry-run", "--ignore-installed", "--quiet", "--report",
+                         str(report_path), "-r", str(requirements)])
+        if reported and report_path.is_file():
+            try:
+                lock = hashed_lock(json.loads(report_path.read_text(encoding="utf-8")))
+            except (BuildError, ValueError) as exc:
+                log.append(f"no {LOCK_FILE}: {exc}")
+                return False, "\n".join(log)
+            (project / LOCK_FILE).write_text(lock, encoding="utf-8")
+            install = [*pip, "install", "--quiet", "--require-hashes", "--no-deps", "-r", str(project / LOCK_FILE)]
+            label = f"installing exactly {LOCK_FILE} (--require-hashes)"
+        else:
+            log.append(f"no {LOCK_FILE}: this pip cannot report a resolution; installing {REQUIREMENTS_FILE}")
+            install = [*pip, "install", "--quiet", "-r", str(requirements)]
+            label = f"installing {REQUIREMENTS_FILE}"
+        steps = [
+            (label, install),
+            ("installing the package and its test dependencies",
+             [*pip, "install", "--quiet", "--constraint", str(requirements), f"{project}[test]"]),
+        ]
+        for label, command in steps:
+            if not step(label, command):
+                return False, "\n".join(log)
+        reporter.progress("verify", "checking that the installed versions are the pinned ones")
+        listed = subprocess.run([*pip, "list", "--format", "json"], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL)
+        try:
+            have = {canonical(item["name"]): item["version"] for item in json.loads(listed.stdout)}
+        except (ValueError, KeyError, TypeError):
+            have = {}
+        wanted = locked_versions(requirements.read_text(encoding="utf-8"))
+        wrong = [f"{name}=={version} (installed: {have.get(name, 'none')})"
+                 for name, version in sorted(wanted.items()) if have.get(name) != version]
+        if wrong:
+            log.append(f"installed versions differ from {REQUIREMENTS_FILE}: {', '.join(wrong)}")
+            return False, "\n".join(log)
+        ok = step("running the generated tests",
+                  [venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")])
+        return ok, "\n".join(log)

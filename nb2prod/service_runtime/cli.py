@@ -1,0 +1,184 @@
+"""Command line of the service: `serve` it, score a file with `predict`, retrain with `train`.
+
+`main(service, argv)` runs it for one notebook's `Service`; the package's `cli.py` calls it.
+`predict` streams (see batch.py): its memory depends on `--batch-size` and the longest line,
+never on the size of the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from . import lockfile
+from .batch import FORMATS, MAX_REPORTED, InputError, score_file
+from .service import Service
+
+
+def main(service: Service, argv: list[str] | None = None) -> int:
+    """Run the command line of `service`; returns the exit status."""
+    args = _parser(service).parse_args(argv)
+    try:
+        status: int = args.command(service, args)
+    except (lockfile.ArtifactError, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader of stdout went away (`... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def serve(service: Service, args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn; refuses to start if an artifact differs from the lock."""
+    import uvicorn
+
+    from .app import create_app
+    from .observability import protocol_for
+
+    lockfile.verify_artifacts(service.folder(args.model_dir))
+    try:
+        settings = service.settings()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.strict:
+        settings = dataclasses.replace(settings, drift=dataclasses.replace(settings.drift, strict=True))
+    uvicorn.run(
+        create_app(service, args.model_dir, settings),
+        host=args.host,
+        port=args.port,
+        http=protocol_for(settings.header_timeout),  # h11, with a deadline for the headers
+        access_log=False,  # the app logs each request itself, as JSON
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    return 0
+
+
+def predict(service: Service, args: argparse.Namespace) -> int:
+    """Score a JSON-lines or CSV file in chunks, in bounded memory; one prediction per input row, in order."""
+    try:
+        settings = service.settings()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    scored, skipped = score_file(
+        service,
+        args.input,
+        args.output,
+        input_format=args.input_format,
+        output_format=args.output_format,
+        batch_size=args.batch_size,
+        skip_invalid=args.skip_invalid,
+        strict=args.strict,
+        model_dir=args.model_dir,
+        max_line_bytes=settings.max_body_bytes,
+    )
+    unlisted = f" ({skipped - MAX_REPORTED} not listed)" if skipped > MAX_REPORTED else ""
+    print(f"scored {_rows(scored)}; skipped {_rows(skipped)}{unlisted}", file=sys.stderr)
+    return 0
+
+
+def train(service: Service, args: argparse.Namespace) -> int:
+    """Rerun the notebook's training code; write new artifacts and an updated lock."""
+    if service.train is None:
+        raise InputError("this service has no training code")
+    lock_path = service.train(args.output_dir)
+    print(f"wrote the artifacts and {lock_path}")
+    return 0
+
+
+def _rows(number: int) -> str:
+    return f"{number} row" if number == 1 else f"{number} rows"
+
+
+# ---- arguments ----
+
+
+def _parser(service: Service) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=service.project, description=(__doc__ or "").split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    model_dir = argparse.ArgumentParser(add_help=False)
+    model_dir.add_argument(
+        "--model-dir",
+        type=Path,
+        help="a folder with nb2prod.lock.json and artifacts/, e.g. from `train` (default: the package's own)",
+    )
+
+    serve_cmd = commands.add_parser("serve", parents=[model_dir], help=serve.__doc__)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve_cmd.add_argument(
+        "--graceful-timeout",
+        type=_positive,
+        default=30,
+        metavar="SECONDS",
+        help="on SIGTERM, how long to let requests in flight finish (default: %(default)s)",
+    )
+    serve_cmd.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (422) numbers outside the `reference` data's range and categories it never had; "
+        f"the same as {service.env_prefix}_STRICT=1",
+    )
+    serve_cmd.set_defaults(command=serve)
+
+    predict_cmd = commands.add_parser(
+        "predict",
+        parents=[model_dir],
+        help=predict.__doc__,
+        description=f"{predict.__doc__} An invalid row stops the run (exit status 1, naming its line) unless "
+        "--skip-invalid is given. The output file is written only if the run succeeds.",
+    )
+    predict_cmd.add_argument(
+        "input", metavar="INPUT", help="JSON lines, or CSV with a header, of predict's arguments; - for stdin"
+    )
+    predict_cmd.add_argument(
+        "--output", "-o", metavar="OUT", help="where to write the predictions (default: stdout)"
+    )
+    predict_cmd.add_argument(
+        "--input-format", choices=FORMATS, help="default: csv if INPUT ends with .csv, else jsonl"
+    )
+    predict_cmd.add_argument(
+        "--output-format",
+        choices=FORMATS,
+        help="default: csv if OUT ends with .csv, else jsonl: one {\"prediction\": ...} a line, as /predict answers",
+    )
+    predict_cmd.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=1000,
+        metavar="ROWS",
+        help="rows read, scored and written at a time; memory grows with it, not with the file (default: %(default)s)",
+    )
+    predict_cmd.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="score the other rows: an invalid row gets an error (naming its line) in its place in the output, "
+        "the first ones are listed on stderr, and all are counted",
+    )
+    predict_cmd.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat as invalid the rows `serve --strict` refuses: numbers outside the `reference` data's range "
+        "and categories it never had",
+    )
+    predict_cmd.set_defaults(command=predict)
+
+    train_cmd = commands.add_parser("train", help=train.__doc__)
+    train_cmd.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="where to write artifacts/ and nb2prod.lock.json (default: replace the package's own)",
+    )
+    train_cmd.set_defaults(command=train)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
