@@ -417,3 +417,24 @@ def test_documented_pytest_configuration_works(pytester: pytest.Pytester, monkey
     result.stdout.fnmatch_lines(["*notebooks/a.ipynb::lint FAILED*", "*notebooks/b.ipynb::lint PASSED*"])
     report = (pytester.path / "report.xml").read_text(encoding="utf-8")
     assert report.count("<testcase") == 2 and "NB701" in report
+
+
+# -- .ci/run and the README -----------------------------------------------------------------
+
+
+def test_ci_runs_the_readmes_commands_verbatim() -> None:
+    """.ci/run runs, line for line, the README's test, lint and type-check commands (ruff and
+    mypy before the tests) and its quick-start command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    blocks = [b.strip().splitlines() for b in re.findall(r"^ *```bash\n(.*?)^ *```", readme, re.S | re.M)]
+    commands = [line.strip() for block in blocks for line in block]
+    test = "python -m pip install -e '.[test]' && python -m pytest"
+    ruff, mypy = "ruff check nb2prod tests benchmarks tools", "mypy"
+    for command in (test, ruff, mypy, 'python -m pytest -m "not slow"'):
+        assert command in commands, f"the README shows no `{command}`"
+    for command in (test, ruff, mypy):
+        assert command in ci_lines, f".ci/run does not run `{command}`"
+    assert ci_lines.index(ruff) < ci_lines.index(test) and ci_lines.index(mypy) < ci_lines.index(test)
+    quick_start = next(c for c in commands if c.startswith("python -m pip install -e . -r examples/iris"))
+    assert quick_start in ci_lines

@@ -1,12 +1,16 @@
-"""``nb2prod lint`` on hostile input (issue 10): whatever a notebook or a folder holds, the
-result is a report and an exit code of 0, 1 or 2, errors are one line naming the file,
-and the other files are still linted.
+"""``nb2prod lint`` on hostile input: whatever a notebook or a folder holds, the result is a
+report and an exit code of 0, 1 or 2, errors are one line naming the file, and the other
+files are still linted.
 
-- lone surrogates in a notebook, file names that are not UTF-8 (defect 2);
-- integers of more than 4300 digits, in the JSON and in the code (defect 3);
-- symlink loops, FIFOs, devices, files over the size limit (defect 4);
-- control characters in file names and messages, folders that cannot be listed (defect 10);
-- real nbformat 2 and 3 files (defect 12).
+- lone surrogates in a notebook, file names that are not UTF-8;
+- integers of more than 4300 digits, in the JSON and in the code;
+- symlink loops, FIFOs, devices, files over the size limit;
+- control characters in file names and messages, folders that cannot be listed;
+- real nbformat 1, 2 and 3 files.
+
+The notebooks here are written as raw JSON (``notebook`` / ``write`` below), not with the
+shared builder of ``_notebooks.py``: nbformat cannot write some of what these tests need on
+disk (a lone surrogate, an integer of thousands of digits).
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def check_report(fmt: str, text: str) -> None:
         ET.fromstring(text.encode("utf-8"))
 
 
-# -- defect 2: lone surrogates --------------------------------------------------------------
+# -- lone surrogates -----------------------------------------------------------------------
 
 
 SURROGATE = "\ud800"
@@ -124,7 +128,7 @@ def test_a_file_name_that_is_not_utf8_gives_a_report_in_every_format(tmp_path: P
     assert "good.ipynb" in stdout and "caf" in stdout
 
 
-# -- defect 3: integers Python cannot print -----------------------------------------------
+# -- integers Python cannot print --------------------------------------------------------
 
 
 def test_an_integer_of_more_than_4300_digits_in_the_json_is_one_line_naming_the_file(tmp_path: Path) -> None:
@@ -163,7 +167,7 @@ def test_huge_integer_literals_in_code_crash_no_rule(tmp_path: Path) -> None:
         notebook_from_dict({**notebook("x = 1"), "metadata": {"n": 10**5000}})
 
 
-# -- defect 4: what a folder walk meets ----------------------------------------------------
+# -- what a folder walk meets -------------------------------------------------------------
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
@@ -242,7 +246,7 @@ def test_a_fifo_named_like_a_dependency_file_never_blocks_the_lint(tmp_path: Pat
     assert json.loads(r.stdout)["notebooks"][0]["path"] == "a.ipynb"
 
 
-# -- defect 10: control characters, folders that cannot be listed ------------------------
+# -- control characters, folders that cannot be listed ----------------------------------
 
 
 def test_a_newline_in_a_file_name_never_starts_a_line(tmp_path: Path) -> None:
@@ -315,7 +319,7 @@ def test_a_folder_without_read_permission_exits_2(tmp_path: Path) -> None:
     assert r.stderr.splitlines() == ["nb2prod: error: locked: cannot read folder: Permission denied"]
 
 
-# -- defect 12: nbformat 1-3 ----------------------------------------------------------------
+# -- nbformat 1-3 -------------------------------------------------------------------------
 
 
 def test_real_nbformat_2_and_3_notebooks_are_upgraded_as_nbformat_reads_them() -> None:
