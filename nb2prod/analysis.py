@@ -368,7 +368,7 @@ def _top_level_bindings(tree: ast.Module, walrus: bool = True) -> Iterator[tuple
             targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
         for t in targets:
             if type(t) is ast.Name:
-                yield t.id, stmt.lineno  # type: ignore[attr-defined]
+                yield t.id, stmt.lineno
                 continue
             for n in ast.walk(t):
                 if isinstance(n, ast.Name):

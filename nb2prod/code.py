@@ -235,8 +235,9 @@ def _is_get_ipython_attr(func: ast.expr) -> str | None:
 
 
 def _const(args: list[ast.expr], i: int) -> str:
-    if len(args) > i and isinstance(args[i], ast.Constant) and isinstance(args[i].value, str):
-        return args[i].value
+    arg = args[i] if len(args) > i else None
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
     return ""
 
 

@@ -897,7 +897,7 @@ def _yaml_load(text: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=loader)  # a safe loader (C or Python)
 
 
 def _environment_yml(path: Path, text: str) -> DependencyFile:

@@ -316,17 +316,17 @@ def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
     v2), then nbformat's converters."""
     import nbformat
 
-    reader = nbformat.versions.get(major)
+    reader: Any = nbformat.versions.get(major)  # a module of nbformat's, or None (then it raises below)
     try:
         with warnings.catch_warnings():
             # nbformat warns (on stderr) about what its converters find invalid; what
             # matters to the user is reported by the schema check below.
             warnings.simplefilter("ignore")
             node = reader.to_notebook_json(data, minor=data.get("nbformat_minor", 0))
-            upgraded = nbformat.convert(node, 4)
+            upgraded = nbformat.convert(node, 4)  # type: ignore[no-untyped-call]  # nbformat has no annotations here
         # Back to plain JSON types, which also rejects anything the converters left
         # that JSON cannot hold.
-        result = json.loads(json.dumps(upgraded))
+        result: dict[str, Any] = json.loads(json.dumps(upgraded))
         # The converter invents random cell ids (v4.5); the file has none, and a report
         # must not change from run to run: the model says nbformat 4.4, without ids.
         for cell in result.get("cells") or []:

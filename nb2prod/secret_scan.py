@@ -252,7 +252,7 @@ def detect_secrets_plugins() -> tuple[dict[str, Any], Any]:
                     from detect_secrets.filters.heuristic import is_sequential_string
                     from detect_secrets.settings import get_plugins, transient_settings
 
-                    available = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+                    available: set[str] = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
                     names = [n for n in _DS_PLUGIN_NAMES if n in available]
                     with transient_settings({"plugins_used": [{"name": n} for n in names]}):
                         plugins = list(get_plugins())
@@ -561,19 +561,20 @@ def _name_hits(line: str, context: str, covered: Iterable[tuple[int, int]] = ())
             hit = value_hit(m.group("name"), *span, strict)
             if hit:
                 yield hit
-    m = _ENV.match(line) if equals else None
-    if m and (m.group("cmd") or context in ("raw", "output", "markdown", "text")) and not _CODE_VALUE.fullmatch(
-            m.group("v1")):
-        name = m.group("name")
+    env = _ENV.match(line) if equals else None
+    if env and (env.group("cmd") or context in ("raw", "output", "markdown", "text")) and not _CODE_VALUE.fullmatch(
+            env.group("v1")):
+        name = env.group("name")
         # NAME=value with an upper-case name is an environment variable being set.
-        strict = not (m.group("cmd") or (name.isupper() and context != "markdown"))
-        hit = value_hit(name, m.group("v1"), m.start("v1"), m.end("v1"), strict)
+        strict = not (env.group("cmd") or (name.isupper() and context != "markdown"))
+        hit = value_hit(name, env.group("v1"), env.start("v1"), env.end("v1"), strict)
         if hit:
             yield hit
     if context != "code" and colon:
-        m = _YAML.match(line)
-        if m:
-            hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
+        yaml_line = _YAML.match(line)
+        if yaml_line:
+            hit = value_hit(yaml_line.group("name"), yaml_line.group("v1"), yaml_line.start("v1"),
+                            yaml_line.end("v1"), True)
             if hit:
                 yield hit
     if equals and ("pw" in low or "passw" in low) and any(w in low for w in _DSN_WORDS) and _DSN_OTHER_KEY.search(line):
@@ -844,7 +845,8 @@ def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
     while i >= 0:
         end = i + len(value)
         if kind != "private key":
-            end = _TOKEN_RUN.match(line, end).end()
+            run = _TOKEN_RUN.match(line, end)  # matches the empty string at worst
+            end = run.end() if run else end
         yield i, end
         i = line.find(value, end)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from nb2prod import __version__
 from nb2prod.engine import RunResult
@@ -19,7 +20,7 @@ def render_json(run: RunResult, ctx: FormatContext) -> str:
         notebooks.append(d)
     counts = Counter(f.severity.label for f in run.findings)
     executed = Counter(nb.execution["verdict"] for nb in run.notebooks if nb.execution is not None)
-    doc = {
+    doc: dict[str, Any] = {
         "tool": "nb2prod",
         "version": __version__,
         "score": run.score,

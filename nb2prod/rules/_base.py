@@ -99,7 +99,7 @@ class Rule:
         line = 1 if line is None else line
         if node is not None and hasattr(node, "lineno"):
             line = node.lineno + offset
-            column = node.col_offset + 1
+            column = getattr(node, "col_offset", column - 1) + 1
             el = getattr(node, "end_lineno", None)
             ec = getattr(node, "end_col_offset", None)
             end_line = el + offset if el is not None else None

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 
 
-def _executed(nb: Analysis) -> list:
-    return [c for c in nb.code_cells if c.execution_count is not None]
+def _executed(nb: Analysis) -> list[tuple[Cell, int]]:
+    """The code cells that ran, with their execution counts, in notebook order."""
+    return [(c, c.execution_count) for c in nb.code_cells if c.execution_count is not None]
 
 
 @register
@@ -46,15 +48,15 @@ class OutOfOrderExecution(Rule):
     needs_python = False
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
-        previous = None
-        for cell in _executed(nb):
-            if previous is not None and cell.execution_count <= previous.execution_count:
+        previous: tuple[Cell, int] | None = None
+        for cell, count in _executed(nb):
+            if previous is not None and count <= previous[1]:
                 yield self.at(
                     cell,
-                    f"cell ran as [{cell.execution_count}] after cell {previous.index} "
-                    f"ran as [{previous.execution_count}]: the notebook was not run top to bottom",
+                    f"cell ran as [{count}] after cell {previous[0].index} "
+                    f"ran as [{previous[1]}]: the notebook was not run top to bottom",
                 )
-            previous = cell
+            previous = cell, count
 
 
 @register
@@ -288,22 +290,22 @@ class SkippedExecutionCounts(Rule):
         executed = _executed(nb)
         if not executed:
             return
-        counts = [c.execution_count for c in executed]
+        counts = [count for _, count in executed]
         if counts != sorted(counts):
             return  # NB301 already says the order is wrong; gaps are meaningless then
-        first = executed[0]
-        if first.execution_count > 1:
+        first, first_count = executed[0]
+        if first_count > 1:
             yield self.at(
                 first,
-                f"first executed cell ran as [{first.execution_count}]: "
-                f"{first.execution_count - 1} earlier run(s) are not in the notebook",
+                f"first executed cell ran as [{first_count}]: "
+                f"{first_count - 1} earlier run(s) are not in the notebook",
             )
-        for prev, cell in zip(executed, executed[1:], strict=False):
-            gap = cell.execution_count - prev.execution_count - 1
+        for (_, prev_count), (cell, count) in zip(executed, executed[1:], strict=False):
+            gap = count - prev_count - 1
             if gap > 0:
                 yield self.at(
                     cell,
-                    f"ran as [{cell.execution_count}] right after [{prev.execution_count}]: "
+                    f"ran as [{count}] right after [{prev_count}]: "
                     f"{gap} run(s) in between are not in the notebook",
                 )
 

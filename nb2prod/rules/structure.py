@@ -6,6 +6,7 @@ import ast
 import json
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis
@@ -191,7 +192,7 @@ class HugeOutput(Rule):
                     break
 
 
-def _output_size(out: dict) -> int:
+def _output_size(out: dict[str, Any]) -> int:
     """Bytes the output takes in the file (UTF-8, as nbformat writes it)."""
     try:
         return len(json.dumps(out, ensure_ascii=False).encode("utf-8"))
@@ -199,7 +200,7 @@ def _output_size(out: dict) -> int:
         return 0
 
 
-def _text_lines(out: dict) -> int:
+def _text_lines(out: dict[str, Any]) -> int:
     text = out.get("text")
     if text is None:
         data = out.get("data")

@@ -101,6 +101,7 @@ class MissingLanguageVersion(Rule):
 def _language_name(nb: Analysis) -> str:
     for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
         table = nb.nb.metadata.get(key)
-        if isinstance(table, dict) and isinstance(table.get(field_name), str) and table[field_name].strip():
-            return table[field_name].strip()
+        value = table.get(field_name) if isinstance(table, dict) else None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return nb.nb.language

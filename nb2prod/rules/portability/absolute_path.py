@@ -102,6 +102,8 @@ class AbsolutePath(Rule):
                     )
 
     def _judge(self, cell: Cell, const: ast.Constant, offset: int, *, strict: bool) -> Finding | None:
+        if not isinstance(const.value, str):
+            return None
         value = const.value.strip()
         if not is_absolute(value, strict=strict) or HOME.search(value):
             return None

@@ -78,17 +78,19 @@ class PathOutsideProject(Rule):
             if call.qualname not in PATH_JOINERS or len(call.node.args) < 2:
                 continue
             parts: list[ast.Constant] = []
+            texts: list[str] = []
             for arg in call.node.args:
                 if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
                     break
                 parts.append(arg)
+                texts.append(arg.value)
             if len(parts) < 2:
                 continue
             done.update(id(p) for p in parts)
-            joined = "/".join(p.value for p in parts)
+            joined = "/".join(texts)
             if levels_up(joined) > depth:
                 yield self._report(
-                    call.cell, parts[0], call.offset, joined, levels_up(joined) - depth, root, where=parts[0].value
+                    call.cell, parts[0], call.offset, joined, levels_up(joined) - depth, root, where=texts[0]
                 )
         for s in candidates:
             if id(s.node) in done:

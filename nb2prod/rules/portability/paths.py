@@ -107,7 +107,7 @@ def leftmost_string(expr: ast.expr) -> ast.Constant | None:
         if isinstance(expr, ast.Constant):
             return expr if isinstance(expr.value, str) else None
         if isinstance(expr, ast.JoinedStr):
-            return expr.values[0] if expr.values and isinstance(expr.values[0], ast.Constant) else None  # type: ignore[return-value]
+            return expr.values[0] if expr.values and isinstance(expr.values[0], ast.Constant) else None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Div, ast.Mod)):
             expr = expr.left
             continue

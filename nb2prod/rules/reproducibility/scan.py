@@ -442,7 +442,7 @@ class _Order:
             tree = cell.parsed.tree
             for stmt in tree.body if tree is not None else ():
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    bases = ()
+                    bases: tuple[str, ...] = ()
                     if isinstance(stmt, ast.ClassDef):
                         bases = tuple((dotted_name(b) or "").rpartition(".")[2] for b in stmt.bases)
                     found.append(_Span(cell.index, stmt.lineno, stmt.end_lineno or stmt.lineno, stmt.name, bases))
