@@ -131,3 +131,23 @@ def test_the_import_graph_finds_a_cycle_when_there_is_one(tmp_path: Path) -> Non
 def test_nb2prod_has_no_import_cycle() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return seen
+
+
+def test_masking_and_suppression_import_no_rule_even_in_a_function() -> None:
+    """What tests/test_masking.py checks at run time, for every import the code holds:
+    masking (used by the build for every message) and suppression never reach a rule
+    family, and the analysis every rule reads never reaches the registry."""
+    graph = import_graph()
+    for start in ("nb2prod.masking", "nb2prod.secret_scan", "nb2prod.suppression", "nb2prod.analysis"):
+        rules = sorted(m for m in _reachable(graph, start) if m == "nb2prod.rules" or m.startswith("nb2prod.rules."))
+        assert rules == [], f"{start} imports {rules}"
