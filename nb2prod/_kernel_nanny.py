@@ -13,7 +13,7 @@ with SIGTERM or SIGKILL), which holds this process and the kernel; so this proce
 ignores SIGINT (it is the kernel's to handle), and exits with the kernel's status
 (128 + N when signal N ended it). A SIGTERM sent to this process kills the kernel and
 reaps it before this process exits: nb2prod stops a kernel that way (see
-``execcheck.stop_kernel_process``), so that no kernel outlives its run, even as a zombie
+``kernel_runner.stop_kernel_process``), so that no kernel outlives its run, even as a zombie
 waiting for init to reap it (which a SIGKILL of the whole group would leave behind).
 
 Run by its path (``python _kernel_nanny.py KERNEL_ARGV...``): it imports nothing of nb2prod.

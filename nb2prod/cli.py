@@ -23,8 +23,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nb2prod import __version__
+
+if TYPE_CHECKING:
+    from nb2prod.execcheck import ExecutionOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -39,14 +43,33 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _seconds(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
-    return n
+def _add_declared(group: argparse._ActionsContainer, options: type, command: str) -> None:
+    """The flags of the run options ``options`` declares (see nb2prod.kernel_runner), with
+    ``command``'s defaults in their help. Each parses to None when not given."""
+    from nb2prod.kernel_runner import declared
+
+    for o in declared(options):
+        if o.kind == "switch":
+            group.add_argument(o.flag, dest=o.name, action="store_true", default=None, help=o.help_for(command))
+        else:
+            group.add_argument(o.flag, dest=o.name, type=_declared_type(o), default=None, metavar=o.unit,
+                               help=o.help_for(command))
+
+
+def _declared_type(declaration: Any) -> Any:
+    def convert(raw: str) -> Any:
+        try:
+            return declaration.convert(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _declared_values(args: argparse.Namespace, options: type) -> dict[str, Any]:
+    from nb2prod.kernel_runner import declared
+
+    return {o.name: getattr(args, o.name) for o in declared(options)}
 
 
 def _flatten(values: list[list[str]] | None) -> tuple[str, ...] | None:
@@ -87,16 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex = lint.add_argument_group("re-execution (see docs/ci.md)")
     ex.add_argument("--execute", action="store_true",
                     help="also run each notebook top to bottom in a fresh kernel (NB307, NB310); never writes it")
-    ex.add_argument("--reproduce", action="store_true",
-                    help="run it twice and compare outputs between the runs (NB308) and with the saved ones "
-                         "(NB309); implies --execute")
-    ex.add_argument("--cell-timeout", type=_seconds, metavar="SECONDS",
-                    help="time limit of each cell (default: 120)")
-    ex.add_argument("--timeout", type=_seconds, metavar="SECONDS",
-                    help="time limit of each run of a notebook, kernel start included; 0 for none (default: 600)")
-    ex.add_argument("--compare-images", action="store_true",
-                    help="compare image bytes too (default: only that an image is there)")
-    ex.add_argument("--kernel", metavar="NAME", help="run with this Jupyter kernel instead of the notebook's own")
+    from nb2prod.execcheck import ExecutionOptions
+
+    _add_declared(ex, ExecutionOptions, "lint")
 
     rule = sub.add_parser("rule", help="explain a rule")
     rule.add_argument("code", help="a code (NB101) or a name (unseeded-python-random)")
@@ -116,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="install the service into a fresh venv and run its tests")
     build.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     build.add_argument("--no-gate", dest="gate", action="store_false", help="build even if lint finds errors")
-    build.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per cell (default: 600)")
-    build.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to run the notebook with")
+    from nb2prod.kernel_runner import RunOptions
+
+    _add_declared(build.add_argument_group("execution in a fresh kernel"), RunOptions, "build")
 
     from nb2prod import clean
 
@@ -283,26 +300,19 @@ def _write_report(text: str, fmt: str) -> None:
     buffer.flush()
 
 
-def _execution_options(args: argparse.Namespace) -> tuple[object | None, str | None]:
+def _execution_options(args: argparse.Namespace) -> tuple[ExecutionOptions | None, str | None]:
     """The ExecutionOptions the lint flags ask for, or a usage problem."""
     from nb2prod.execcheck import ExecutionOptions
+    from nb2prod.kernel_runner import declared
 
-    execute = args.execute or args.reproduce
-    if not execute:
-        given = [flag for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
-                                          ("--compare-images", args.compare_images), ("--kernel", args.kernel))
-                 if value not in (None, False)]
+    if not (args.execute or args.reproduce):  # --reproduce implies --execute
+        given = [o.flag for o in declared(ExecutionOptions) if o.name != "reproduce" and getattr(args, o.name)
+                 is not None]
         return None, f"{', '.join(given)} need{'s' if len(given) == 1 else ''} --execute" if given else None
-    if args.cell_timeout == 0:
-        return None, "--cell-timeout must be at least 1 second"
-    defaults = ExecutionOptions()
-    return ExecutionOptions(
-        reproduce=args.reproduce,
-        cell_timeout=args.cell_timeout or defaults.cell_timeout,
-        timeout=defaults.timeout if args.timeout is None else (args.timeout or None),
-        images=args.compare_images,
-        kernel_name=args.kernel,
-    ), None
+    try:
+        return ExecutionOptions.for_command("lint", **_declared_values(args, ExecutionOptions)), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
@@ -365,11 +375,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     from nb2prod.converter import BuildError, BuildOptions, Event, build
     from nb2prod.converter.errors import safe_message
     from nb2prod.converter.plan import parse_parameter
+    from nb2prod.kernel_runner import RunOptions
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         parameters = dict(parse_parameter(p) for p in args.parameter)
         notebook = Path(args.notebook)
+        run = RunOptions.for_command("build", **_declared_values(args, RunOptions))
         options = BuildOptions(
             notebook=notebook,
             output=Path(args.output) if args.output else None,
@@ -378,8 +390,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             verify=args.verify,
             force=args.force,
             gate=args.gate,
-            timeout=args.timeout,
-            kernel_name=args.kernel,
+            cell_timeout=run.cell_timeout,
+            timeout=run.timeout,
+            kernel_name=run.kernel_name,
         )
         marks = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}
 

@@ -8,23 +8,25 @@ each ``.ipynb`` file pytest collects becomes a test file with:
   at or above ``--fail-on``, an unreadable file, a failed rule); the failure shows the
   findings as the CLI prints them (``nb.ipynb:cell 3:2:5: NB101 ...`` with code frames).
 - with ``--nb2prod-execute``: ``nb.ipynb::execute`` runs the notebook top to bottom in a
-  fresh kernel (:mod:`nb2prod.execcheck`) and fails at the first cell that raises, and
+  fresh kernel (:mod:`nb2prod.kernel_runner`) and fails at the first cell that raises, and
   ``nb.ipynb::test_cell_N`` for each cell tagged ``test`` fails with that cell's
   exception. ``test_*`` functions a test cell defines (and does not call) are called.
 
 Settings come from ``[tool.nb2prod]`` exactly as for the CLI; ``--nb2prod-select``,
 ``--nb2prod-ignore`` and ``--nb2prod-fail-on`` override it as ``--select``, ``--ignore``
-and ``--fail-on`` do. Folders are walked by pytest, minus what ``nb2prod lint`` would
-skip (``.ipynb_checkpoints``, ``.gitignore``, ``exclude``). Every item carries the
+and ``--fail-on`` do; ``--nb2prod-cell-timeout``, ``--nb2prod-timeout`` and
+``--nb2prod-kernel`` (ini ``nb2prod_cell_timeout``, ``nb2prod_timeout``, ``nb2prod_kernel``)
+come from the runner's declared options, as ``lint --execute``'s flags do. Folders are
+walked by pytest, minus what ``nb2prod lint`` would skip (``.ipynb_checkpoints``,
+``.gitignore``, ``exclude``). Every item carries the
 ``nb2prod`` marker: ``-m nb2prod`` runs only the notebooks, ``-m "not nb2prod"`` none.
 This module is a thin layer: linting is :func:`nb2prod.engine.lint_file`, execution is
-:func:`nb2prod.execcheck.run_notebook`.
+:func:`nb2prod.kernel_runner.run_notebook`.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -33,13 +35,13 @@ from typing import Any
 import pytest
 
 from nb2prod.config import ConfigError, Overrides, settings_for
-from nb2prod.notebook import DEFAULT_MAX_BYTES, Cell, Notebook, NotebookError, read_notebook
+from nb2prod.kernel_runner import RAN, SKIPPED, RunOptions, declared
+from nb2prod.notebook import ANSI_ESCAPE, DEFAULT_MAX_BYTES, Cell, Notebook, NotebookError, read_notebook
 
 __all__ = ["NotebookFile", "LintItem", "ExecuteItem", "CellTestItem"]
 
 MARKER = "nb2prod"
 _SEVERITIES = ("error", "warning", "info")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,7 @@ class Options:
     overrides: Overrides
     config: Path | None
     execute: bool
-    cell_timeout: int
-    timeout: int | None
-    kernel: str | None
+    run: RunOptions  # time limits and kernel
     cwd: Path
 
 
@@ -76,34 +76,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--nb2prod-ignore", type=_csv, action="append", metavar="CODES", help="rules not to run")
     group.addoption("--nb2prod-config", metavar="PYPROJECT", default=None,
                     help="use this pyproject.toml instead of the nearest one")
-    group.addoption("--nb2prod-cell-timeout", type=int, default=None, metavar="SECONDS",
-                    help="with --nb2prod-execute: seconds a cell may run (default: 120)")
-    group.addoption("--nb2prod-timeout", type=int, default=None, metavar="SECONDS",
-                    help="with --nb2prod-execute: seconds a whole notebook may run (default: 600; 0: no limit)")
-    group.addoption("--nb2prod-kernel", default=None, metavar="NAME",
-                    help="with --nb2prod-execute: the kernel to use (default: the notebook's own)")
+    for o in declared(RunOptions):  # --nb2prod-cell-timeout, --nb2prod-timeout, --nb2prod-kernel
+        group.addoption(o.pytest_flag, dest=_dest(o), default=None, metavar=o.unit,
+                        help=f"with --nb2prod-execute: {o.help_for('pytest')}")
     parser.addini("nb2prod", type="bool", default=False, help="collect and lint .ipynb files (as --nb2prod)")
     parser.addini("nb2prod_execute", type="bool", default=False,
                   help="also execute notebooks and their test cells (as --nb2prod-execute)")
     parser.addini("nb2prod_fail_on", default="", help="error, warning or info (as --nb2prod-fail-on)")
-    parser.addini("nb2prod_cell_timeout", default="120", help="seconds a cell may run (default: 120)")
-    parser.addini("nb2prod_timeout", default="600", help="seconds a notebook may run (default: 600; 0: no limit)")
-    parser.addini("nb2prod_kernel", default="", help="kernel to execute notebooks with (default: the notebook's)")
+    for o in declared(RunOptions):
+        if o.ini:
+            parser.addini(o.ini, default="", help=f"{o.help_for('pytest')} (as {o.pytest_flag})")
 
 
 def _flatten(values: list[list[str]] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(v for group in values for v in group)
 
 
-def _int_option(config: pytest.Config, name: str, ini: str) -> int:
-    value = config.getoption(name)
-    if value is not None:
-        return int(value)
-    raw = str(config.getini(ini)).strip()
-    try:
-        return int(raw)
-    except ValueError:
-        raise pytest.UsageError(f"{ini} = {raw!r}: expected a number of seconds") from None
+def _dest(declaration: Any) -> str:
+    return declaration.pytest_flag.removeprefix("--").replace("-", "_")
+
+
+def _run_options(config: pytest.Config) -> RunOptions:
+    """The declared run options: each flag, else its ini option, else the declared default."""
+    given: dict[str, Any] = {}
+    for o in declared(RunOptions):
+        flag, ini = config.getoption(_dest(o)), str(config.getini(o.ini)).strip() if o.ini else ""
+        source, raw = (o.pytest_flag, flag) if flag is not None else (f"{o.ini} =", ini)
+        if flag is None and not ini:
+            continue
+        try:
+            given[o.name] = o.convert(raw)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{source} {raw!r}: {exc}") from None
+    return RunOptions.for_command("pytest", **given)
 
 
 def _options(config: pytest.Config) -> Options:
@@ -125,14 +130,11 @@ def _options(config: pytest.Config) -> Options:
         settings_for(cwd / "_", overrides, cfg)
     except ConfigError as exc:
         raise pytest.UsageError(f"nb2prod: {exc}") from None
-    timeout = _int_option(config, "nb2prod_timeout", "nb2prod_timeout")
     return Options(
         overrides=overrides,
         config=cfg,
         execute=bool(config.getoption("nb2prod_execute") or config.getini("nb2prod_execute")),
-        cell_timeout=_int_option(config, "nb2prod_cell_timeout", "nb2prod_cell_timeout"),
-        timeout=timeout if timeout > 0 else None,
-        kernel=config.getoption("nb2prod_kernel") or str(config.getini("nb2prod_kernel")).strip() or None,
+        run=_run_options(config),
         cwd=cwd,
     )
 
@@ -179,7 +181,7 @@ class NotebookFile(pytest.File):
     read_error: str | None = None
     _run: Any = None
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self):
         options = self.config.stash[_OPTIONS]
         try:
             limit = settings_for(self.path).options["max-notebook-bytes"]
@@ -213,12 +215,11 @@ class NotebookFile(pytest.File):
 
 
 def _run(nb: Notebook, options: Options, cwd: Path) -> Any:
-    from nb2prod.execcheck import run_notebook
+    from nb2prod.kernel_runner import run_notebook
 
     # Errors do not stop the run: each test cell reports on its own, and a test cell
     # after a failing cell is reported as not run (see CellTestItem.setup).
-    return run_notebook(nb, cell_timeout=options.cell_timeout, timeout=options.timeout,
-                        kernel_name=options.kernel, cwd=cwd, allow_errors=True)
+    return run_notebook(nb, options.run, cwd=cwd, allow_errors=True)
 
 
 def _uncalled_tests(cell: Cell) -> list[str]:
@@ -323,12 +324,12 @@ class ExecuteItem(NotebookItem):
         if nbfile.notebook is None:
             raise Failure(f"{nbfile.display}: error: {nbfile.read_error}")
         run = nbfile.notebook_run()
-        if run.verdict == "skipped":
+        if run.outcome == SKIPPED:
             pytest.skip(run.message or "not executed")
         cell = _first_failure(run, nbfile.notebook)
         if cell is not None:
             raise Failure(_cell_report(nbfile.display, cell, self._color))
-        if run.verdict != "ran":  # no kernel, a time limit, a dead kernel: it did not run through
+        if run.outcome != RAN:  # no kernel, a time limit, a dead kernel: it did not run through
             where = f":cell {run.failed_cell}" if run.failed_cell else ""
             raise Failure(f"{nbfile.display}{where}: {run.verdict}: {run.message}")
 
@@ -349,7 +350,7 @@ class CellTestItem(NotebookItem):
 
     def setup(self) -> None:
         run = self.parent.notebook_run()
-        if run.verdict == "skipped":
+        if run.outcome == SKIPPED:
             pytest.skip(run.message or "not executed")
         before = _first_failure(run, self.parent.notebook, before=self.cell.index)
         if before is not None:
@@ -364,7 +365,7 @@ class CellTestItem(NotebookItem):
         mine = _cell_runs(run)[self.cell.index]
         if mine.error is not None and "raises-exception" not in self.cell.tags:
             raise Failure(_cell_report(self.parent.display, mine, self._color))
-        if run.verdict != "ran" and run.failed_cell == self.cell.index:
+        if run.outcome != RAN and run.failed_cell == self.cell.index:
             raise Failure(f"{self.parent.display}:cell {self.cell.index}: {run.verdict}: {run.message}")
 
 
@@ -388,6 +389,6 @@ def _cell_report(path: str, cell: Any, color: bool) -> str:
     ename, evalue, traceback = cell.error
     tb = "\n".join(traceback)
     if not color:
-        tb = _ANSI.sub("", tb)
+        tb = ANSI_ESCAPE.sub("", tb)
     head = f"{path}:cell {cell.index}: {ename}: {evalue}" if evalue else f"{path}:cell {cell.index}: {ename}"
     return f"{head}\n{tb}".rstrip() if tb.strip() else head

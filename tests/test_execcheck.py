@@ -29,6 +29,7 @@ from nb2prod.execcheck import (
     normalise_text,
     run_notebook,
 )
+from nb2prod.kernel_runner import RunOptions
 from nb2prod.notebook import read_notebook
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -38,6 +39,7 @@ PY = {"kernelspec": {"name": "python3", "language": "python", "display_name": "P
       "language_info": {"name": "python", "version": "3.11"}}
 EXEC_RULES = ["NB307", "NB308", "NB309", "NB310"]
 FAST = ExecutionOptions(cell_timeout=20, timeout=60)
+FAST_RUN = RunOptions(cell_timeout=20, timeout=60)
 
 
 def write(path: Path, *cells, metadata: dict | None = None) -> Path:
@@ -90,9 +92,11 @@ def out_of_order(tmp_path: Path) -> Path:
     )
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_out_of_order_notebook_fails_execute_at_the_cell_that_needs_the_later_one(out_of_order: Path) -> None:
     before = out_of_order.read_bytes()
-    run = run_notebook(read_notebook(out_of_order), cell_timeout=20, timeout=60)
+    run = run_notebook(read_notebook(out_of_order), FAST_RUN)
     assert (run.verdict, run.failed_cell) == ("failed", 2)
     assert run.message == "NameError: name 'total' is not defined"
     assert [c.index for c in run.cells] == [2]  # stopped there: cell 3 never ran
@@ -109,6 +113,8 @@ def test_out_of_order_notebook_fails_execute_at_the_cell_that_needs_the_later_on
     assert out_of_order.read_bytes() == before  # never written
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_execution_findings_are_suppressed_and_regraded_like_any_other(out_of_order: Path) -> None:
     book = nbformat.read(out_of_order, as_version=4)
     book.cells[1].source = "print(total)  # noqa: NB307"
@@ -138,6 +144,8 @@ def _numpy_notebook(path: Path, seeded: bool) -> Path:
     )
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_unseeded_randomness_passes_execute_but_fails_reproduce_at_its_cell(tmp_path: Path) -> None:
     path = _numpy_notebook(tmp_path / "unseeded.ipynb", seeded=False)
     executed = lint(path)
@@ -151,10 +159,12 @@ def test_unseeded_randomness_passes_execute_but_fails_reproduce_at_its_cell(tmp_
     assert "in the first run" in message and "in the second run" in message
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_seeded_version_passes_reproduce(tmp_path: Path) -> None:
     path = _numpy_notebook(tmp_path / "seeded.ipynb", seeded=True)
     # Save the notebook as a fresh run leaves it (Restart & Run All, then save).
-    run = run_notebook(read_notebook(path), cell_timeout=20, timeout=60)
+    run = run_notebook(read_notebook(path), FAST_RUN)
     book = nbformat.read(path, as_version=4)
     for cell_run in run.cells:
         book.cells[cell_run.index - 1].outputs = [nbformat.from_dict(o) for o in cell_run.outputs]
@@ -163,6 +173,8 @@ def test_seeded_version_passes_reproduce(tmp_path: Path) -> None:
     assert result.findings == [] and result.execution["verdict"] == "ran"
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_stale_saved_output_is_reported_against_the_fresh_run(tmp_path: Path) -> None:
     path = write(
         tmp_path / "stale.ipynb",
@@ -180,6 +192,8 @@ def test_stale_saved_output_is_reported_against_the_fresh_run(tmp_path: Path) ->
 # -- tags, verdicts, time limits ------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_skip_cells_are_not_run_and_raises_exception_cells_may_raise(tmp_path: Path) -> None:
     path = write(
         tmp_path / "tags.ipynb",
@@ -190,24 +204,28 @@ def test_skip_cells_are_not_run_and_raises_exception_cells_may_raise(tmp_path: P
         {"source": "print(x)"},
         {"source": "   "},
     )
-    run = run_notebook(read_notebook(path), cell_timeout=20, timeout=60)
+    run = run_notebook(read_notebook(path), FAST_RUN)
     assert run.verdict == "ran" and run.failed_cell is None
     assert [c.index for c in run.cells] == [1, 4, 5]
     assert run.cell(4).error[:2] == ("ValueError", "on purpose")
     assert run.cell(5).outputs == [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_allow_errors_runs_past_failing_cells(tmp_path: Path) -> None:
     path = write(tmp_path / "errors.ipynb", "1 / 0", "print('after')")
-    run = run_notebook(read_notebook(path), cell_timeout=20, timeout=60, allow_errors=True)
+    run = run_notebook(read_notebook(path), FAST_RUN, allow_errors=True)
     assert run.verdict == "ran" and [c.index for c in run.cells] == [1, 2]
     assert run.cell(1).error[0] == "ZeroDivisionError" and run.cell(2).error is None
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_notebook_timeout_bounds_the_run_and_kills_the_kernel(tmp_path: Path) -> None:
     path = write(tmp_path / "loop.ipynb", "import os\nprint(os.getpid())", "while True:\n    pass", "print('never')")
     start = time.monotonic()
-    run = run_notebook(read_notebook(path), cell_timeout=100, timeout=4)
+    run = run_notebook(read_notebook(path), RunOptions(cell_timeout=100, timeout=4))
     took = time.monotonic() - start
     assert (run.verdict, run.failed_cell) == ("timeout", 2)
     assert run.message == "the notebook ran longer than its time limit of 4 s"
@@ -233,7 +251,7 @@ def test_notebook_timeout_bounds_the_run_and_kills_the_kernel(tmp_path: Path) ->
 def test_no_kernel_is_a_quick_verdict(tmp_path: Path, metadata: dict, message: str) -> None:
     path = write(tmp_path / "other.ipynb", "x <- 1", metadata=metadata)
     start = time.monotonic()
-    run = run_notebook(read_notebook(path), cell_timeout=20, timeout=60)
+    run = run_notebook(read_notebook(path), FAST_RUN)
     assert (run.verdict, run.message) == ("no-kernel", message)
     assert time.monotonic() - start < 5
     findings, first = execution_findings(read_notebook(path), reproduce=True, cell_timeout=20, timeout=60)
@@ -254,11 +272,14 @@ def test_nothing_to_run_and_no_execution_rule_selected_are_skipped(tmp_path: Pat
     assert lint(path, select=["NB7"], execution=None).execution is None
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_kernel_override(tmp_path: Path) -> None:
     path = write(tmp_path / "k.ipynb", "print(1)",
                  metadata={"kernelspec": {"name": "conda-env-old-py", "language": "python", "display_name": "x"}})
     assert run_notebook(read_notebook(path)).verdict == "no-kernel"
-    assert run_notebook(read_notebook(path), kernel_name="python3", cell_timeout=20, timeout=60).verdict == "ran"
+    override = RunOptions(cell_timeout=20, timeout=60, kernel_name="python3")
+    assert run_notebook(read_notebook(path), override).verdict == "ran"
 
 
 # -- normalisation ------------------------------------------------------------------------
@@ -356,6 +377,8 @@ def test_describe_difference_names_the_first_difference() -> None:
 # -- the command line ------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_cli_execute_json_end_to_end(tmp_path: Path, out_of_order: Path) -> None:
     _numpy_notebook(tmp_path / "unseeded.ipynb", seeded=False)
     before = {p.name: p.read_bytes() for p in tmp_path.glob("*.ipynb")}
@@ -383,6 +406,8 @@ def test_cli_execute_json_end_to_end(tmp_path: Path, out_of_order: Path) -> None
     assert nb2prod(*args, "--fail-on", "warning", "-q", cwd=tmp_path).returncode == 1
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_cli_text_line_and_usage_errors(tmp_path: Path, out_of_order: Path) -> None:
     r = nb2prod("lint", "out_of_order.ipynb", "--select", "NB307", "--execute", cwd=tmp_path)
     assert r.returncode == 1
@@ -394,6 +419,8 @@ def test_cli_text_line_and_usage_errors(tmp_path: Path, out_of_order: Path) -> N
         assert u.stderr.strip().splitlines()[-1].startswith(("nb2prod: error:",)), u.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_lint_file_and_paths_pass_execution_through(tmp_path: Path, out_of_order: Path) -> None:
     result = lint_file(out_of_order, Overrides(select=("NB307",)), execution=FAST)
     assert [f.code for f in result.findings] == ["NB307"]
@@ -404,6 +431,8 @@ def test_lint_file_and_paths_pass_execution_through(tmp_path: Path, out_of_order
 # -- the papermill corpus: a verdict for every notebook, never a hang -----------------------
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 @pytest.mark.corpus
 @pytest.mark.skipif(not PAPERMILL.is_dir(), reason=f"corpus not found at {PAPERMILL}")
 def test_papermill_corpus_gets_a_verdict_for_every_notebook_in_bounded_time(tmp_path: Path) -> None:
@@ -444,12 +473,14 @@ def test_papermill_corpus_gets_a_verdict_for_every_notebook_in_bounded_time(tmp_
     print(f"papermill corpus: {len(notebooks)} notebooks executed in {took:.1f} s: {doc['summary']['executed']}")
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_runs_from_inside_a_running_event_loop(tmp_path: Path) -> None:
     """As in a Jupyter kernel (the widget) or the JupyterLab server: a thread of its own."""
     path = write(tmp_path / "loop.ipynb", "print(40 + 2)")
 
     async def main():
-        return run_notebook(read_notebook(path), cell_timeout=20, timeout=60)
+        return run_notebook(read_notebook(path), FAST_RUN)
 
     run = asyncio.run(main())
     assert run.verdict == "ran" and run.cells[0].outputs[0]["text"] == "42\n"

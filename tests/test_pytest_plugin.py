@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -14,6 +13,17 @@ from nbformat import v4
 
 import nb2prod.pytest_plugin as plugin
 from nb2prod.cli import main as cli_main
+from nb2prod.kernel_runner import (
+    KERNEL_DIED,
+    NO_KERNEL,
+    RAN,
+    SKIPPED,
+    TIMED_OUT,
+    CellRun,
+    NotebookRun,
+    RunOptions,
+    declared,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -177,23 +187,6 @@ def test_skips_what_nb2prod_lint_skips(pt: pytest.Pytester) -> None:
 # -- execution (the kernel replaced by a recorded run) ---------------------------------
 
 
-@dataclass
-class CellRun:
-    index: int
-    outputs: list[dict] = field(default_factory=list)
-    error: tuple[str, str, list[str]] | None = None
-    seconds: float = 0.0
-
-
-@dataclass
-class NotebookRun:
-    verdict: str
-    failed_cell: int | None = None
-    message: str = ""
-    cells: list[CellRun] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def _error(ename: str, evalue: str) -> tuple[str, str, list[str]]:
     tb = ["\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
           f"\x1b[0;31m{ename}\x1b[0m                            Traceback (most recent call last)",
@@ -225,7 +218,7 @@ CELLS = ("x = 1", ("assert x == 1", ["test"]), ("acc = 0.5\nassert acc > 0.9", [
 
 def test_execute_and_one_item_per_test_cell(pt: pytest.Pytester, recorded) -> None:
     write(pt.path / "nb.ipynb", *CELLS)
-    calls = recorded(NotebookRun("ran", cells=[CellRun(2), CellRun(3), CellRun(4, error=_error("AssertionError", "")),
+    calls = recorded(NotebookRun(RAN, cells=[CellRun(2), CellRun(3), CellRun(4, error=_error("AssertionError", "")),
                                                CellRun(5)]))
     result = run(pt, "--nb2prod-execute", "--nb2prod-select", "NB7", "-v")
     result.assert_outcomes(passed=4, failed=1)
@@ -245,7 +238,7 @@ def test_execute_and_one_item_per_test_cell(pt: pytest.Pytester, recorded) -> No
 
 def test_failing_training_cell_fails_execute_and_errors_the_tests_after_it(pt: pytest.Pytester, recorded) -> None:
     write(pt.path / "nb.ipynb", *CELLS)
-    recorded(NotebookRun("ran",
+    recorded(NotebookRun(RAN,
                          cells=[CellRun(2, error=_error("ZeroDivisionError", "division by zero")),
                                 CellRun(3, error=_error("NameError", "name 'x' is not defined")), CellRun(4),
                                 CellRun(5)]))
@@ -263,13 +256,13 @@ def test_failing_training_cell_fails_execute_and_errors_the_tests_after_it(pt: p
 
 def test_no_kernel_and_timeout(pt: pytest.Pytester, recorded) -> None:
     write(pt.path / "nb.ipynb", *CELLS)
-    recorded(NotebookRun("no-kernel", message="no kernel named 'python3' is installed"))
+    recorded(NotebookRun(NO_KERNEL, message="no kernel named 'python3' is installed"))
     result = run(pt, "--nb2prod-execute", "--nb2prod-select", "NB7")
     result.assert_outcomes(passed=1, failed=1, errors=3)
     assert "nb.ipynb: no-kernel: no kernel named 'python3' is installed" in result.stdout.str()
 
     limit = "the cell ran longer than the cell time limit of 120 s"
-    recorded(NotebookRun("timeout", failed_cell=4, message=limit,
+    recorded(NotebookRun(TIMED_OUT, failed_cell=4, message=limit, reason="cell",
                          cells=[CellRun(2), CellRun(3), CellRun(4, error=("TimeoutError", limit, []))]))
     result = run(pt, "--nb2prod-execute", "--nb2prod-select", "NB7", "-v")
     result.assert_outcomes(passed=2, failed=2, errors=1)
@@ -280,7 +273,7 @@ def test_no_kernel_and_timeout(pt: pytest.Pytester, recorded) -> None:
     assert f"not run: the notebook stopped before cell 5 (timeout: {limit})" in out
 
     # A kernel that dies in a test cell: the notebook did not run through either.
-    recorded(NotebookRun("failed", failed_cell=3, message="the kernel died",
+    recorded(NotebookRun(KERNEL_DIED, failed_cell=3, message="the kernel died",
                          cells=[CellRun(2), CellRun(3, error=("DeadKernelError", "the kernel died", []))]))
     result = run(pt, "--nb2prod-execute", "--nb2prod-select", "NB7", "-v")
     result.stdout.fnmatch_lines(["*::execute FAILED*", "*::test_cell_3 FAILED*", "*::test_cell_4 ERROR*"])
@@ -288,24 +281,49 @@ def test_no_kernel_and_timeout(pt: pytest.Pytester, recorded) -> None:
 
 def test_skipped_run_skips(pt: pytest.Pytester, recorded) -> None:
     write(pt.path / "nb.ipynb", *CELLS)
-    recorded(NotebookRun("skipped", message="kernel language is 'r'"))
+    recorded(NotebookRun(SKIPPED, message="kernel language is 'r'"))
     run(pt, "--nb2prod-execute", "--nb2prod-select", "NB7").assert_outcomes(passed=1, skipped=4)
 
 
 def test_execute_options_reach_the_runner(pt: pytest.Pytester, recorded) -> None:
     write(pt.path / "sub" / "nb.ipynb", "x = 1")
-    calls = recorded(NotebookRun("ran", cells=[CellRun(2)]))
+    calls = recorded(NotebookRun(RAN, cells=[CellRun(2)]))
     pt.makeini("[pytest]\nnb2prod_execute = true\nnb2prod_cell_timeout = 30\n")
     result = run(pt, "--nb2prod-timeout", "0", "--nb2prod-kernel", "k1", "--nb2prod-select", "NB7", "-k", "execute")
     result.assert_outcomes(passed=1, deselected=1)
     _nb, options, cwd = calls[0]
-    assert (options.cell_timeout, options.timeout, options.kernel) == (30, None, "k1")
+    assert options.run == RunOptions(cell_timeout=30, timeout=0, kernel_name="k1")
     assert cwd == pt.path / "sub"
+
+
+def test_execution_flags_and_ini_options_come_from_the_runners_declaration(pt: pytest.Pytester) -> None:
+    out = " ".join(run(pt, "--help").stdout.str().split())  # help text wraps: compare with one space
+    for o in declared(RunOptions):
+        assert f"{o.pytest_flag}={o.unit}" in out, o.name
+        assert f"with --nb2prod-execute: {o.help_for('pytest')}" in out, o.name
+        assert f"{o.ini} (string): {o.help_for('pytest')} (as {o.pytest_flag})" in out, o.name
+    assert "--nb2prod-cell-timeout=SECONDS with --nb2prod-execute: time limit of each cell (default: 120)" in out
+    assert "whole run of the notebook, kernel start included; 0 for none (default: 600)" in out
+
+
+def test_bad_time_limits_are_usage_errors(pt: pytest.Pytester, recorded) -> None:
+    write(pt.path / "nb.ipynb", "x = 1")
+    calls = recorded(NotebookRun(RAN))
+    result = run(pt, "--nb2prod-execute", "--nb2prod-cell-timeout", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--nb2prod-cell-timeout '0': must be at least 1 second" in result.stderr.str()
+    pt.makeini("[pytest]\nnb2prod_execute = true\nnb2prod_timeout = soon\n")
+    result = run(pt)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "nb2prod_timeout = 'soon': not a whole number of seconds: 'soon'" in result.stderr.str()
+    assert not calls
+    run(pt, "--nb2prod-timeout", "30", "-k", "execute").assert_outcomes(passed=1, deselected=1)  # the flag wins
+    assert calls[0][1].run == RunOptions(timeout=30)
 
 
 def test_unreadable_notebook_with_execute(pt: pytest.Pytester, recorded) -> None:
     (pt.path / "broken.ipynb").write_text("[]", encoding="utf-8")
-    calls = recorded(NotebookRun("ran"))
+    calls = recorded(NotebookRun(RAN))
     result = run(pt, "--nb2prod-execute")
     result.assert_outcomes(failed=2)
     assert "broken.ipynb: error: not a notebook" in result.stdout.str() and not calls
@@ -329,10 +347,11 @@ def test_test_functions_in_test_cells_are_called() -> None:
     assert [c.index for c in runnable.cells] == [1, 2, 3, 4]
 
 
-# -- real execution (nb2prod.execcheck and a kernel) ------------------------------------
+# -- real execution (nb2prod.kernel_runner and a kernel) --------------------------------
 
 
-@pytest.mark.skipif(importlib.util.find_spec("nb2prod.execcheck") is None, reason="nb2prod.execcheck not there yet")
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_real_execution_reports_per_test_cell(pt: pytest.Pytester) -> None:
     write(pt.path / "nb.ipynb",
           "import json\ndata = json.loads('[1, 2, 3]')",

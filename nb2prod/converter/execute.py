@@ -2,9 +2,12 @@
 
 ``skip`` cells are left out; build parameters are injected after the ``parameters``
 cell as a cell tagged ``injected-parameters`` (papermill's convention: an existing one
-is replaced, so builds are re-runnable). The capture code (:mod:`._capture`) runs last
-in the same kernel; when the notebook has a ``reference`` cell, it also profiles
+is replaced, so builds are re-runnable). The run is :mod:`nb2prod.kernel_runner`'s (the
+one runner, shared with ``lint --execute`` and the pytest plugin); the capture code
+(:mod:`._capture`) runs after the notebook's cells in the same kernel, as the runner's
+``after`` step. When the notebook has a ``reference`` cell, it also profiles
 ``reference`` for each scalar input of ``predict`` (see :func:`profile_features`).
+:func:`build_error` is the one place where a run's outcome becomes the build's error.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 import ast
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,24 @@ from nbformat import v4
 from nb2prod.converter.errors import BuildError
 from nb2prod.converter.events import Reporter
 from nb2prod.converter.plan import RESPONSE_TYPES, BuildPlan
-from nb2prod.execcheck import ipc_kernel_manager  # shared with `lint --execute`
+from nb2prod.kernel_runner import (
+    CELL_RAISED,
+    KERNEL_DIED,
+    NO_KERNEL,
+    RAN,
+    TIMED_OUT,
+    NotebookRun,
+    RunOptions,
+    Step,
+    kernel_for,
+    run_cells,
+)
 
-__all__ = ["Capture", "execute", "execution_notebook", "profile_features"]
+__all__ = ["Capture", "build_error", "execute", "execution_notebook", "profile_features"]
 
 _CAPTURE_SOURCE = (Path(__file__).with_name("_capture.py")).read_text(encoding="utf-8")
+_PARAMETERS = "the injected parameters"
+_CAPTURE = "the build's capture step"
 
 
 @dataclass
@@ -45,7 +59,8 @@ class Capture:
 
 
 def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.NotebookNode, list[int | None]]:
-    """The notebook that runs: (notebook, original cell index of each cell or None)."""
+    """The notebook that runs: (notebook, original cell index of each cell or None). Its
+    last cell is the capture step."""
     src = plan.nb
     book = v4.new_notebook(metadata=copy.deepcopy(src.metadata))
     origin: list[int | None] = []
@@ -76,42 +91,37 @@ def execute(
     out_dir: Path,
     reporter: Reporter,
     *,
-    timeout: int = 600,
+    cell_timeout: int | None = None,
+    timeout: int | None = None,
     kernel_name: str | None = None,
 ) -> Capture:
-    """Execute and capture. Raises :class:`BuildError` naming the failing cell."""
-    from nbclient import NotebookClient
-
+    """Execute and capture. ``cell_timeout`` (seconds per cell) and ``timeout`` (the whole
+    run, 0 for no limit) default to the build's declared ones (:class:`RunOptions`).
+    Raises :class:`BuildError` naming the failing cell."""
+    options = RunOptions.for_command("build", cell_timeout=cell_timeout, timeout=timeout, kernel_name=kernel_name)
     book, origin = execution_notebook(plan, out_dir)
-    ks = plan.nb.metadata.get("kernelspec")
-    name = kernel_name or (ks.get("name") if isinstance(ks, dict) and isinstance(ks.get("name"), str) else None)
-    total = len(book.cells) - 1
-    started: list[int] = []
+    *cells, capture = book.cells
+    steps = [Step(cell.source, where, tuple(cell.metadata.get("tags", ())), label="" if where else _PARAMETERS)
+             for cell, where in zip(cells, origin, strict=False)]
+    total = len(steps)
 
-    def on_cell_start(cell: Any, cell_index: int) -> None:
-        started.append(cell_index)  # which cell a timeout or a dead kernel interrupts
-        if cell_index < total:
-            where = origin[cell_index]
-            label = f"cell {where}" if where is not None else "injected parameters"
-            reporter.progress("execute", f"{label} ({cell_index + 1}/{total})", current=cell_index + 1, total=total)
-        else:
+    def on_cell_start(position: int, step: Step) -> None:
+        if position < total:
+            label = step.name if step.index is not None else "injected parameters"
+            reporter.progress("execute", f"{label} ({position + 1}/{total})", current=position + 1, total=total)
+        else:  # the notebook has run: the capture step starts
             reporter.done("execute", f"{total} cells ran")
             reporter.start("capture", "serialising artifacts and recording examples")
 
+    kernel, _ = kernel_for(plan.nb, options.kernel_name)
     workdir = plan.nb.path.parent if plan.nb.path is not None else Path.cwd()
-    with tempfile.TemporaryDirectory(prefix="nb2prod-kernel-") as sockets:
-        client = NotebookClient(
-            book,
-            timeout=timeout,
-            kernel_name=name or "python3",
-            kernel_manager_class=ipc_kernel_manager(os.path.join(sockets, "kernel"), asynchronous=True),
-            resources={"metadata": {"path": str(workdir)}},
-            on_cell_start=on_cell_start,
-        )
-        # The kernel's own stderr (ipykernel's complaints while it is interrupted or shut
-        # down after a timeout) goes to a file, not to the build's output.
-        with open(os.path.join(sockets, "kernel.log"), "wb") as kernel_log:
-            _run(client, book, origin, started, timeout, name, stderr=kernel_log)
+    run = run_cells(steps, options, kernel=kernel or "python3", cwd=workdir,
+                    after=[Step(capture.source, label=_CAPTURE)], on_cell_start=on_cell_start)
+    error = build_error(run, options)
+    if error is not None:
+        raise error
+    for cell, ran in zip(book.cells, run.cells, strict=False):  # the outputs, for the model card's metrics
+        cell.outputs = [nbformat.from_dict(o) for o in ran.outputs]
     data = json.loads((out_dir / "capture.json").read_text(encoding="utf-8"))
     _raise_capture_errors(plan, data)
     _check_outputs(plan, data["examples"])
@@ -128,57 +138,35 @@ def execute(
     )
 
 
-def _run(
-    client: Any, book: nbformat.NotebookNode, origin: list[int | None], started: list[int], timeout: int,
-    name: str | None,
-    **kernel_options: Any,
-) -> None:
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    try:
-        client.execute(**kernel_options)
-    except CellTimeoutError:
-        raise BuildError(f"{_failed_cell(book, origin, started)} took longer than {timeout} s (--timeout)") from None
-    except CellExecutionError:
-        raise BuildError(_describe_failure(book, origin)) from None
-    except DeadKernelError:
-        raise BuildError(f"the kernel died while running {_failed_cell(book, origin, started)} (the cell ended "
-                         "its process or its parent's, crashed, or ran out of memory)") from None
-    except Exception as exc:  # kernel missing, cannot start...
-        message = " ".join(str(exc).split())[:300]
-        if "No such kernel" in message:
-            raise BuildError(f"no Jupyter kernel named {name or 'python3'!r}: install ipykernel "
-                             "in the environment the notebook needs") from None
-        raise BuildError(f"could not run the notebook: {type(exc).__name__}: {message}") from None
-
-
-def _failed_cell(book: nbformat.NotebookNode, origin: list[int | None], started: list[int]) -> str:
-    """The cell that was running: the last one started."""
-    if not started:
-        return "a cell"
-    running = started[-1]
-    where = origin[running] if running < len(origin) else None
-    if where is not None:
-        return f"cell {where}"
-    return "the build's capture step" if running == len(book.cells) - 1 else "the injected parameters"
-
-
-def _describe_failure(book: nbformat.NotebookNode, origin: list[int | None]) -> str:
-    for i, cell in enumerate(book.cells):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                where = origin[i]
-                evalue = " ".join(str(out.get("evalue", "")).split())
-                if len(evalue) > 200:
-                    evalue = evalue[:197] + "..."
-                place = f"cell {where}" if where is not None else "the injected parameters"
-                if where is None and i == len(book.cells) - 1:
-                    place = "the build's capture step"
-                if out.get("ename") == "SystemExit":
-                    return (f"{place} called sys.exit({evalue}): the build runs every cell that is not tagged "
-                            "`skip`, and the run stops there")
-                return f"{place} raised {out.get('ename', 'an error')}: {evalue}".rstrip(": ")
-    return "a cell raised an error"
+def build_error(run: NotebookRun, options: RunOptions) -> BuildError | None:
+    """What the build says about a run that did not run through (None when it did)."""
+    place = run.failed_step or "a cell"
+    if run.outcome == RAN:
+        return None
+    if run.outcome == CELL_RAISED:
+        ename, evalue, _ = run.cells[-1].error or ("an error", "", [])
+        evalue = " ".join(evalue.split())
+        if len(evalue) > 200:
+            evalue = evalue[:197] + "..."
+        if ename == "SystemExit":
+            return BuildError(f"{place} called sys.exit({evalue}): the build runs every cell that is not tagged "
+                              "`skip`, and the run stops there")
+        return BuildError(f"{place} raised {ename}: {evalue}".rstrip(": "))
+    if run.outcome == TIMED_OUT:
+        if run.reason == "cell":
+            return BuildError(f"{place} took longer than {options.cell_timeout} s (--cell-timeout)")
+        if not run.failed_step:
+            return BuildError(f"the kernel did not start within the build's time limit of {options.timeout} s "
+                              "(--timeout)")
+        return BuildError(f"the notebook ran longer than the build's time limit of {options.timeout} s "
+                          f"(--timeout): stopped in {place}")
+    if run.outcome == KERNEL_DIED:
+        return BuildError(f"the kernel died while running {place} (the cell ended its process or its parent's, "
+                          "crashed, or ran out of memory)")
+    if run.outcome == NO_KERNEL and run.reason == "not-installed":
+        return BuildError(f"no Jupyter kernel named {run.kernel!r}: install ipykernel "
+                          "in the environment the notebook needs")
+    return BuildError(f"could not run the notebook: {run.message}")
 
 
 def _raise_capture_errors(plan: BuildPlan, data: dict[str, Any]) -> None:
