@@ -173,14 +173,14 @@ def test_timeout_stops_a_slow_cell(tmp_path: Path) -> None:
 
     path = notebook(tmp_path, ("model = 2.0", []), ("import time\ntime.sleep(30)", []), GOOD_PREDICT)
     start = time.monotonic()
-    message = build_error(tmp_path, path, timeout=2)
+    message = build_error(tmp_path, path, cell_timeout=2)
     assert time.monotonic() - start < 20
     assert "cell 3 took longer than 2 s" in message
 
 
 def test_a_dying_kernel_fails_the_build(tmp_path: Path) -> None:
     path = notebook(tmp_path, ("model = 2.0", []), ("import os\nos._exit(1)", []), GOOD_PREDICT)
-    assert "the kernel died while running cell 3" in build_error(tmp_path, path, timeout=60)
+    assert "the kernel died while running cell 3" in build_error(tmp_path, path, cell_timeout=60)
 
 
 # --- artifacts the service could not unpickle ---

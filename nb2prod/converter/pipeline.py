@@ -64,7 +64,8 @@ class BuildOptions:
     verify: bool = False
     force: bool = False
     gate: bool = True
-    timeout: int = 600
+    cell_timeout: int | None = None  # seconds per cell; None: the build's declared default (kernel_runner.RunOptions)
+    timeout: int | None = None  # seconds for the whole run, 0: no limit; None: the build's declared default
     kernel_name: str | None = None
 
 
@@ -449,7 +450,8 @@ def _execute_and_capture(options: BuildOptions, reporter: Reporter, plan: BuildP
     capture_dir = staging / "capture"
     capture_dir.mkdir()
     with reporter.stage("execute", "running the notebook in a fresh kernel") as stage:
-        capture = execute(plan, capture_dir, reporter, timeout=options.timeout, kernel_name=options.kernel_name)
+        capture = execute(plan, capture_dir, reporter, cell_timeout=options.cell_timeout, timeout=options.timeout,
+                          kernel_name=options.kernel_name)
         profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
         stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
     return capture
