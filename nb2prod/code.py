@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 
 from nb2prod._ast import iter_nodes
 
-__all__ = ["Magic", "ParsedCode", "SyntaxProblem", "parse_code", "PYTHON_BODY_CELL_MAGICS"]
+__all__ = ["Magic", "ParsedCode", "SyntaxProblem", "parse_code", "PYTHON_BODY_CELL_MAGICS", "SHELL_SCRIPT_CELL_MAGICS"]
 
 # Cell magics whose body is ordinary Python code run in the user namespace.
 PYTHON_BODY_CELL_MAGICS = frozenset(
     {"time", "timeit", "capture", "prun", "debug", "memit", "mprun", "skip_if", "ipytest", "python3_cell"}
 )
+# Cell magics whose body is a shell script (where `pip install` and `wget` are looked for).
+SHELL_SCRIPT_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 
 
 @dataclass(frozen=True)

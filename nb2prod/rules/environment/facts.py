@@ -18,6 +18,7 @@ from typing import Any
 
 from nb2prod import deps
 from nb2prod.analysis import Analysis, ImportFact, dotted_name
+from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.notebook import Cell
 
 # -- facts shared by the rules of this family, computed once per notebook ------------------
@@ -26,7 +27,6 @@ _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "
 _INSTALL_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba"})
 # `%load_ext` names that IPython itself provides.
 _BUILTIN_EXTENSIONS = frozenset({"autoreload", "storemagic"})
-_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 _PATH_FUNCS = frozenset(
     {"os.path.abspath", "os.path.realpath", "os.path.normpath", "os.path.expanduser",
      "pathlib.Path", "pathlib.PurePath", "str"}
@@ -214,7 +214,7 @@ class Environment:
                     out.extend(self._specs(cell, m.line, f"{m.name} {m.args}", m.column, f"`%{m.name} install`"))
                 elif m.kind in ("shell", "shell_capture"):
                     out.extend(self._specs(cell, m.line, m.args, m.column, "`!{tool} install`"))
-                elif m.kind == "cell" and m.name in _SHELL_CELL_MAGICS:
+                elif m.kind == "cell" and m.name in SHELL_SCRIPT_CELL_MAGICS:
                     label = f"`{{tool}} install` in a `%%{m.name}` cell"
                     for i in range(m.line, len(cell.lines)):
                         out.extend(self._specs(cell, i + 1, cell.lines[i], 1, label))

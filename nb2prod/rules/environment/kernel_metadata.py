@@ -44,9 +44,9 @@ class MissingKernelspec(Rule):
     def check(self, nb: Analysis) -> Iterator[Finding]:
         if not has_code(nb):
             return
-        ks = nb.nb.metadata.get("kernelspec")
-        if isinstance(ks, dict) and isinstance(ks.get("name"), str) and ks["name"].strip():
+        if _metadata_text(nb, "kernelspec", "name"):
             return
+        ks = nb.nb.metadata.get("kernelspec")
         what = "no kernelspec" if not isinstance(ks, dict) else "a kernelspec without a kernel name"
         yield self.at(nb.nb.cells[0], f"the notebook's metadata has {what}: tools that run it must guess the kernel")
 
@@ -87,8 +87,7 @@ class MissingLanguageVersion(Rule):
     def check(self, nb: Analysis) -> Iterator[Finding]:
         if not has_code(nb):
             return
-        li = nb.nb.metadata.get("language_info")
-        if isinstance(li, dict) and isinstance(li.get("version"), str) and li["version"].strip():
+        if _metadata_text(nb, "language_info", "version"):
             return
         language = "Python" if nb.nb.is_python else _language_name(nb)
         yield self.at(
@@ -98,10 +97,13 @@ class MissingLanguageVersion(Rule):
         )
 
 
+def _metadata_text(nb: Analysis, table: str, key: str) -> str | None:
+    """``metadata[table][key]`` when it is a string that is not blank (stripped), else None."""
+    found = nb.nb.metadata.get(table)
+    value = found.get(key) if isinstance(found, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def _language_name(nb: Analysis) -> str:
-    for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
-        table = nb.nb.metadata.get(key)
-        value = table.get(field_name) if isinstance(table, dict) else None
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return nb.nb.language
+    return (_metadata_text(nb, "kernelspec", "language") or _metadata_text(nb, "language_info", "name")
+            or nb.nb.language)

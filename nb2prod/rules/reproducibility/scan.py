@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nb2prod.analysis import Analysis, CallFact, dotted_name
+from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.notebook import Cell
 from nb2prod.rules.reproducibility.urls import DATA_FILE, UNKNOWN, looks_like_data, unpinned
 
@@ -337,7 +338,6 @@ _HF_PACKAGED_BUILDERS = frozenset(
 _URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
 _SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl)(?=\s)")
 _CURL_SAVES = re.compile(r"(?:^|\s)(-[a-zA-Z]*[oO]|--output|--remote-name)")
-_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 
 
 def _literal(node: ast.expr | None) -> object:
@@ -912,7 +912,7 @@ class _Scanner:
             (m.line, m.column, m.args) for m in parsed.magics if m.kind in ("shell", "shell_capture")
         ]
         cm = parsed.cell_magic
-        if cm is not None and cm.name in _SHELL_CELL_MAGICS:
+        if cm is not None and cm.name in SHELL_SCRIPT_CELL_MAGICS:
             for i, text in enumerate(cell.lines[cm.line :], start=cm.line + 1):
                 commands.append((i, 1, text))
         for line, column, text in commands:
