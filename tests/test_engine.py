@@ -120,3 +120,21 @@ def test_a_derived_fact_is_computed_once_per_analysis() -> None:
     assert first.fact(cells) == first.fact(cells) == 1
     assert second.fact(cells) == 1
     assert calls == [first, second]  # once for each analysis, never shared between them
+
+
+def test_suppressions_are_read_from_comments_tags_and_metadata() -> None:
+    from nb2prod.suppression import collect
+
+    book = v4.new_notebook(cells=[
+        v4.new_code_cell('x = "# noqa: NB101"  # noqa: nb702, E501\ny = 1  # noqa'),
+        v4.new_code_cell("z = 2", metadata={"tags": ["nb2prod:ignore:unused-import", "nb2prod:ignore:NB1"]}),
+    ])
+    book.metadata["nb2prod"] = {"ignore": ["nb3"]}
+    found = collect(notebook_from_dict(book, path=None), {"NB101": "unseeded-python-random", "NB702": "unused-import"})
+    assert [(s.line, s.prefixes) for s in found] == [(1, ["NB702"]), (2, []), (None, ["NB702", "NB1"])]
+    assert found.notebook == ["NB3"]
+    first = found.by_line[(1, 1)]  # cells count from 1
+    assert first.column == len('x = "# noqa: NB101"  ') + 1  # the comment, not the string
+    assert first.unused(enabled=["NB702"], known=["NB101", "NB702", "NB720"], exempt="NB720") == ["NB702"]
+    first.used.add("NB702")
+    assert first.unused(enabled=["NB702"], known=["NB101", "NB702", "NB720"], exempt="NB720") == []

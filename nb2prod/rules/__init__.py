@@ -1,5 +1,8 @@
-"""The rule registry. Each family lives in its own module; importing this package
-registers every rule. ``REGISTRY`` maps code -> rule instance, in code order."""
+"""The rule registry. Each family lives in a module of its own, or in a package when its
+scanners outgrow one (``reproducibility/``, ``environment/``, ``portability/``,
+``security/``: the scanners beside one module per rule or group, as ruff lays out
+``rules/<family>/``). Importing this package registers every rule. ``REGISTRY`` maps
+code -> rule instance, in code order."""
 
 from __future__ import annotations
 
