@@ -252,7 +252,8 @@ def detect_secrets_plugins() -> tuple[dict[str, Any], Any]:
                     from detect_secrets.filters.heuristic import is_sequential_string
                     from detect_secrets.settings import get_plugins, transient_settings
 
-                    available: set[str] = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+                    plugin_classes: dict[str, type] = get_mapping_from_secret_type_to_class()
+                    available = {cls.__name__ for cls in plugin_classes.values()}
                     names = [n for n in _DS_PLUGIN_NAMES if n in available]
                     with transient_settings({"plugins_used": [{"name": n} for n in names]}):
                         plugins = list(get_plugins())
