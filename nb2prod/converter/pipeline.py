@@ -30,6 +30,8 @@ from nb2prod.converter.execute import Capture, execute
 from nb2prod.converter.model_card import model_card_for_build
 from nb2prod.converter.plan import BuildPlan, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
+from nb2prod.converter.requirements import pinned_requirements, verify
+from nb2prod.converter.runtime import copy_runtime
 from nb2prod.masking import redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
 
@@ -37,8 +39,6 @@ __all__ = [
     "BuildOptions", "BuildResult", "build", "default_template", "profile_bytes", "project_names", "write_profile",
 ]
 
-# The service's own libraries: not part of the model, so a minimum version is enough.
-SERVICE_REQUIREMENTS = ("fastapi>=0.110", "uvicorn>=0.29", "prometheus-client>=0.20")
 PROFILE_FILE = "profile.json"  # the `reference` profile, in <package>/, named with its sha256 by the lock
 
 
@@ -182,15 +182,6 @@ def _test_code(plan: BuildPlan) -> str:
     return "\n\n".join(blocks)
 
 
-def _requirements(capture: Capture) -> list[str]:
-    pins = [f"{dist}=={capture.versions[dist]}" for dist in capture.needed_distributions if dist in capture.versions]
-    have = {re.split(r"[=<>]", p, maxsplit=1)[0].lower() for p in pins}
-    for req in SERVICE_REQUIREMENTS:
-        if re.split(r"[=<>]", req, maxsplit=1)[0].lower() not in have:
-            pins.append(req)
-    return sorted(pins, key=str.lower)
-
-
 def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None) -> Lock:
     nb_path = plan.nb.path
     notebook_sha = _sha256(nb_path) if nb_path is not None and nb_path.is_file() else ""
@@ -209,7 +200,7 @@ def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None) -> Lock:
         artifacts=[LockedArtifact.from_dict({**a, "cell": plan.artifact_cells.get(a["name"])})
                    for a in capture.artifacts],
         packages=capture.versions,
-        requirements=_requirements(capture),
+        requirements=pinned_requirements(capture.versions, capture.needed_distributions),
         examples=len(capture.examples),
         profile=profile,
     )
@@ -335,27 +326,6 @@ def check_target(target: Path, force: bool, notebook: Path) -> None:
                          "--force only replaces a project an earlier build wrote; choose another output folder")
 
 
-def verify(project: Path, reporter: Reporter, python: str = sys.executable) -> tuple[bool, str]:
-    """A fresh venv, ``pip install`` of the project with its test extra, its tests."""
-    with tempfile.TemporaryDirectory(prefix="nb2prod-verify-") as tmp:
-        venv = Path(tmp) / "venv"
-        steps = [
-            ("creating a fresh virtual environment", [python, "-m", "venv", str(venv)]),
-            ("installing the package and its test dependencies",
-             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{project}[test]"]),
-            ("running the generated tests",
-             [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")]),
-        ]
-        log = []
-        for label, cmd in steps:
-            reporter.progress("verify", label)
-            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-            log.append(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
-            if proc.returncode != 0:
-                return False, "\n".join(log)
-        return True, "\n".join(log)
-
-
 def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
     """Build the service. Raises :class:`BuildError`; then nothing was written."""
     reporter = Reporter(sink)
@@ -470,6 +440,7 @@ def _render_stage(
         package_dir = rendered / package
         if not package_dir.is_dir():
             raise BuildError(f"template {template} rendered no folder named {package!r} (see docs/templates.md)")
+        copy_runtime(rendered, package, template)  # nb2prod/service_runtime, verbatim, if the template asks for it
         artifact_dir = package_dir / "artifacts"
         artifact_dir.mkdir(exist_ok=True)
         for a in capture.artifacts:
