@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nb2prod.converter.records import Lock, ModelCard
+from nb2prod.deps import canonical
+from nb2prod.notebook import strip_ansi
 
 if TYPE_CHECKING:
     from nb2prod.converter.execute import Capture
@@ -104,7 +106,6 @@ def metric_cells(nb: Any) -> dict[int, str]:
 
 # --- what they printed ----------------------------------------------------------------
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _METRIC_LINE = re.compile(
     rf"^\s*(?P<name>[^\W\d][\w .()/@^²-]{{0,63}}?)\s*(?::|=)\s*(?P<value>{_NUMBER})\s*(?P<unit>%)?\s*$"
@@ -114,7 +115,7 @@ _SEPARATORS = re.compile(r"[,;|\t]")
 
 def _clean(text: str) -> str:
     """Printed text as a terminal would show it: no colour codes, progress bars settled."""
-    text = _ANSI.sub("", text)
+    text = strip_ansi(text)
     lines = []
     for line in text.split("\n"):
         if "\r" in line:
@@ -470,12 +471,12 @@ def _key_packages(lock: Lock, imported: list[str]) -> list[dict[str, str]]:
         else:
             out.append({"name": _code(name), "version": _code(f"{sep}{version}"),
                         "role": "the web service (plays no part in the predictions)"})
-        seen.add(_normal(name))
-    wanted = {_normal(m) for m in imported}
+        seen.add(canonical(name))
+    wanted = {canonical(m) for m in imported}
     for dist, version in sorted(lock.packages.items(), key=lambda kv: kv[0].lower()):
-        if _normal(dist) in wanted and _normal(dist) not in seen:
+        if canonical(dist) in wanted and canonical(dist) not in seen:
             out.append({"name": _code(dist), "version": _cell(version), "role": "imported by the training code"})
-            seen.add(_normal(dist))
+            seen.add(canonical(dist))
     return out
 
 
@@ -494,10 +495,6 @@ def _split_requirement(req: str) -> tuple[str, str, str]:
     if m is None:
         return req, "", ""
     return m.group(1), m.group(2) or "", m.group(3)
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _example(examples: list[dict[str, Any]]) -> dict[str, str] | None:
