@@ -62,7 +62,7 @@ def differences(old: Any, new: Any, where: str = "$") -> list[str]:
     if isinstance(old, list):
         if len(old) != len(new):
             return [f"{where}: {len(old)} items -> {len(new)} items"]
-        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{where}[{i}]")]
+        return [d for i, (a, b) in enumerate(zip(old, new, strict=True)) for d in differences(a, b, f"{where}[{i}]")]
     return [] if old == new else [f"{where}: {old!r} -> {new!r}"]
 
 
