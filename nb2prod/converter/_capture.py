@@ -9,10 +9,10 @@ has a ``reference`` cell) the profile of ``reference`` for drift monitoring, int
 can say which artifact or example failed and why.
 """
 
-# ruff: noqa: PLC0415  (imports are local: this function's source is sent to a kernel)
+# Imports are local: this function's source is sent to a kernel.
 
 
-def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None):  # noqa: C901 - one job
+def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None):  # one job
     import hashlib
     import importlib.metadata as metadata
     import io
@@ -37,7 +37,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
                             "numbers", "functools", "joblib", "threadpoolctl"}
 
     class _Sink(io.RawIOBase):
-        def write(self, b):  # noqa: D401 - a file that forgets
+        def write(self, b):  # a file that forgets
             return len(b)
 
     class _Recorder(pickle.Pickler):
@@ -112,7 +112,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         recorder = _Recorder(_Sink())
         try:
             recorder.dump(obj)
-        except Exception as exc:  # noqa: BLE001 - reported to the build with its type
+        except Exception as exc:  # reported to the build with its type
             result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
             continue
         local = [m for m in sorted(recorder.modules, key=lambda m: m != "__main__") if local_file(m)]
@@ -148,7 +148,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
                     continue
                 joblib.dump(obj, path)
                 used_modules.add("joblib")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
             continue
         result["artifacts"].append({
@@ -187,7 +187,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         # Three steps, three messages: the input recorded, predict called, its answer recorded.
         try:
             inputs = jsonable(example)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result["errors"].append({"example": i, "stage": "input", "error": f"{type(exc).__name__}: {exc}"})
             continue
         try:
@@ -195,12 +195,12 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         except SystemExit as exc:  # sys.exit() inside predict: not the capture step's own doing
             result["errors"].append({"example": i, "stage": "exit", "error": f"sys.exit({exc.code!r})"})
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result["errors"].append({"example": i, "stage": "call", "error": f"{type(exc).__name__}: {exc}"})
             continue
         try:
             output = jsonable(answer)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result["errors"].append({"example": i, "stage": "output", "type": type(answer).__name__,
                                      "error": f"{type(exc).__name__}: {exc}"})
             continue
@@ -214,7 +214,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
                 result["profile"] = _nb2prod_profile(namespace["reference"], profile_features)
             except ValueError as exc:
                 result["errors"].append({"reference": True, "error": str(exc)})
-            except Exception as exc:  # noqa: BLE001 - an object that does not read as documented
+            except Exception as exc:  # an object that does not read as documented
                 result["errors"].append({"reference": True, "error": f"{type(exc).__name__}: {exc}"})
 
     seen = {}
@@ -236,7 +236,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         json.dump(result, fh)
 
 
-def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # noqa: C901 - one self-contained job
+def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one self-contained job
     """The profile of ``reference`` (the training inputs) for each of ``features``.
 
     ``features`` is a list of dicts: ``name``, ``kind`` (``numeric``, ``categorical``, or
