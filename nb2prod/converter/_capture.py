@@ -9,7 +9,9 @@ has a ``reference`` cell) the profile of ``reference`` for drift monitoring, int
 can say which artifact or example failed and why.
 """
 
-# Imports are local: this function's source is sent to a kernel.
+# Imports are local: this function's source is sent to a kernel. The annotations of its local
+# variables are for mypy only (Python never evaluates them), so `Any` needs no import there.
+from typing import Any
 
 
 def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None):  # one job
@@ -25,7 +27,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
     import sysconfig
 
     namespace = globals()
-    result = {
+    result: dict[str, Any] = {
         "python": platform.python_version(),
         "artifacts": [],
         "examples": [],
@@ -179,7 +181,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
     if not isinstance(examples, (list, tuple)):
         result["errors"].append({"example": 0, "error": "`examples` must be a list of dicts of predict's arguments"})
         examples = []
-    predict = namespace.get("predict")
+    predict: Any = namespace.get("predict")
     for i, example in enumerate(examples):
         if not isinstance(example, dict) or not all(isinstance(k, str) for k in example):
             result["errors"].append({"example": i, "error": "an example must be a dict of predict's arguments"})
@@ -296,7 +298,7 @@ def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one se
                 columns[available[i]] = as_list(reference[label])
     elif hasattr(reference, "ndim") and callable(getattr(reference, "tolist", None)):
         if reference.ndim == 1 and len(features) == 1:
-            rows = [[v] for v in reference.tolist()]
+            rows: list[Any] = [[v] for v in reference.tolist()]
         elif reference.ndim == 2:
             rows = reference.tolist()
         else:
@@ -306,7 +308,7 @@ def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one se
     elif isinstance(reference, (list, tuple)):
         rows = list(reference)
         if rows and all(isinstance(r, dict) for r in rows):
-            seen = {}
+            seen: dict[str, None] = {}
             for r in rows:
                 for key in r:
                     seen.setdefault(str(key), None)
@@ -387,7 +389,7 @@ def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one se
             low, high = ordered[0], ordered[-1]
             mean = math.fsum(ordered) / count
             std = math.sqrt(math.fsum((v - mean) ** 2 for v in ordered) / (count - 1)) if count > 1 else 0.0
-            edges = []
+            edges: list[Any] = []
             for q in range(1, bins):
                 pos = (count - 1) * q / bins
                 lo = int(pos)
@@ -403,7 +405,7 @@ def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one se
             entry.update({"min": low, "max": high, "mean": mean, "std": std, "edges": edges,
                           "proportions": [c / count for c in counts]})
         else:
-            tally = {}
+            tally: dict[Any, int] = {}
             for v in present:
                 key = category(v)
                 tally[key] = tally.get(key, 0) + 1

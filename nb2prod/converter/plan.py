@@ -222,8 +222,8 @@ def _import_time_reads(cell: Cell, artifacts: set[str]) -> str | None:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in artifacts:
             found.append(node.id)
             return
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+        for inner in ast.iter_child_nodes(node):
+            visit(inner)
 
     for stmt in tree.body:
         visit(stmt)
