@@ -33,7 +33,7 @@ from nbformat import v4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _lab  # noqa: E402
+import _lab
 
 TARGET_MS = 300.0
 
