@@ -42,6 +42,12 @@ from nb2prod.kernel_runner import (
     run_notebook,
 )
 from nb2prod.notebook import ANSI_ESCAPE, multiline_text
+from nb2prod.rules.execution import (
+    CellFailsOnRerun,
+    ExecutionIncomplete,
+    OutputDiffersFromSaved,
+    OutputNotReproducible,
+)
 
 if TYPE_CHECKING:
     from nb2prod.diagnostics import Finding
@@ -64,7 +70,8 @@ __all__ = [
 VERDICTS = ("ran", "failed", "timeout", "no-kernel", "skipped")
 
 # The rules whose findings come from a run (their check() reports nothing statically).
-CELL_FAILS, NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED, INCOMPLETE = "NB307", "NB308", "NB309", "NB310"
+CELL_FAILS, NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED, INCOMPLETE = (
+    CellFailsOnRerun.code, OutputNotReproducible.code, OutputDiffersFromSaved.code, ExecutionIncomplete.code)
 EXECUTION_RULES = frozenset({CELL_FAILS, NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED, INCOMPLETE})
 REPRODUCE_RULES = frozenset({NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED})
 
