@@ -13,6 +13,7 @@ from nb2prod.converter import BuildError, BuildOptions, Event, build
 from nb2prod.converter.pipeline import default_template
 from nb2prod.converter.records import LOCK_FILE, FileRef, Lock, LockedArtifact, NotebookRef, read_lock, write_lock
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # the tests run builds, in a kernel
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}
 

@@ -23,6 +23,7 @@ from nbformat import v4
 
 from nb2prod.converter import BuildOptions, build
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # builds (and installs) projects, in a kernel
 ROOT = Path(__file__).resolve().parent.parent
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}

@@ -17,6 +17,7 @@ from nb2prod.converter.errors import BuildError
 from nb2prod.converter.plan import make_plan, parse_parameter
 from nb2prod.notebook import read_notebook
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # most tests run a build, in a kernel
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}
 

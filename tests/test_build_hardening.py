@@ -21,6 +21,7 @@ from nb2prod.converter import BuildError, BuildOptions, Event, build
 from nb2prod.converter.pipeline import LOCK_FILE, built_by_nb2prod
 from nb2prod.labserver.jobs import _close_thread_loop as close_thread_loop
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # most tests run a build, in a kernel
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}
 TOKEN = "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"  # a GitHub token's shape, planted in notebooks

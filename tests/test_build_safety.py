@@ -12,6 +12,7 @@ from nbformat import v4
 from nb2prod.converter import BuildError, BuildOptions, build
 from nb2prod.converter.pipeline import project_names
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # the tests run builds, in a kernel
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
         "language_info": {"name": "python", "version": "3.11"}}
 

@@ -149,6 +149,7 @@ def _project(tmp_path: Path, hook_repo: tuple[Path, str, Path], hooks: list[str]
     return project
 
 
+@pytest.mark.slow
 def test_pre_commit_runs_the_lint_hook(tmp_path: Path, hook_repo) -> None:
     project = _project(tmp_path, hook_repo, ["nb2prod-lint"])
     write_notebook(project / "nb" / "dirty.ipynb", "y = nope")
@@ -167,6 +168,7 @@ def test_pre_commit_runs_the_lint_hook(tmp_path: Path, hook_repo) -> None:
     assert "Passed" in r.stdout
 
 
+@pytest.mark.slow
 def test_pre_commit_runs_the_clean_hook(tmp_path: Path, hook_repo) -> None:
     assert _clean_wired()
     project = _project(tmp_path, hook_repo, ["nb2prod-clean"])
@@ -281,6 +283,7 @@ def run_action(workdir: Path, **inputs: str) -> tuple[int, str, dict[str, str], 
     return 0, "".join(log), outputs, used
 
 
+@pytest.mark.slow
 def test_action_annotates_uploads_sarif_and_fails_with_nb2prods_exit_code(tmp_path: Path) -> None:
     write_notebook(tmp_path / "nbs" / "dirty.ipynb", "import os", "y = nope")
     write_notebook(tmp_path / "nbs" / "clean.ipynb", "x = 1")
@@ -373,6 +376,7 @@ def test_junit_read_by_a_junit_consumer(tmp_path: Path, monkeypatch: pytest.Monk
     assert suite.failures == sum(1 for codes in expected.values() if codes)  # failed test cases, as JUnit counts
 
 
+@pytest.mark.slow
 def test_documented_gitlab_job_writes_a_junit_report_and_fails(tmp_path: Path) -> None:
     """The GitLab job of docs/ci.md, its script run line by line as the runner does
     (stopping at the first failing line), nb2prod already installed."""

@@ -21,6 +21,7 @@ def nb2prod(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=120)
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_exit_codes(tmp_path: Path, write_nb) -> None:
     write_nb("x = 1", name="clean.ipynb")
     write_nb("y = nope", name="dirty.ipynb")
@@ -34,6 +35,7 @@ def test_exit_codes(tmp_path: Path, write_nb) -> None:
     assert nb2prod("lint", "warn.ipynb", "--select", "NB702", "--fail-on", "warning", cwd=tmp_path).returncode == 1
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_unreadable_file_is_one_line_exit_2_and_others_still_linted(tmp_path: Path, write_nb) -> None:
     write_nb("y = nope", name="dirty.ipynb")
     (tmp_path / "broken.ipynb").write_text("{oops")
@@ -61,12 +63,14 @@ def test_unreadable_file_is_one_line_exit_2_and_others_still_linted(tmp_path: Pa
         (["frobnicate"], "invalid choice"),
     ],
 )
+@pytest.mark.slow  # the CLI in subprocesses
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
     r = nb2prod(*args, cwd=tmp_path)
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_directories_are_walked_skipping_checkpoints_hidden_and_gitignored(tmp_path: Path, write_nb) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".gitignore").write_text("build/\nscratch-*.ipynb\n")
@@ -82,6 +86,7 @@ def test_directories_are_walked_skipping_checkpoints_hidden_and_gitignored(tmp_p
     assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["build/d.ipynb"]
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_config_exclude(tmp_path: Path, write_nb) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.nb2prod]\nexclude = ["archive/"]\n')
     write_nb("x = 1", name="a.ipynb")
@@ -90,6 +95,7 @@ def test_config_exclude(tmp_path: Path, write_nb) -> None:
     assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["a.ipynb"]
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_output_file_is_written_atomically(tmp_path: Path, write_nb) -> None:
     write_nb("import os", name="a.ipynb")
     r = nb2prod("lint", "a.ipynb", "--format", "sarif", "--output", "report.sarif", cwd=tmp_path)
@@ -98,6 +104,7 @@ def test_output_file_is_written_atomically(tmp_path: Path, write_nb) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_jobs_gives_the_same_report(tmp_path: Path, write_nb) -> None:
     for i in range(8):
         write_nb(f"import os\nv = w{i}", name=f"n{i}.ipynb")
@@ -106,6 +113,7 @@ def test_jobs_gives_the_same_report(tmp_path: Path, write_nb) -> None:
     assert json.loads(one.stdout) == json.loads(two.stdout)
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_quiet_prints_nothing(tmp_path: Path, write_nb) -> None:
     write_nb("y = nope", name="dirty.ipynb")
     r = nb2prod("lint", "dirty.ipynb", "-q", cwd=tmp_path)
@@ -132,6 +140,7 @@ def test_docs_rules_md_is_generated_from_the_registry() -> None:
     assert doc.read_text(encoding="utf-8") == rules_markdown(), "run: nb2prod rules --format markdown > docs/rules.md"
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_reports_are_written_whatever_the_encoding_of_stdout(tmp_path: Path, write_nb) -> None:
     """PYTHONIOENCODING=ascii (or a Latin-1 locale): json stays UTF-8, text escapes what it cannot encode."""
     write_nb("data = open('/Users/jos\u00e9/\u4e2d\u6587.csv').read()", name="nb.ipynb")
@@ -147,6 +156,7 @@ def test_reports_are_written_whatever_the_encoding_of_stdout(tmp_path: Path, wri
             assert b"/Users/jos\\xe9/\\u4e2d\\u6587.csv" in r.stdout
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_secrets_quoted_by_other_rules_are_masked(tmp_path: Path, write_nb) -> None:
     token = "ghp_8f2Kq9ZxL0mB7vR3tY6uW1eN4sD5aH2cJ0pQ"
     path = write_nb(f"call_api('{token}')", count=1, outputs=[error("AuthError", f"bad token {token}")])
@@ -155,6 +165,7 @@ def test_secrets_quoted_by_other_rules_are_masked(tmp_path: Path, write_nb) -> N
     assert "ghp_" in out  # the findings are there, masked
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_non_utf8_or_odd_pyproject_is_one_line_error(tmp_path: Path, write_nb) -> None:
     (tmp_path / "pyproject.toml").write_bytes(b"\xff\xfe[tool.nb2prod]\n")
     write_nb("x = 1")
@@ -165,6 +176,7 @@ def test_non_utf8_or_odd_pyproject_is_one_line_error(tmp_path: Path, write_nb) -
     assert r.returncode == 2 and "Traceback" not in r.stderr and "[tool] must be a table" in r.stderr
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_output_through_a_symlink_keeps_the_link(tmp_path: Path, write_nb) -> None:
     write_nb("x = 1")
     target = tmp_path / "reports" / "real.json"
@@ -177,6 +189,7 @@ def test_output_through_a_symlink_keeps_the_link(tmp_path: Path, write_nb) -> No
     assert json.loads(target.read_text())["summary"]["notebooks"] == 1
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_output_to_dev_stdout_writes_to_stdout(tmp_path: Path, write_nb) -> None:
     write_nb("x = 1")
     r = nb2prod("lint", "nb.ipynb", "--format", "json", "--output", "/dev/stdout", cwd=tmp_path)
@@ -184,6 +197,7 @@ def test_output_to_dev_stdout_writes_to_stdout(tmp_path: Path, write_nb) -> None
     assert Path("/dev/stdout").is_symlink() or Path("/dev/stdout").is_char_device()
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_summary_when_nothing_could_be_read(tmp_path: Path) -> None:
     (tmp_path / "empty.ipynb").write_text("")
     r = nb2prod("lint", "empty.ipynb", cwd=tmp_path)
@@ -191,6 +205,7 @@ def test_summary_when_nothing_could_be_read(tmp_path: Path) -> None:
     assert "All checks passed" not in r.stdout and "No notebook could be read" in r.stdout
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_symlinked_notebook_is_shown_under_its_own_name(tmp_path: Path, write_nb) -> None:
     real = write_nb("import os", name="real.ipynb", title=False)
     (tmp_path / "alias.ipynb").symlink_to(real)
@@ -198,6 +213,7 @@ def test_symlinked_notebook_is_shown_under_its_own_name(tmp_path: Path, write_nb
     assert r.stdout.startswith("alias.ipynb:cell 1:1:1: NB702")
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_exclude_applies_with_an_explicit_config(tmp_path: Path, write_nb) -> None:
     (tmp_path / "cfg.toml").write_text('[tool.nb2prod]\nexclude = ["archive/"]\n')
     write_nb("x = 1", name="a.ipynb")
@@ -206,6 +222,7 @@ def test_exclude_applies_with_an_explicit_config(tmp_path: Path, write_nb) -> No
     assert [n["path"] for n in json.loads(r.stdout)["notebooks"]] == ["a.ipynb"]
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_empty_selection_warns(tmp_path: Path, write_nb) -> None:
     write_nb("x = 1")
     r = nb2prod("lint", "nb.ipynb", "--ignore", "ALL", cwd=tmp_path)

@@ -20,6 +20,7 @@ from nb2prod.engine import lint_file, lint_paths
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 pytestmark = [
     pytest.mark.corpus,
+    pytest.mark.slow,  # lints all 260 notebooks, in process and through the CLI
     pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}"),
 ]
 

@@ -24,6 +24,7 @@ from nb2prod.formats import FORMATS, FormatContext, render
 from nb2prod.labserver.handlers import LintInputError, lint_payload
 from nb2prod.notebook import NotebookError, decode_json, notebook_from_dict, read_notebook
 
+pytestmark = pytest.mark.slow  # 60 examples a test: seconds in all
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -83,6 +83,7 @@ def surrogate_notebooks(tmp_path: Path) -> list[Path]:
     ]
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 @pytest.mark.parametrize("fmt", FORMAT_NAMES)
 def test_lone_surrogates_in_a_notebook_give_a_report_in_every_format(tmp_path: Path, fmt: str) -> None:
     files = surrogate_notebooks(tmp_path)
@@ -112,6 +113,7 @@ def test_the_model_holds_no_lone_surrogates(tmp_path: Path) -> None:
     assert nb.cells[1].source == "x = '\ufffd'"
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
 @pytest.mark.parametrize("fmt", FORMAT_NAMES)
 def test_a_file_name_that_is_not_utf8_gives_a_report_in_every_format(tmp_path: Path, fmt: str) -> None:
@@ -131,6 +133,7 @@ def test_a_file_name_that_is_not_utf8_gives_a_report_in_every_format(tmp_path: P
 # -- integers Python cannot print --------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_an_integer_of_more_than_4300_digits_in_the_json_is_one_line_naming_the_file(tmp_path: Path) -> None:
     huge = "9" * 5000
     cell = '{"cell_type": "code", "metadata": {}, "execution_count": ' + huge + ', "outputs": [], "source": "x"}'
@@ -170,6 +173,7 @@ def test_huge_integer_literals_in_code_crash_no_rule(tmp_path: Path) -> None:
 # -- what a folder walk meets -------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
 def test_symlink_loops_fifos_and_devices_are_never_read(tmp_path: Path) -> None:
     write(tmp_path / "good.ipynb", notebook("import os"))
@@ -203,6 +207,7 @@ def test_symlink_loops_fifos_and_devices_are_never_read(tmp_path: Path) -> None:
         read_notebook(tmp_path / "z.ipynb")
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_files_over_max_notebook_bytes_are_refused_unread(tmp_path: Path) -> None:
     write(tmp_path / "big.ipynb", notebook("x = 1", outputs=[
         {"output_type": "stream", "name": "stdout", "text": "y" * 5000}]))
@@ -222,6 +227,7 @@ def test_files_over_max_notebook_bytes_are_refused_unread(tmp_path: Path) -> Non
         read_notebook(huge)
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_max_notebook_bytes_holds_for_the_pytest_plugin_and_the_build(tmp_path: Path) -> None:
     write(tmp_path / "big.ipynb", notebook("x = 1", outputs=[
         {"output_type": "stream", "name": "stdout", "text": "y" * 5000}]))
@@ -235,6 +241,7 @@ def test_max_notebook_bytes_holds_for_the_pytest_plugin_and_the_build(tmp_path: 
         "nb2prod: error: big.ipynb: cannot read the notebook: larger than the 4 kB limit (max-notebook-bytes)")
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_a_fifo_named_like_a_dependency_file_never_blocks_the_lint(tmp_path: Path) -> None:
     """deps.py opened requirements.txt / environment.yml with a plain open(): a FIFO there hung forever."""
     write(tmp_path / "a.ipynb", notebook("import pandas as pd"))
@@ -249,6 +256,7 @@ def test_a_fifo_named_like_a_dependency_file_never_blocks_the_lint(tmp_path: Pat
 # -- control characters, folders that cannot be listed ----------------------------------
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_a_newline_in_a_file_name_never_starts_a_line(tmp_path: Path) -> None:
     evil = "a\n::error file=README.md::pwned.ipynb"
     (tmp_path / evil).write_text("{oops")
@@ -306,6 +314,7 @@ def test_a_folder_that_cannot_be_listed_is_reported(tmp_path: Path, monkeypatch:
     assert main(["lint", ".", "-q"]) == 2
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads folders whatever their mode")
 def test_a_folder_without_read_permission_exits_2(tmp_path: Path) -> None:
     write(tmp_path / "good.ipynb", notebook("import os"))
@@ -345,6 +354,7 @@ def test_old_notebooks_nbformat_refuses_are_refused_naming_what_is_missing(name:
         read_notebook(OLD / name)
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_a_v3_notebook_on_the_command_line_is_linted(tmp_path: Path) -> None:
     r = nb2prod("lint", str(OLD / "test3.ipynb"), str(OLD / "test2.ipynb"), "--format", "json", cwd=tmp_path)
     assert r.returncode in (0, 1) and r.stderr == ""
@@ -363,6 +373,7 @@ def test_nbformat_1_is_upgraded() -> None:
     assert [(c.cell_type, c.source) for c in nb.cells] == [("markdown", "# Old"), ("code", "import os\nx = 1")]
 
 
+@pytest.mark.slow  # runs the CLI (or pytest) in subprocesses
 def test_the_report_never_replaces_a_notebook_it_lints(tmp_path: Path) -> None:
     nb = write(tmp_path / "a.ipynb", notebook("import os"))
     before = nb.read_bytes()

@@ -22,6 +22,8 @@ import nb2prod
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# `jupyter labextension list` and `jupyter server extension list` take seconds each.
+pytestmark = pytest.mark.slow
 
 
 def test_frontend_version_is_the_python_version():

@@ -14,6 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the jest suite of the frontend, in node
+
 ROOT = Path(__file__).resolve().parent.parent
 LABEXT = ROOT / "labextension"
 

@@ -322,6 +322,8 @@ def assert_no_root_path(data: dict[str, Any], events: list[dict[str, Any]], root
         assert form not in text, f"{form} in {text}"
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_a_build_runs_through_to_its_result(fetch, jp_root_dir: Path) -> None:
     (jp_root_dir / "iris").mkdir()
     shutil.copy(IRIS, jp_root_dir / "iris" / "train.ipynb")
@@ -368,6 +370,8 @@ def test_a_build_runs_through_to_its_result(fetch, jp_root_dir: Path) -> None:
     assert data["message"] == "iris/train-service is not empty: build with force to replace it"
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_a_failing_build_ends_failed_with_its_message(fetch, jp_root_dir: Path) -> None:
     book = nbformat.read(IRIS, as_version=4)
     training = next(c for c in book.cells if "model.fit(" in c.source)
@@ -387,6 +391,8 @@ def test_a_failing_build_ends_failed_with_its_message(fetch, jp_root_dir: Path) 
     assert sorted(os.listdir(jp_root_dir / "out")) == []  # no staging folder left behind
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_the_lint_gate_stops_a_build_unless_gate_is_false(fetch, jp_root_dir: Path) -> None:
     nbformat.write(quick_notebook(UNSEEDED), jp_root_dir / "noisy.ipynb")
     status, started = fetch("builds", body={"path": "noisy.ipynb"})
@@ -416,6 +422,8 @@ def test_the_lint_gate_stops_a_build_unless_gate_is_false(fetch, jp_root_dir: Pa
     "jp_server_config",
     [Config({"ServerApp": {"jpserver_extensions": {"nb2prod": True}}, "Nb2prodLab": {"max_running_builds": 1}})],
 )
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_builds_beyond_the_limit_are_refused_with_429(fetch, jp_root_dir: Path) -> None:
     # The training cell sleeps: the first build is still running when the next requests come.
     nbformat.write(quick_notebook("import time\ntime.sleep(3)"), jp_root_dir / "slow.ipynb")
@@ -494,6 +502,8 @@ def test_a_symlinked_alias_of_the_output_never_deletes_the_notebooks_folder(fetc
     assert sorted(os.listdir(jp_root_dir / "proj")) == ["data.csv", "train.ipynb"]
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_force_replaces_only_what_an_earlier_build_made(fetch, jp_root_dir: Path) -> None:
     nbformat.write(quick_notebook(), jp_root_dir / "train.ipynb")
     (jp_root_dir / "mine").mkdir()
@@ -535,6 +545,7 @@ def test_unknown_builds_and_bad_since(fetch) -> None:
 # -- enabling ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_shipped_config_enables_the_extension(tmp_path: Path) -> None:
     """jupyter-config/server-config/nb2prod.json is what the wheel installs into
     etc/jupyter/jupyter_server_config.d/: jupyter_server must find and validate it."""

@@ -38,6 +38,7 @@ from nb2prod.converter.records import Lock, ModelCard, NotebookRef
 from nb2prod.engine import lint_notebook
 from nb2prod.notebook import read_notebook
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # builds the iris example and notebooks, in a kernel
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
 META = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
