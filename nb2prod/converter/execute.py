@@ -56,6 +56,9 @@ class Capture:
     executed: nbformat.NotebookNode | None = field(default=None, repr=False)
     profile: dict[str, Any] | None = None  # the `reference` profile (None without a reference cell)
     origin: list[int | None] = field(default_factory=list, repr=False)  # notebook cell index of each executed cell
+    # Notebook functions and classes (of plan.notebook_definitions) that the artifacts refer to:
+    # their source must go into the service so that the artifacts load against it.
+    exports: list[str] = field(default_factory=list)
 
 
 def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.NotebookNode, list[int | None]]:

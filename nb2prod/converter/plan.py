@@ -64,6 +64,9 @@ class BuildPlan:
     title: str = ""
     description: str = ""
     owner: str | None = None  # `-p owner=...`: MODEL_CARD.md's owner (a build parameter, see BUILD_PARAMETERS)
+    # Top-level functions and classes the notebook defines outside `skip` cells: what an artifact's
+    # pickle may name from `__main__` and the service can still load (its source is exported).
+    notebook_definitions: list[str] = field(default_factory=list)
 
     @property
     def exported_cells(self) -> list[Cell]:
