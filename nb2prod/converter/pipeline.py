@@ -7,6 +7,7 @@ only with ``force`` (and then only once the new one is complete).
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import hashlib
 import json
@@ -31,6 +32,7 @@ from nb2prod.converter.model_card import model_card_for_build
 from nb2prod.converter.plan import BuildPlan, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
 from nb2prod.converter.requirements import pinned_requirements, verify
+from nb2prod.converter.resolve import DEFINITION, statement_lines
 from nb2prod.converter.runtime import copy_runtime
 from nb2prod.masking import redact
 from nb2prod.notebook import Cell, Notebook, NotebookError, read_notebook
@@ -126,20 +128,52 @@ def _strip_tag_comment(source: str) -> str:
 
 
 def _model_code(plan: BuildPlan) -> str:
-    blocks = []
-    for cell in sorted(plan.exported_cells, key=lambda c: c.index):
-        tag = "predict" if cell is plan.predict_cell else "serve"
-        blocks.append(f"# --- notebook cell {cell.index} ({tag}) ---\n{_strip_tag_comment(cell.source)}\n")
-    return "\n\n".join(blocks)
+    """The service's code: what the serving code needs from other cells (imports,
+    definitions, constants: see :mod:`.resolve`), then the ``serve`` and ``predict`` cells,
+    in notebook order, each block marked with its cell."""
+    exported = {c.index for c in plan.exported_cells}
+    pieces: list[tuple[int, int, str]] = []  # (cell, position, code)
+    if plan.resolution is not None:
+        pieces += [(n.cell, n.position, n.code) for n in plan.resolution.exported_statements()
+                   if n.cell not in exported]
+    pieces += [(c.index, -1, "") for c in plan.exported_cells]
+    by_index = {c.index: c for c in plan.nb.cells}
+    blocks: list[tuple[str, list[str]]] = []  # (header, statements)
+    current: int | None = None
+    for cell_index, _position, code in sorted(pieces, key=lambda p: (p[0], p[1])):
+        if cell_index in exported:
+            cell = by_index[cell_index]
+            tag = "predict" if cell is plan.predict_cell else "serve"
+            blocks.append((f"# --- notebook cell {cell_index} ({tag}) ---", [_strip_tag_comment(cell.source)]))
+            current = None
+        elif cell_index == current:
+            blocks[-1][1].append(code)
+        else:
+            blocks.append((f"# --- notebook cell {cell_index} ---", [code]))
+            current = cell_index
+
+    def joined(statements: list[str]) -> str:
+        out = statements[0]
+        for before, after in zip(statements, statements[1:], strict=False):
+            compound = any(s.lstrip().startswith(_DEFINITION_STARTS) for s in (before, after))
+            out += ("\n\n\n" if compound else "\n") + after
+        return out
+
+    return "\n\n".join(f"{header}\n{joined(statements)}\n" for header, statements in blocks)
 
 
-def _script_source(cell: Cell) -> str:
-    """A training cell as script code: IPython-only lines become comments."""
+_DEFINITION_STARTS = ("def ", "async def ", "class ", "@")
+
+
+def _script_source(cell: Cell, replaced: dict[int, tuple[int, str]] | None = None) -> str:
+    """A training cell as script code: IPython-only lines become comments, and the
+    statements in ``replaced`` (first cell line -> (last line, what)) a note that the
+    service's code has them."""
     source = _strip_tag_comment(cell.source)
     parsed = cell.parsed
     if parsed.cell_magic is not None and parsed.tree is None:  # %%bash, %%html...: not Python
         return "\n".join(f"# (not run outside IPython) {line}" for line in source.splitlines())
-    if not parsed.magics:
+    if not parsed.magics and not replaced:
         return source
     lines = cell.source.splitlines()
     for m in parsed.magics:  # line magics, and the %%time line of a Python-body cell magic
@@ -147,16 +181,32 @@ def _script_source(cell: Cell) -> str:
             line = lines[m.line - 1]
             indent = line[: len(line) - len(line.lstrip())]
             lines[m.line - 1] = f"{indent}pass  # (not run outside IPython) {line.strip()}"
+    for first, (last, what) in sorted((replaced or {}).items(), reverse=True):
+        lines[first - 1:last] = [f"pass  # {what}: in the service's model.py, imported above"]
     return _strip_tag_comment("\n".join(lines))
 
 
 def _train_code(plan: BuildPlan) -> str:
-    skip = {c.index for c in [*plan.skip_cells, *plan.test_cells, *plan.example_cells]}
+    """The training cells, for train.py: the cells that run at build time, but the
+    ``serve`` and ``predict`` cells and the definitions exported with them, which train.py
+    takes from model.py (so that retrained artifacts are instances of the service's classes)."""
+    skip = {c.index for c in [*plan.skip_cells, *plan.test_cells, *plan.example_cells, *plan.exported_cells]}
+    replaced: dict[int, dict[int, tuple[int, str]]] = {}
+    if plan.resolution is not None:
+        for need in plan.resolution.of_kind(DEFINITION):
+            cell = plan.nb.cells[need.cell]
+            offset = cell.parsed.line_offset
+            stmt = cell.parsed.tree.body[need.position] if cell.parsed.tree is not None else None
+            if stmt is None:
+                continue
+            first, last = statement_lines(stmt)
+            kind = "class" if isinstance(stmt, ast.ClassDef) else "def"
+            replaced.setdefault(need.cell, {})[first + offset] = (last + offset, f"{kind} {need.name}")
     blocks = []
     for cell in plan.nb.cells:
         if not cell.is_code or cell.index in skip or not cell.source.strip():
             continue
-        blocks.append(f"# --- notebook cell {cell.index} ---\n{_script_source(cell)}\n")
+        blocks.append(f"# --- notebook cell {cell.index} ---\n{_script_source(cell, replaced.get(cell.index))}\n")
         if cell is plan.parameters_cell and plan.parameters:
             lines = [f"{k} = {v!r}" for k, v in plan.parameters.items()]
             blocks.append("# --- build parameters ---\n" + "\n".join(lines) + "\n")
@@ -407,9 +457,11 @@ def _analyse(options: BuildOptions, reporter: Reporter, nb: Notebook) -> BuildPl
     """Tags, dataflow, the schema from ``predict``'s signature: the plan of the build."""
     with reporter.stage("analyse") as stage:
         plan = make_plan(nb, options.parameters)
-        stage.summary(f"predict({', '.join(f.name for f in plan.fields)}); "
-                      f"artifacts: {', '.join(plan.artifacts) or 'none'}",
-                      fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts)
+        found = plan.resolution.summary() if plan.resolution is not None else ""
+        stage.summary(f"predict({', '.join(f.name for f in plan.fields)}); from the notebook: {found}",
+                      fields=[f.to_dict() for f in plan.fields], artifacts=plan.artifacts,
+                      resolved=[{"name": n.name, "kind": n.kind, "cell": n.cell, "reader": n.reader}
+                                for n in (plan.resolution.needs.values() if plan.resolution else ())])
     return plan
 
 
@@ -422,9 +474,23 @@ def _execute_and_capture(options: BuildOptions, reporter: Reporter, plan: BuildP
     with reporter.stage("execute", "running the notebook in a fresh kernel") as stage:
         capture = execute(plan, capture_dir, reporter, cell_timeout=options.cell_timeout, timeout=options.timeout,
                           kernel_name=options.kernel_name)
+        _export_artifact_classes(plan, capture)
         profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
         stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
     return capture
+
+
+def _export_artifact_classes(plan: BuildPlan, capture: Capture) -> None:
+    """The notebook's classes and functions that the artifacts refer to (an instance of a
+    class the notebook defines, a function held in a pipeline) go into the service's code
+    with what they need, so the artifacts load against them."""
+    if not capture.exports or plan.resolution is None:
+        return
+    extra = plan.resolution.add(capture.exports, "an artifact")
+    if extra:
+        need = plan.resolution.needs[extra[0]]
+        raise BuildError(f"{need.reader} reads `{need.name}` (cell {need.cell}), a computed value: the service gets "
+                         "it only as an artifact, and an artifact cannot need one; pass it in, or compute it inside")
 
 
 def _render_stage(

@@ -17,6 +17,7 @@ from typing import Any
 from nb2prod import _pyflakes
 from nb2prod.analysis import IPYTHON_NAMES, Analysis
 from nb2prod.converter.errors import BuildError
+from nb2prod.converter.resolve import ARTIFACT, DEFINITION, Resolution, resolve
 from nb2prod.notebook import Cell, Notebook
 
 __all__ = ["Field", "BuildPlan", "make_plan", "parse_parameter"]
@@ -67,6 +68,9 @@ class BuildPlan:
     # Top-level functions and classes the notebook defines outside `skip` cells: what an artifact's
     # pickle may name from `__main__` and the service can still load (its source is exported).
     notebook_definitions: list[str] = field(default_factory=list)
+    resolution: Resolution | None = field(default=None, repr=False)  # what the service needs, and from where
+    serving_cell: int = 0  # the last predict/serve cell: the bindings above it reach the serving code
+    rebound: list[str] = field(default_factory=list)  # names bound again below serving_cell (see resolve)
 
     @property
     def exported_cells(self) -> list[Cell]:
@@ -203,10 +207,9 @@ def _return_annotation(fn: ast.FunctionDef) -> str:
     return ast.unparse(fixed)
 
 
-def _import_time_reads(cell: Cell, artifacts: set[str]) -> str | None:
-    """An artifact that ``cell`` reads when its code runs at import, not inside a function."""
-    tree = cell.parsed.tree
-    if tree is None or not artifacts:
+def _import_time_reads(stmts: list[ast.stmt], artifacts: set[str]) -> str | None:
+    """An artifact that ``stmts`` read when they run at import, not inside a function."""
+    if not artifacts:
         return None
     found: list[str] = []
 
@@ -228,7 +231,7 @@ def _import_time_reads(cell: Cell, artifacts: set[str]) -> str | None:
         for inner in ast.iter_child_nodes(node):
             visit(inner)
 
-    for stmt in tree.body:
+    for stmt in stmts:
         visit(stmt)
     return found[0] if found else None
 
@@ -408,22 +411,10 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
 
     exported = sorted([*serve_cells, predict_cell], key=lambda c: c.index)
     free = _free_names(exported)
-    defs = analysis.module_definitions
-    artifacts: list[str] = []
-    artifact_cells: dict[str, int] = {}
-    for name in free:
-        d = defs.get(name)
-        if d is None or d.cell.index in skipped:
-            raise _fail(f"`predict` needs `{name}`, which no cell defines"
-                        + (" (only a `skip` cell does)" if d is not None else ""))
-        artifacts.append(name)
-        artifact_cells[name] = d.cell.index
-    for c in exported:
-        read = _import_time_reads(c, set(artifacts))
-        if read is not None:
-            tag = "predict" if c is predict_cell else "serve"
-            raise _fail(f"{tag} cell {c.index} reads `{read}` at import time; the service loads artifacts after "
-                        "importing the code: read it inside a function, or compute it in the training cells")
+    resolution = resolve(nb, exported, skipped, [(name, _reader(name, exported, predict_cell)) for name in free])
+    artifacts = resolution.artifacts
+    artifact_cells = {n.name: n.cell for n in resolution.of_kind(ARTIFACT)}
+    _check_import_time(exported, predict_cell, resolution)
 
     not_trained = skipped | {c.index for c in [*tagged("test"), *tagged("example")]}
     for c in nb.cells:
@@ -434,13 +425,11 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
             kind = "predict cell" if c is predict_cell else "serve cell" if c in serve_cells else "training cell"
             raise _fail(f"{kind} {c.index} {problem}")
 
-    export_modules: list[str] = []
-    for imp in analysis.imports:
-        if imp.cell in exported and imp.level == 0 and imp.top and imp.top not in export_modules:
-            export_modules.append(imp.top)
+    export_modules = exported_modules(resolution)
 
     test_cells = [c for c in tagged("test") if c.index not in skipped]
-    exported_names = {n for c in exported for n, _ in _bindings(c)} | set(artifacts) | {"example", "examples"}
+    exported_names = ({n for c in exported for n, _ in _bindings(c)} | set(resolution.needs)
+                      | {"example", "examples"})
     exported_tests: list[Cell] = []
     notebook_only: dict[int, list[str]] = {}
     for c in test_cells:
@@ -475,6 +464,10 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
         title=title,
         description=description,
         owner=owner,
+        notebook_definitions=resolution.definitions,
+        resolution=resolution,
+        serving_cell=resolution.serving_cell,
+        rebound=resolution.rebound,
     )
 
 
@@ -483,3 +476,51 @@ def _bindings(cell: Cell) -> list[tuple[str, int]]:
 
     tree = cell.parsed.tree
     return list(_top_level_bindings(tree)) if tree is not None else []
+
+
+def _reader(name: str, exported: list[Cell], predict_cell: Cell) -> str:
+    """Which exported cell reads ``name`` (for messages): ``predict`` or ``serve cell N``."""
+    for cell in [predict_cell, *exported]:
+        tree = cell.parsed.tree
+        if tree is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree)):
+            return "`predict`" if cell is predict_cell else f"serve cell {cell.index}"
+    return "`predict`"
+
+
+def _check_import_time(exported: list[Cell], predict_cell: Cell, resolution: Resolution) -> None:
+    """The service imports its code before it loads the artifacts: no exported statement
+    may read one at import time (a decorator, a default, a class body...)."""
+    artifacts = set(resolution.artifacts)
+    for c in exported:
+        read = _import_time_reads(c.parsed.tree.body if c.parsed.tree is not None else [], artifacts)
+        if read is not None:
+            tag = "predict" if c is predict_cell else "serve"
+            raise _fail(f"{tag} cell {c.index} reads `{read}` at import time; the service loads artifacts after "
+                        "importing the code: read it inside a function, or compute it in the training cells")
+    for need in resolution.of_kind(DEFINITION):
+        stmt = ast.parse(need.code).body
+        read = _import_time_reads(stmt, artifacts)
+        if read is not None:
+            raise _fail(f"`{need.name}` (cell {need.cell}), which {need.reader} uses, reads `{read}` when it is "
+                        "defined (in a decorator, a default value or a class body); the service defines it before "
+                        "the artifacts are loaded: read it inside the function instead")
+
+
+def exported_modules(resolution: Resolution) -> list[str]:
+    """The top-level modules the service's code imports (at any depth: a module imported
+    inside a function counts), in order."""
+    modules: list[str] = []
+    trees = [c.parsed.tree for c in resolution.exported if c.parsed.tree is not None]
+    trees += [ast.parse(n.code) for n in resolution.exported_statements()]
+    for tree in trees:
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".", 1)[0]
+                if top not in modules:
+                    modules.append(top)
+    return modules

@@ -7,8 +7,13 @@ same formats, and the lock with their new sha256s.
 
 from pathlib import Path
 
+from {{ cookiecutter.package_name }} import model as _model
 from {{ cookiecutter.package_name }}.runtime import lockfile
-from {{ cookiecutter.package_name }}.model import *  # the imports and serve code the training cells use
+
+# The serving code's imports, functions, classes and constants, which the training cells use
+# (every name, private ones included, as in the notebook): a class the service defines is the
+# class of the retrained artifacts, so they load in the service.
+globals().update({_name: _value for _name, _value in vars(_model).items() if not _name.startswith("__")})
 
 
 def run_training() -> dict[str, object]:
