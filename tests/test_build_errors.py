@@ -130,7 +130,7 @@ def test_schema_and_artifacts_from_the_predict_signature(tmp_path: Path) -> None
     path = notebook(
         tmp_path,
         ("import numpy as np", ["serve"]),
-        ("scale = 2.0\nmodel = {'a': 1}", []),
+        ("scale = float('2.0')\nmodel = dict(a=1)", []),
         ("def clean(x):\n    return x * scale", ["serve"]),
         ("def predict(x: float, kind: str = 'a', n: int = 3) -> float:\n    return np.log(clean(x)) + model[kind]",
          ["predict"]),
@@ -209,7 +209,7 @@ def test_artifact_of_a_local_module(tmp_path: Path) -> None:
 
 
 def test_serve_code_reading_an_artifact_at_import_time(tmp_path: Path) -> None:
-    path = notebook(tmp_path, ("labels = ['a', 'b']", []), ("LABELS = [l.upper() for l in labels]", ["serve"]),
+    path = notebook(tmp_path, ("labels = sorted({'a', 'b'})", []), ("LABELS = [l.upper() for l in labels]", ["serve"]),
                     ("def predict(i: int) -> str:\n    return LABELS[i]", ["predict"]))
     with pytest.raises(BuildError, match="serve cell 3 reads `labels` at import time; the service loads artifacts "
                                          "after importing the code"):
@@ -217,7 +217,7 @@ def test_serve_code_reading_an_artifact_at_import_time(tmp_path: Path) -> None:
 
 
 def test_serve_code_reading_an_artifact_inside_functions_is_fine(tmp_path: Path) -> None:
-    path = notebook(tmp_path, ("labels = ['a', 'b']", []),
+    path = notebook(tmp_path, ("labels = sorted({'a', 'b'})", []),
                     ("def upper():\n    return [l.upper() for l in labels]\nfirst = lambda: labels[0]", ["serve"]),
                     ("def predict(i: int) -> str:\n    return upper()[i] + first()", ["predict"]))
     assert make_plan(read_notebook(path)).artifacts == ["labels"]

@@ -134,8 +134,7 @@ def _model_code(plan: BuildPlan) -> str:
     exported = {c.index for c in plan.exported_cells}
     pieces: list[tuple[int, int, str]] = []  # (cell, position, code)
     if plan.resolution is not None:
-        pieces += [(n.cell, n.position, n.code) for n in plan.resolution.exported_statements()
-                   if n.cell not in exported]
+        pieces += [piece for piece in plan.resolution.statements() if piece[0] not in exported]
     pieces += [(c.index, -1, "") for c in plan.exported_cells]
     by_index = {c.index: c for c in plan.nb.cells}
     blocks: list[tuple[str, list[str]]] = []  # (header, statements)
@@ -192,9 +191,10 @@ def _train_code(plan: BuildPlan) -> str:
     takes from model.py (so that retrained artifacts are instances of the service's classes)."""
     skip = {c.index for c in [*plan.skip_cells, *plan.test_cells, *plan.example_cells, *plan.exported_cells]}
     replaced: dict[int, dict[int, tuple[int, str]]] = {}
+    by_index = {c.index: c for c in plan.nb.cells}
     if plan.resolution is not None:
         for need in plan.resolution.of_kind(DEFINITION):
-            cell = plan.nb.cells[need.cell]
+            cell = by_index[need.cell]
             offset = cell.parsed.line_offset
             stmt = cell.parsed.tree.body[need.position] if cell.parsed.tree is not None else None
             if stmt is None:

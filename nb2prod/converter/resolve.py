@@ -98,6 +98,24 @@ class Resolution:
         return sorted((n for n in self.needs.values() if n.kind != ARTIFACT),
                       key=lambda n: (n.cell, n.position, n.alias or 0))
 
+    def statements(self) -> list[tuple[int, int, str]]:
+        """(cell, position, code) of what the service's code gets from other cells, in
+        notebook order; the aliases one import statement gives are joined again."""
+        merged: dict[tuple[int, int], list[Need]] = {}
+        for need in self.exported_statements():
+            merged.setdefault((need.cell, need.position), []).append(need)
+        out = []
+        for (cell, position), needs in merged.items():
+            if len(needs) > 1 and all(n.alias is not None for n in needs):
+                first = needs[0]
+                head = first.code.split(" import ", 1)[0] + " import" if first.code.startswith("from ") else "import"
+                names = [n.code.split(" import ", 1)[1] if n.code.startswith("from ") else n.code[len("import "):]
+                         for n in needs]
+                out.append((cell, position, f"{head} {', '.join(names)}"))
+            else:
+                out.extend((cell, position, n.code) for n in needs)
+        return out
+
     def summary(self) -> str:
         """One line: what went where."""
         parts = []
