@@ -42,6 +42,7 @@ __all__ = ["Capture", "build_error", "execute", "execution_notebook", "profile_f
 
 _CAPTURE_SOURCE = (Path(__file__).with_name("_capture.py")).read_text(encoding="utf-8")
 _PARAMETERS = "the injected parameters"
+_REACHING = "the build's record of the values that reach the serving code"
 _CAPTURE = "the build's capture step"
 
 
@@ -79,9 +80,16 @@ def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.Noteboo
             lines += [f"{name} = {value!r}" for name, value in overrides.items()]
             book.cells.append(v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]}))
             origin.append(None)
+        if plan.rebound and cell.index == plan.serving_cell:
+            # The values that reach the serving code (DESIGN 5), kept before a later cell binds
+            # the names again; the capture serves and calls predict with them.
+            keep = f"_nb2prod_reaching = {{_n: globals()[_n] for _n in {plan.rebound!r} if _n in globals()}}"
+            book.cells.append(v4.new_code_cell(keep, metadata={"tags": ["nb2prod-reaching"]}))
+            origin.append(None)
     features = profile_features(plan)
     call = (
-        f"\n_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r})\n"
+        "\nglobals().update(globals().pop('_nb2prod_reaching', {}))\n"
+        f"_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r})\n"
         "del _nb2prod_capture, _nb2prod_profile\n"
     )
     book.cells.append(v4.new_code_cell(_CAPTURE_SOURCE + call, metadata={"tags": ["nb2prod-capture"]}))
@@ -104,13 +112,13 @@ def execute(
     options = RunOptions.for_command("build", cell_timeout=cell_timeout, timeout=timeout, kernel_name=kernel_name)
     book, origin = execution_notebook(plan, out_dir)
     *cells, capture = book.cells
-    steps = [Step(cell.source, where, tuple(cell.metadata.get("tags", ())), label="" if where else _PARAMETERS)
+    steps = [Step(cell.source, where, tuple(cell.metadata.get("tags", ())), label=_label(cell, where))
              for cell, where in zip(cells, origin, strict=False)]
     total = len(steps)
 
     def on_cell_start(position: int, step: Step) -> None:
         if position < total:
-            label = step.name if step.index is not None else "injected parameters"
+            label = step.name if step.index is not None else step.label.removeprefix("the ")
             reporter.progress("execute", f"{label} ({position + 1}/{total})", current=position + 1, total=total)
         else:  # the notebook has run: the capture step starts
             reporter.done("execute", f"{total} cells ran")
@@ -139,6 +147,13 @@ def execute(
         profile=_with_unprofiled(plan, data.get("profile")),
         origin=origin,
     )
+
+
+def _label(cell: nbformat.NotebookNode, where: int | None) -> str:
+    """How a step the build adds is named in progress and errors ('' for a notebook cell)."""
+    if where is not None:
+        return ""
+    return _PARAMETERS if "injected-parameters" in cell.metadata.get("tags", ()) else _REACHING
 
 
 def build_error(run: NotebookRun, options: RunOptions) -> BuildError | None:
