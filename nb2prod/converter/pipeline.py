@@ -185,6 +185,12 @@ def _script_source(cell: Cell, replaced: dict[int, tuple[int, str]] | None = Non
     return _strip_tag_comment("\n".join(lines))
 
 
+# In train.py, after the serving cell: the values that reach the serving code, which later cells
+# bind again (DESIGN 5); run_training() returns these, as the build served them.
+_REACHING_TRAIN = ("# --- the values that reach the serving code (later cells bind these names again) ---\n"
+                   "_nb2prod_reaching = {{_n: _v for _n, _v in locals().items() if _n in {names!r}}}\n")
+
+
 def _train_code(plan: BuildPlan) -> str:
     """The training cells, for train.py: the cells that run at build time, but the
     ``serve`` and ``predict`` cells and the definitions exported with them, which train.py
@@ -203,7 +209,11 @@ def _train_code(plan: BuildPlan) -> str:
             kind = "class" if isinstance(stmt, ast.ClassDef) else "def"
             replaced.setdefault(need.cell, {})[first + offset] = (last + offset, f"{kind} {need.name}")
     blocks = []
+    kept = False
     for cell in plan.nb.cells:
+        if plan.rebound and not kept and cell.index > plan.serving_cell:
+            blocks.append(_REACHING_TRAIN.format(names=plan.rebound))
+            kept = True
         if not cell.is_code or cell.index in skip or not cell.source.strip():
             continue
         blocks.append(f"# --- notebook cell {cell.index} ---\n{_script_source(cell, replaced.get(cell.index))}\n")

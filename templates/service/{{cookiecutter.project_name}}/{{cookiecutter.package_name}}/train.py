@@ -8,11 +8,11 @@ same formats, and the lock with their new sha256s.
 from pathlib import Path
 
 from {{ cookiecutter.package_name }} import model as _model
+from {{ cookiecutter.package_name }}.model import *  # the imports and serve code the training cells use
 from {{ cookiecutter.package_name }}.runtime import lockfile
 
-# The serving code's imports, functions, classes and constants, which the training cells use
-# (every name, private ones included, as in the notebook): a class the service defines is the
-# class of the retrained artifacts, so they load in the service.
+# ... and its private names too, as in the notebook. A class the service defines is the class of
+# the retrained artifacts, so that they load in the service.
 globals().update({_name: _value for _name, _value in vars(_model).items() if not _name.startswith("__")})
 
 
@@ -21,7 +21,8 @@ def run_training() -> dict[str, object]:
     # ---- notebook code: the training cells of {{ cookiecutter.notebook_name }} ----
 {{ cookiecutter._train_code.strip("\n") | indent(4, first=True) }}
     # ---- end of notebook code ----
-    return locals()
+    found = dict(locals())
+    return {**found, **found.get("_nb2prod_reaching", {})}
 
 
 def train(output_dir: lockfile.PathLike | None = None) -> Path:
