@@ -63,6 +63,17 @@ def test_a_module_imported_inside_a_function_is_a_dependency(tmp_path: Path) -> 
     assert "numpy" in plan.export_modules
 
 
+def test_a_lambda_is_a_definition(tmp_path: Path) -> None:
+    plan = plan_of(
+        tmp_path,
+        ("SUFFIX = '!'\nshout = lambda s: s.upper() + SUFFIX", []),
+        ("def predict(s: str) -> str:\n    return shout(s)", PREDICT),
+    )
+    assert kinds(plan) == {"shout": (DEFINITION, 1), "SUFFIX": (CONSTANT, 1)}
+    assert plan.notebook_definitions == ["predict"], "a lambda has no name a pickle could refer to"
+    assert "shout = lambda s: s.upper() + SUFFIX" in exported_code(plan)
+
+
 def test_a_helper_calling_a_helper_is_exported_with_what_it_needs_in_notebook_order(tmp_path: Path) -> None:
     plan = plan_of(
         tmp_path,

@@ -230,6 +230,9 @@ def _cell_bindings(cell: Cell) -> Iterator[_Binding]:
         if target is not None and _literal(value):
             yield _Binding(target, cell, position, stmt, CONSTANT)
             continue
+        if target is not None and isinstance(value, ast.Lambda):  # `clean = lambda s: s.strip()`: a definition
+            yield _Binding(target, cell, position, stmt, DEFINITION)
+            continue
         code = _line_magic_code(stmt)
         if code is not None:
             try:
@@ -403,7 +406,7 @@ def resolve(nb: Notebook, exported: list[Cell], skipped: set[int], roots: list[t
     resolution = Resolution(nb, list(exported), serving_cell, _index=index)
     definitions = []
     for name, events in index.by_name.items():
-        if events[-1].kind == DEFINITION:
+        if events[-1].kind == DEFINITION and not isinstance(events[-1].stmt, ast.Assign):  # a lambda has no name
             definitions.append((events[-1].cell.index, events[-1].position, name))
     resolution.definitions = [name for _c, _p, name in sorted(definitions)]
     _Resolver(resolution, index).run(roots)
