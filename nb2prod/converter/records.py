@@ -11,7 +11,7 @@ else is that dict made.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,17 +46,20 @@ class LockedArtifact:
 
     name: str
     file: str  # relative to <package>/artifacts/
-    format: str  # joblib | skops
+    format: str  # the serialiser's name (service_runtime/serializers.py): skops, xgboost, torch, json, joblib...
     sha256: str
     type: str  # qualified class name
-    trusted: list[str]  # skops types to trust
+    trusted: list[str]  # the types its loader may construct (skops, torch)
     bytes: int
     cell: int | None
+    options: dict[str, Any] = field(default_factory=dict)  # the format's details (e.g. the Keras backend)
+    exports: list[str] = field(default_factory=list)  # the notebook's classes and functions it names
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockedArtifact:
         return cls(name=data["name"], file=data["file"], format=data["format"], sha256=data["sha256"],
-                   type=data["type"], trusted=list(data["trusted"]), bytes=data["bytes"], cell=data.get("cell"))
+                   type=data["type"], trusted=list(data["trusted"]), bytes=data["bytes"], cell=data.get("cell"),
+                   options=dict(data.get("options") or {}), exports=list(data.get("exports") or []))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ file has been checked against `nb2prod.lock.json`: {{ cookiecutter._artifacts | 
 
 # ---- end of notebook code ----
 
+import sys as _sys
 from pathlib import Path as _Path
 from typing import Any as _Any
 
@@ -31,7 +32,9 @@ def load_artifacts(directory: _lockfile.PathLike | None = None) -> dict[str, obj
     `directory` is a folder laid out like this package (`nb2prod.lock.json` and
     `artifacts/`), e.g. the output of `train`; by default, the package itself. Raises
     ArtifactError, before loading anything, if a file is missing or differs from the lock.
+    The notebook's classes and functions that artifacts name load as the ones defined above.
     """
-    artifacts = _lockfile.load_artifacts(directory if directory is not None else _Path(__file__).resolve().parent)
+    artifacts = _lockfile.load_artifacts(directory if directory is not None else _Path(__file__).resolve().parent,
+                                         notebook_module=_sys.modules[__name__])
     globals().update(artifacts)
     return artifacts
