@@ -1,7 +1,10 @@
 """Runs INSIDE the notebook's kernel, after the notebook, as the build's last cell.
 
-Its source is sent to the kernel as is (it must need nothing but the standard library,
-and joblib or skops when they are installed there). It serialises the artifacts, records
+Its source is sent to the kernel as is (it must need nothing but the standard library). It
+serialises the artifacts with the registry of ``nb2prod/service_runtime/serializers.py``, which
+the build sends to the kernel first, as the module ``_nb2prod_serializers``: each artifact in
+the first format that saves it, the notebook's own classes and functions it names aliased so
+that it loads against their source in the service (recorded as ``exports``). It records
 ``predict(**example)`` for every example (the parity record), the exact versions of the
 distributions behind the imported modules, the Python version, and (when the notebook
 has a ``reference`` cell) the profile of ``reference`` for drift monitoring, into
@@ -14,13 +17,13 @@ can say which artifact or example failed and why.
 from typing import Any
 
 
-def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None):  # one job
+def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None,  # one job
+                     notebook_definitions=()):
     import hashlib
     import importlib.metadata as metadata
-    import io
     import json
     import os
-    import pickle
+    import pathlib
     import platform
     import site
     import sys
@@ -35,32 +38,6 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         "versions": {},
         "needed_distributions": [],
     }
-    pure_sklearn_modules = {"sklearn", "numpy", "scipy", "builtins", "copyreg", "collections", "_codecs",
-                            "numbers", "functools", "joblib", "threadpoolctl"}
-
-    class _Sink(io.RawIOBase):
-        def write(self, b):  # a file that forgets
-            return len(b)
-
-    class _Recorder(pickle.Pickler):
-        def __init__(self, file):
-            super().__init__(file, protocol=4)
-            self.modules = set()
-            self.first_use = {}  # top-level module -> (qualified name, "instance"/"class"/"function")
-
-        def reducer_override(self, obj):
-            if isinstance(obj, type):
-                module, what, kind = getattr(obj, "__module__", None), obj, "class"
-            elif callable(obj) and isinstance(getattr(obj, "__qualname__", None), str):
-                module, what, kind = getattr(obj, "__module__", None), obj, "function"
-            else:
-                module, what, kind = type(obj).__module__, type(obj), "instance"
-            if isinstance(module, str):
-                top = module.split(".", 1)[0]
-                self.modules.add(top)
-                self.first_use.setdefault(top, (getattr(what, "__qualname__", repr(what)), kind, module))
-            return NotImplemented
-
     top_to_dists = metadata.packages_distributions()
     installed_roots = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
@@ -105,58 +82,76 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         return h.hexdigest()
 
     used_modules = set(export_modules)
-    os.makedirs(os.path.join(out_dir, "artifacts"), exist_ok=True)
+    definitions = list(notebook_definitions)
+    exports: list[str] = []
+    artifact_dir = os.path.join(out_dir, "artifacts")
+    os.makedirs(artifact_dir, exist_ok=True)
+    serializers: Any = sys.modules.get("_nb2prod_serializers")  # sent to the kernel before this code
+    registry = serializers.registry() if serializers is not None else None
+
+    def notebook_object(qualname):
+        """What ``qualname`` names in the notebook's namespace now (None if nothing)."""
+        head, *rest = qualname.split(".")
+        found = namespace.get(head)
+        for attribute in rest:
+            found = getattr(found, attribute, None)
+        return found
+
     for name in artifact_names:
         if name not in namespace:
             result["errors"].append({"artifact": name, "error": f"`{name}` is not defined after the notebook ran"})
             continue
+        if registry is None:
+            result["errors"].append({"artifact": name, "error": "the build's serialisers are missing in the kernel"})
+            continue
         obj = namespace[name]
-        recorder = _Recorder(_Sink())
+        found = serializers.walk(obj)
+        aliases: dict[str, Any] = {}
+        local = None
+        for module, qualname, kind, what in found.refs:
+            top = module.split(".", 1)[0]
+            where = local_file(top)
+            if where is None:
+                continue
+            if module == "__main__" and "<" in qualname:
+                continue  # a lambda, or a class or function made inside a function: saved by value (cloudpickle)
+            head = qualname.split(".", 1)[0]
+            if module == "__main__" and head in definitions and notebook_object(qualname) is what:
+                aliases[head] = namespace[head]  # exported with its source: saved as __nb2prod_notebook__.<head>
+                continue
+            use = kind
+            if use == "instance" and what is not type(obj):
+                use = "held"
+            local = {"module": module, "name": qualname, "kind": use, "file": where,
+                     "stale": module == "__main__" and head in definitions}
+            break
+        if local is not None:
+            result["errors"].append({"artifact": name, "local": local})
+            continue
+        kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
         try:
-            recorder.dump(obj)
+            with serializers.aliased(aliases):
+                saved = registry.save(obj, pathlib.Path(artifact_dir), name)
+        except serializers.NoSerializerError as exc:
+            result["errors"].append({"artifact": name, "unsaveable": exc.what, "tried": exc.tried})
+            continue
         except Exception as exc:  # reported to the build with its type
             result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        local = [m for m in sorted(recorder.modules, key=lambda m: m != "__main__") if local_file(m)]
-        if local:
-            qualname, use, module = recorder.first_use[local[0]]
-            if use == "instance" and (type(obj).__module__, type(obj).__qualname__) != (module, qualname):
-                use = "held"
-            result["errors"].append({"artifact": name, "local": {
-                "module": module, "name": qualname, "kind": use, "file": local_file(local[0])}})
-            continue
-        used_modules |= recorder.modules
-        kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-        fmt, trusted = "joblib", []
-        path = os.path.join(out_dir, "artifacts", f"{name}.joblib")
-        try:
-            if "sklearn" in recorder.modules and recorder.modules <= pure_sklearn_modules:
-                try:
-                    import skops.io as sio
-                except ImportError:
-                    sio = None
-                if sio is not None:
-                    path = os.path.join(out_dir, "artifacts", f"{name}.skops")
-                    sio.dump(obj, path)
-                    trusted = sorted(sio.get_untrusted_types(file=path))
-                    fmt = "skops"
-                    used_modules.add("skops")
-            if fmt == "joblib":
-                try:
-                    import joblib
-                except ImportError:
-                    result["errors"].append({"artifact": name, "error": "joblib is not installed in the notebook's "
-                                             "environment (pip install joblib)"})
-                    continue
-                joblib.dump(obj, path)
-                used_modules.add("joblib")
-        except Exception as exc:
-            result["errors"].append({"artifact": name, "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        result["artifacts"].append({
-            "name": name, "file": os.path.basename(path), "format": fmt, "sha256": sha256(path),
-            "type": kind, "trusted": trusted, "bytes": os.path.getsize(path),
-        })
+        used_modules |= {m for m in found.modules if local_file(m) is None}
+        used_modules.update(saved.modules)
+        path = str(saved.path)
+        entry = {
+            "name": name, "file": os.path.basename(path), "format": saved.serializer.name, "sha256": sha256(path),
+            "type": kind, "trusted": list(saved.fields.get("trusted") or []), "bytes": os.path.getsize(path),
+        }
+        if saved.fields.get("options"):
+            entry["options"] = saved.fields["options"]
+        if aliases:
+            entry["exports"] = sorted(aliases, key=definitions.index)
+            exports.extend(n for n in entry["exports"] if n not in exports)
+        result["artifacts"].append(entry)
+    result["exports"] = sorted(exports, key=definitions.index)
 
     def jsonable(value):
         if hasattr(value, "tolist") and callable(value.tolist):

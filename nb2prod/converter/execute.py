@@ -41,6 +41,8 @@ from nb2prod.kernel_runner import (
 __all__ = ["Capture", "build_error", "execute", "execution_notebook", "profile_features"]
 
 _CAPTURE_SOURCE = (Path(__file__).with_name("_capture.py")).read_text(encoding="utf-8")
+_SERIALIZERS_FILE = Path(__file__).resolve().parent.parent / "service_runtime" / "serializers.py"
+_SERIALIZERS_MODULE = "_nb2prod_serializers"  # the registry's name in the kernel (see _capture.py)
 _PARAMETERS = "the injected parameters"
 _REACHING = "the build's record of the values that reach the serving code"
 _CAPTURE = "the build's capture step"
@@ -89,12 +91,27 @@ def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.Noteboo
     features = profile_features(plan)
     call = (
         "\nglobals().update(globals().pop('_nb2prod_reaching', {}))\n"
-        f"_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r})\n"
+        f"_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r}, "
+        f"{list(plan.notebook_definitions)!r})\n"
         "del _nb2prod_capture, _nb2prod_profile\n"
     )
-    book.cells.append(v4.new_code_cell(_CAPTURE_SOURCE + call, metadata={"tags": ["nb2prod-capture"]}))
+    book.cells.append(v4.new_code_cell(serializers_preamble() + _CAPTURE_SOURCE + call,
+                                       metadata={"tags": ["nb2prod-capture"]}))
     origin.append(None)
     return book, origin
+
+
+def serializers_preamble() -> str:
+    """Code that makes the registry of serialisers (``service_runtime/serializers.py``, standard
+    library only at import) the module ``_nb2prod_serializers`` of the kernel, for the capture step."""
+    source = _SERIALIZERS_FILE.read_text(encoding="utf-8")
+    return (
+        "import sys as _nb2prod_sys, types as _nb2prod_types\n"
+        f"_nb2prod_module = _nb2prod_types.ModuleType({_SERIALIZERS_MODULE!r})\n"
+        f"_nb2prod_sys.modules[{_SERIALIZERS_MODULE!r}] = _nb2prod_module\n"
+        f"exec(compile({source!r}, {str(_SERIALIZERS_FILE)!r}, 'exec'), _nb2prod_module.__dict__)\n"
+        "del _nb2prod_sys, _nb2prod_types, _nb2prod_module\n"
+    )
 
 
 def execute(
@@ -146,6 +163,7 @@ def execute(
         executed=book,
         profile=_with_unprofiled(plan, data.get("profile")),
         origin=origin,
+        exports=list(data.get("exports", [])),
     )
 
 
@@ -195,6 +213,8 @@ def _raise_capture_errors(plan: BuildPlan, data: dict[str, Any]) -> None:
             where = f" (defined in cell {cell})" if cell is not None else ""
             if "local" in err:
                 raise BuildError(f"artifact `{name}`{where} {_local_reference(err['local'])}")
+            if "unsaveable" in err:
+                raise BuildError(f"artifact `{name}`{where} cannot be serialised: {_unsaveable(err)}")
             raise BuildError(f"artifact `{name}`{where} cannot be serialised: {err['error']}")
         if "reference" in err:
             cells = ", ".join(str(c.index) for c in plan.reference_cells)
@@ -270,9 +290,26 @@ def _with_unprofiled(plan: BuildPlan, profile: dict[str, Any] | None) -> dict[st
     return profile
 
 
+def _unsaveable(err: dict[str, Any]) -> str:
+    """Why no serialiser saved an artifact, and what to do: one line."""
+    what, tried = err["unsaveable"], [tuple(t) for t in err.get("tried", [])]
+    names = ", ".join(str(name) for name, _ in tried) or "none handles it"
+    said = ""
+    if what.startswith("an object of type") and tried:  # not a kind known to be unsaveable: say why
+        last, reason = tried[-1]
+        said = f"; {last}: {reason if len(reason) <= 160 else reason[:157] + '...'}"
+    return (f"it is {what}, which no serialiser can save (tried: {names}{said}): compute plain data or a model "
+            "object in the training cells, and keep what cannot be saved inside `predict` or a function it calls")
+
+
 def _local_reference(local: dict[str, Any]) -> str:
     """Why an artifact whose pickle names notebook (or notebook-folder) code cannot be served."""
     module, qualname, kind = local["module"], local["name"], local["kind"]
+    if local.get("stale"):
+        what = {"instance": "is an instance of", "held": "holds an instance of"}.get(kind, "refers to")
+        return (f"{what} an earlier definition of `{qualname}`: the "
+                f"notebook defines `{qualname.split('.')[0]}` again after this object was made, and the service "
+                "gets only the last definition — make the object after the definition it uses, or rename one")
     if module == "__main__":
         origin = "defined in the notebook (`__main__`)"
     else:
