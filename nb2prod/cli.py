@@ -407,7 +407,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     except BuildError as exc:
         return _error(f"{args.notebook}: {exc}")
     if result.verified is False:
-        return _error(f"{result.output}: the generated service failed its checks; see {result.output / 'verify.log'}")
+        return _error(f"{result.output}: the generated service failed its checks: {result.verify_summary}; "
+                      f"see {result.output / 'verify.log'}")
     for index, names in result.plan.notebook_only_tests.items():
         err.print(f"[dim]note: test cell {index} is not exported to the service's tests: it reads "
                   f"{escape(safe_message(', '.join(names)))}, which only training defines[/]")

@@ -31,7 +31,7 @@ from nb2prod.converter.execute import Capture, execute
 from nb2prod.converter.model_card import model_card_for_build
 from nb2prod.converter.plan import BuildPlan, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
-from nb2prod.converter.requirements import pinned_requirements, verify
+from nb2prod.converter.requirements import pinned_requirements, verify, verify_failure_summary
 from nb2prod.converter.resolve import DEFINITION, statement_lines
 from nb2prod.converter.runtime import copy_runtime
 from nb2prod.masking import redact
@@ -81,6 +81,7 @@ class BuildResult:
     timings: dict[str, float]
     verified: bool | None = None
     verify_log: str = ""
+    verify_summary: str = ""  # why verify failed, in one line (secrets masked)
 
 
 def default_template() -> Path:
@@ -541,7 +542,9 @@ def _verify_stage(reporter: Reporter, result: BuildResult, rendered: Path, targe
         if ok:
             stage.summary("the generated tests pass")
             return
-        stage.fail("the generated project's install or tests failed")
+        summary = redact(verify_failure_summary(log))
+        result.verify_summary = summary
+        stage.fail(summary)
     (rendered / "verify.log").write_text(redact(log), encoding="utf-8")
     if target.exists() and any(target.iterdir()):
         kept = staging.with_name(f"{target.name}.failed-verify")
@@ -550,7 +553,7 @@ def _verify_stage(reporter: Reporter, result: BuildResult, rendered: Path, targe
         elif kept.exists():  # a folder of the user's that happens to have that name
             kept = kept.with_name(f"{kept.name}-{os.getpid()}")
         os.replace(rendered, kept)
-        raise BuildError(f"the service failed its checks; {target} was left as it was, "
+        raise BuildError(f"the service failed its checks: {summary}; {target} was left as it was, "
                          f"the new project and its verify.log are in {kept}")
 
 

@@ -224,17 +224,18 @@ def verify(project: Path, reporter: Any, python: str = sys.executable) -> tuple[
                 log.append(f"{STEP_MARK}no {LOCK_FILE}: {exc}")
                 return False, "\n".join(log)
             (project / LOCK_FILE).write_text(lock, encoding="utf-8")
-            install = [*pip, "install", "--quiet", "--require-hashes", "--no-deps", "-r", str(project / LOCK_FILE)]
+            install = [*pip, "install", "--quiet", "--no-compile", "--require-hashes", "--no-deps", "-r",
+                       str(project / LOCK_FILE)]
             label = f"installing exactly {LOCK_FILE} (--require-hashes)"
         else:
             log.append(f"{STEP_MARK}no {LOCK_FILE}: this pip cannot report a resolution; installing "
                        f"{REQUIREMENTS_FILE}")
-            install = [*pip, "install", "--quiet", "-r", str(requirements)]
+            install = [*pip, "install", "--quiet", "--no-compile", "-r", str(requirements)]
             label = f"installing {REQUIREMENTS_FILE}"
         steps = [
             (label, install),
             ("installing the package and its test dependencies",
-             [*pip, "install", "--quiet", "--constraint", str(requirements), f"{project}[test]"]),
+             [*pip, "install", "--quiet", "--no-compile", "--constraint", str(requirements), f"{project}[test]"]),
         ]
         for label, command in steps:
             if not step(label, command):

@@ -213,7 +213,8 @@ class BuildJobs:
             job._finish(FAILED, error=safe_message(f"internal error: {type(exc).__name__}: {exc}"))
         else:
             if result.verified is False:
-                job._finish(FAILED, error=f"the generated service failed its checks; see {job.output}/verify.log")
+                job._finish(FAILED, error=f"the generated service failed its checks: {result.verify_summary}; "
+                                                        f"see {job.output}/verify.log")
             else:
                 job._finish(SUCCEEDED, result={
                     "output": job.output,
