@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from nb2prod.converter.plan import Field
@@ -55,6 +55,8 @@ class LockedArtifact:
     options: dict[str, Any] = field(default_factory=dict)  # the format's details (e.g. the Keras backend)
     exports: list[str] = field(default_factory=list)  # the notebook's classes and functions it names
 
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("options", "exports")  # left out of the lock file when empty
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockedArtifact:
         return cls(name=data["name"], file=data["file"], format=data["format"], sha256=data["sha256"],
@@ -83,6 +85,10 @@ class Lock:
         data = asdict(self)
         if self.profile is None:
             del data["profile"]
+        for artifact in data["artifacts"]:  # an artifact without format details or notebook classes reads as before
+            for key in LockedArtifact.OPTIONAL:
+                if not artifact[key]:
+                    del artifact[key]
         return data
 
     def to_json(self) -> str:

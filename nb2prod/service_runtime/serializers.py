@@ -37,7 +37,7 @@ import pickle
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -170,10 +170,23 @@ def _walker(base: type[pickle.Pickler], into: Walk) -> pickle.Pickler:
     return recorder
 
 
+def _keras_layers(obj: Any, into: Walk) -> None:
+    """A Keras model pickles as the bytes of its `.keras` file, which hide the classes of its layers:
+    record them (a layer the notebook defines must be exported and aliased too)."""
+    if not Keras.handles(Keras(), obj):
+        return
+    flatten = getattr(obj, "_flatten_layers", None)
+    layers = flatten(include_self=False, recursive=True) if callable(flatten) else getattr(obj, "layers", [])
+    for layer in layers:
+        into.record(type(layer))
+
+
 def walk(obj: Any) -> Walk:
     """Pickle `obj` into nothing, recording what it names. When the standard pickler fails
     (a lambda, a closure), cloudpickle's, if installed, walks the rest (it saves those by value)."""
     result = Walk()
+    with suppress(Exception):  # a model that cannot list its layers: what its pickle names is still walked
+        _keras_layers(obj, result)
     try:
         _walker(pickle.Pickler, result).dump(obj)
         return result
@@ -561,7 +574,7 @@ class Statsmodels(Serializer):
     name, suffix, priority, modules = "statsmodels", ".pickle", 100, ("statsmodels",)
 
     def handles(self, obj: Any) -> bool:
-        return any(_top(module) == "statsmodels" and (name.endswith("Results") or name.endswith("ResultsWrapper"))
+        return any(_top(module) == "statsmodels" and name.endswith(("Results", "ResultsWrapper"))
                    for module, name in _mro(obj))
 
     def dump(self, obj: Any, path: Path) -> dict[str, Any] | None:
@@ -731,6 +744,13 @@ class Saved:
         self.tried = tried
 
 
+def _handles(serializer: Serializer, obj: Any) -> bool:
+    try:
+        return bool(serializer.handles(obj))
+    except Exception:  # a plug-in's handles() that fails does not handle it
+        return False
+
+
 _REQUIRED = ("name", "suffix", "priority", "handles", "dump", "load")
 
 
@@ -774,10 +794,7 @@ class Registry:
         dump succeeds. Raises NoSerializerError naming what `obj` is and what was tried."""
         tried: list[tuple[str, str]] = []
         for serializer in self.serializers:
-            try:
-                if not serializer.handles(obj):
-                    continue
-            except Exception:  # a plug-in's handles() that fails does not handle it
+            if not _handles(serializer, obj):
                 continue
             path = directory / f"{stem}{serializer.suffix}"
             try:

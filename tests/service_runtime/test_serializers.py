@@ -166,6 +166,40 @@ def test_keras_goes_to_dot_keras(tmp_path: Path) -> None:
     assert same(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
 
 
+KERAS_LAYER = '''
+import keras
+
+
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+'''
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_keras_layer_the_notebook_defines_is_found_and_loads_against_the_services(tmp_path: Path) -> None:
+    import keras
+
+    notebook, service = types.ModuleType("__main__"), types.ModuleType("svc_model")
+    for module in (notebook, service):
+        exec(compile(KERAS_LAYER, f"<{module.__name__}>", "exec"), module.__dict__)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), notebook.Scale(3.0)])
+    assert ("__main__", "Scale", "class") in {(m, q, k) for m, q, k, _ in serializers.walk(model).refs}
+    assert save(model, tmp_path / "pkg", aliases={"Scale": notebook.Scale})["format"] == "keras"
+    loaded = lockfile.load_artifacts(tmp_path / "pkg", notebook_module=service)["obj"]
+    assert type(loaded.layers[-1]) is service.Scale and loaded.layers[-1].factor == 3.0
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    assert same(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
 def test_statsmodels_results_go_to_its_own_pickle(tmp_path: Path) -> None:
     import statsmodels.formula.api as smf
 
