@@ -90,3 +90,15 @@ def test_train_rebuilds_the_artifacts_the_service_loads(built, tmp_path: Path) -
                           text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout) == [e["output"] for e in built.capture.examples]
+
+
+def test_a_failed_verify_names_the_failing_test_and_its_error(tmp_path: Path) -> None:
+    # A test cell that holds in the notebook's kernel, and not in the service's tests.
+    cells = [*CELLS[:7], code("import sys\nassert 'ipykernel' in sys.modules, 'not in a kernel'", tags=["test"])]
+    nb = write(tmp_path / "course.ipynb", *cells)
+    proc = subprocess.run([sys.executable, "-m", "nb2prod", "build", str(nb), "-o", str(tmp_path / "svc"),
+                           "--no-gate", "--verify"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (line,) = [text for text in proc.stderr.splitlines() if "failed its checks" in text]
+    assert "tests/test_notebook.py::test_cell_8 failed: AssertionError: not in a kernel" in line, line
+    assert "Traceback" not in proc.stderr
