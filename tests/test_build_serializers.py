@@ -1,6 +1,7 @@
 """Artifacts in their library's own format, end to end (DESIGN 5): notebooks written as people write them
-(plain untagged cells) with an XGBoost classifier, a torch `nn.Module` subclass the notebook defines, and a
-custom scikit-learn transformer class in a Pipeline, built, served with uvicorn on 127.0.0.1 and retrained;
+(plain untagged cells) with an XGBoost classifier, a torch `nn.Module` subclass the notebook defines, a
+custom scikit-learn transformer class in a Pipeline, and a statsmodels formula calling a notebook function,
+built, served with uvicorn on 127.0.0.1 and retrained;
 and the objects no serialiser can save, each a one-line build error that leaves nothing behind.
 """
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from _notebooks import code, md, write
 from _services import running_service
+from test_build_e2e import assert_same
 
 from nb2prod.converter import BuildOptions, build
 from nb2prod.converter.errors import BuildError
@@ -78,7 +80,20 @@ PIPELINE = [
          "                   [float(v) for v in data.data[3]]))", tags=["example"]),
 ]
 
-NOTEBOOKS = {"iris_xgb": XGBOOST, "torch_net": TORCH, "winsorized": PIPELINE}
+FORMULA = [
+    md("# A formula that calls a function of the notebook's own"),
+    code("import numpy as np\nimport pandas as pd\nimport statsmodels.formula.api as smf"),
+    code("def double_it(x):\n    return 2 * x"),
+    code("rng = np.random.default_rng(0)\n"
+         "frame = pd.DataFrame({'x': rng.uniform(1, 5, 50), 'z': rng.normal(size=50)})\n"
+         "frame['y'] = 3 * np.log(frame.x) - frame.z + rng.normal(scale=0.1, size=50)\n"
+         "res = smf.ols('y ~ np.log(x) + double_it(z)', frame).fit()"),
+    code("def predict(x: float, z: float) -> float:\n"
+         "    return float(res.predict(pd.DataFrame({'x': [x], 'z': [z]})).iloc[0])", tags=["predict"]),
+    code("examples = [{'x': 2.0, 'z': 0.5}, {'x': 4.5, 'z': -1.0}]", tags=["example"]),
+]
+
+NOTEBOOKS = {"iris_xgb": XGBOOST, "torch_net": TORCH, "winsorized": PIPELINE, "formula": FORMULA}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +110,8 @@ def lock_of(result) -> dict:
 
 @pytest.mark.parametrize(("name", "fmt", "exports", "requirement"),
                          [("iris_xgb", "xgboost", [], "xgboost=="), ("torch_net", "torch", ["Net"], "torch=="),
-                          ("winsorized", "joblib", ["Winsorize"], "joblib==")])
+                          ("winsorized", "joblib", ["Winsorize"], "joblib=="),
+                          ("formula", "statsmodels", ["double_it"], "statsmodels==")])
 def test_each_artifact_in_its_format(built, name: str, fmt: str, exports: list[str], requirement: str) -> None:
     result = built[name]
     (artifact,) = lock_of(result)["artifacts"]
@@ -103,8 +119,10 @@ def test_each_artifact_in_its_format(built, name: str, fmt: str, exports: list[s
     assert result.capture.exports == exports
     assert requirement in (result.output / "requirements.txt").read_text(encoding="utf-8")
     model_py = (result.output / result.package_name / "model.py").read_text(encoding="utf-8")
-    for export in exports:  # the class's source is in the service, and the artifact loads against it
-        assert f"class {export}(" in model_py
+    for export in exports:  # the source is in the service, and the artifact loads against it
+        assert f"class {export}(" in model_py or f"def {export}(" in model_py
+    if fmt == "statsmodels":  # the formula's modules, for statsmodels to evaluate it again when it loads
+        assert artifact["options"] == {"names": {"np": "numpy"}}
     if fmt == "torch":
         assert "__nb2prod_notebook__.Net" in artifact["trusted"]
 
@@ -139,7 +157,8 @@ def test_retrained_artifacts_are_written_in_the_same_format_and_load(built, name
     proc = subprocess.run([sys.executable, "-c", check], cwd=result.output, capture_output=True, text=True,
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout) == [e["output"] for e in result.capture.examples]  # the same training, again
+    # The same training again, in another process: floats to 1e-9 (a BLAS may sum in another order), labels exactly.
+    assert_same(json.loads(proc.stdout), [e["output"] for e in result.capture.examples])
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,15 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         if local is not None:
             result["errors"].append({"artifact": name, "local": local})
             continue
+        looked_up = {}  # what the object looks up by name when it loads (a statsmodels formula's modules)
+        for looked in found.names:
+            value: Any = namespace.get(looked)
+            module_name = value.__name__ if type(value).__name__ == "module" else None
+            if looked in definitions and callable(value):
+                aliases.setdefault(looked, value)
+            elif module_name is not None and local_file(module_name.split(".", 1)[0]) is None:
+                looked_up[looked] = module_name
+                used_modules.add(module_name.split(".", 1)[0])
         kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
         try:
             with serializers.aliased(aliases):
@@ -145,8 +154,9 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
             "name": name, "file": os.path.basename(path), "format": saved.serializer.name, "sha256": sha256(path),
             "type": kind, "trusted": list(saved.fields.get("trusted") or []), "bytes": os.path.getsize(path),
         }
-        if saved.fields.get("options"):
-            entry["options"] = saved.fields["options"]
+        options = {**(saved.fields.get("options") or {}), **({"names": looked_up} if looked_up else {})}
+        if options:
+            entry["options"] = options
         if aliases:
             entry["exports"] = sorted(aliases, key=definitions.index)
             exports.extend(n for n in entry["exports"] if n not in exports)

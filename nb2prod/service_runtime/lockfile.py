@@ -157,8 +157,8 @@ def write_artifacts(
             raise ArtifactError(f"artifact {entry['name']!r}: cannot write it as {entry['format']}: {exc}") from exc
         if "trusted" in fields:
             entry["trusted"] = fields["trusted"]
-        if fields.get("options"):
-            entry["options"] = fields["options"]
+        if fields.get("options"):  # what the build recorded beside the format's own details is kept
+            entry["options"] = {**(entry.get("options") or {}), **fields["options"]}
         entry["sha256"] = sha256_of(path)
         entry["bytes"] = path.stat().st_size
     lock["retrained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

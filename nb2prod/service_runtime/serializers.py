@@ -34,6 +34,7 @@ import io
 import json
 import os
 import pickle
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -138,6 +139,8 @@ class Walk:
         self.modules: set[str] = set()
         self.refs: list[tuple[str, str, str, Any]] = []
         self.error: str | None = None
+        self.names: list[str] = []
+        """Names the object looks up when it loads (the functions and modules of a statsmodels formula)."""
         self._seen: set[int] = set()
 
     def record(self, obj: Any) -> None:
@@ -181,12 +184,28 @@ def _keras_layers(obj: Any, into: Walk) -> None:
         into.record(type(layer))
 
 
+_IDENTIFIER = re.compile(r"(?<![\w.'\"])[A-Za-z_][A-Za-z0-9_]*")
+
+
+def formula_names(obj: Any) -> list[str]:
+    """The names a statsmodels model's formula reads, in order (`np` and `double_it` of
+    `y ~ np.log(x) + double_it(z)`, column names too): statsmodels evaluates the formula again
+    when it unpickles, in the namespace of its caller."""
+    if not Statsmodels.handles(Statsmodels(), obj):
+        return []
+    formula = getattr(getattr(obj, "model", None), "formula", None)
+    if not isinstance(formula, str):
+        return []
+    return list(dict.fromkeys(_IDENTIFIER.findall(formula)))
+
+
 def walk(obj: Any) -> Walk:
     """Pickle `obj` into nothing, recording what it names. When the standard pickler fails
     (a lambda, a closure), cloudpickle's, if installed, walks the rest (it saves those by value)."""
     result = Walk()
     with suppress(Exception):  # a model that cannot list its layers: what its pickle names is still walked
         _keras_layers(obj, result)
+    result.names = formula_names(obj)
     try:
         _walker(pickle.Pickler, result).dump(obj)
         return result
@@ -568,8 +587,22 @@ class Keras(Serializer):
         return keras.saving.load_model(str(path), custom_objects=custom, safe_mode=True)
 
 
+def _run(function: Callable[..., Any], *args: Any) -> Any:
+    return function(*args)
+
+
+def _call_in(namespace: dict[str, Any], function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` called from a frame whose globals are `namespace` (what a statsmodels
+    formula evaluated on unpickling sees)."""
+    runner = types.FunctionType(_run.__code__, {**namespace, "__builtins__": __builtins__}, "_run")
+    return runner(function, *args)
+
+
 class Statsmodels(Serializer):
-    """statsmodels results (a fitted OLS, GLM, ARIMA...): their own `save`, loaded with statsmodels' `load_pickle`."""
+    """statsmodels results (a fitted OLS, GLM, ARIMA...): their own `save`, loaded with statsmodels' `load_pickle`.
+    A model made from a formula evaluates it again when it loads: the notebook's functions it calls
+    are exported (the entry's `exports`) and the modules it names are recorded (`options.names`),
+    and the load sees both."""
 
     name, suffix, priority, modules = "statsmodels", ".pickle", 100, ("statsmodels",)
 
@@ -582,7 +615,12 @@ class Statsmodels(Serializer):
         return None
 
     def load(self, path: Path, entry: Mapping[str, Any]) -> Any:
-        return _import("statsmodels.iolib.smpickle").load_pickle(str(path))
+        namespace: dict[str, Any] = {}
+        for name, module in ((entry.get("options") or {}).get("names") or {}).items():
+            namespace[str(name)] = _import(str(module))
+        for name in entry.get("exports") or []:
+            namespace[str(name)] = resolve(f"{NOTEBOOK_MODULE}.{name}")
+        return _call_in(namespace, _import("statsmodels.iolib.smpickle").load_pickle, str(path))
 
 
 class Numpy(Serializer):

@@ -211,6 +211,44 @@ def test_statsmodels_results_go_to_its_own_pickle(tmp_path: Path) -> None:
     assert same(results.predict(frame), loaded.predict(frame)) and same(results.params, loaded.params)
 
 
+FORMULA_NOTEBOOK = '''
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+
+
+def double_it(x):
+    return 2 * x
+
+
+rng = np.random.default_rng(0)
+frame = pd.DataFrame({"x": rng.uniform(1, 5, 40), "z": rng.normal(size=40)})
+frame["y"] = 3 * np.log(frame.x) - frame.z + rng.normal(scale=0.1, size=40)
+results = smf.ols("y ~ np.log(x) + double_it(z)", frame).fit()
+'''
+
+
+def test_a_statsmodels_formula_loads_with_the_functions_and_modules_it_names(tmp_path: Path) -> None:
+    """statsmodels evaluates a formula again when it unpickles, in its caller's namespace: the
+    service's load gives it the notebook's function (exported) and the modules the formula names."""
+    notebook, service = types.ModuleType("__main__"), types.ModuleType("svc_model")
+    exec(compile(FORMULA_NOTEBOOK, "<notebook>", "exec"), notebook.__dict__)
+    exec(compile("def double_it(x):\n    return 2 * x\n", "<svc_model>", "exec"), service.__dict__)
+    results = notebook.results
+    assert {"np", "double_it", "x", "z"} <= set(serializers.walk(results).names)
+    entry = save(results, tmp_path / "pkg", "results", aliases={"double_it": notebook.double_it})
+    assert entry["format"] == "statsmodels"
+    lock = json.loads((tmp_path / "pkg" / lockfile.LOCK_NAME).read_text())
+    lock["artifacts"][0]["options"] = {"names": {"np": "numpy"}}  # as the capture records the formula's modules
+    (tmp_path / "pkg" / lockfile.LOCK_NAME).write_text(json.dumps(lock))
+    smpickle = importlib.import_module("statsmodels.iolib.smpickle")
+    with pytest.raises(Exception, match="is not defined"):  # loaded where neither name is visible
+        serializers._call_in({}, smpickle.load_pickle, str(tmp_path / "pkg" / "artifacts" / "results.pickle"))
+    loaded = lockfile.load_artifacts(tmp_path / "pkg", notebook_module=service)["results"]
+    new = pd.DataFrame({"x": [1.5, 4.0], "z": [0.3, -1.0]})
+    assert same(results.predict(new), loaded.predict(new))
+
+
 def test_numpy_arrays_go_to_npy_without_pickle(tmp_path: Path) -> None:
     array = np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4) / 7)
     loaded = round_trip(array, tmp_path / "floats", "numpy")
