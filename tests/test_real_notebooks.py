@@ -38,8 +38,6 @@ STAGE = re.compile(r"^✓ (\w+) .* ([0-9.]+)s$", re.M)
 KNOWN_FAILURES = {
     "handson-ml2-ensembles": "verify: the XGBRegressor artifact loads only with scikit-learn installed (xgboost's "
                              "sklearn wrapper), which the service's requirements do not list",
-    "statsmodels-glm-formula": "verify: the model's formula names the notebook's function double_it, which is not "
-                               "exported, so the statsmodels results fail to load (NameError)",
 }
 """Notebooks that do not build yet, each with the class of problem that stops it: strict xfails,
 so the fix that makes one pass has to take it off this list."""
