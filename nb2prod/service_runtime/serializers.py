@@ -72,9 +72,16 @@ def _import(name: str) -> Any:
     return importlib.import_module(name)
 
 
+def _mro_of(cls: type) -> list[tuple[str, str]]:
+    mro = getattr(cls, "__mro__", None)
+    if not isinstance(mro, tuple):  # a class whose metaclass hides it
+        return []
+    return [(str(getattr(c, "__module__", "") or ""), str(getattr(c, "__name__", ""))) for c in mro]
+
+
 def _mro(obj: Any) -> list[tuple[str, str]]:
     """(module, class name) of each class of ``type(obj)``'s MRO, without importing anything."""
-    return [(getattr(c, "__module__", "") or "", getattr(c, "__name__", "")) for c in type(obj).__mro__]
+    return _mro_of(type(obj))
 
 
 def _top(module: str) -> str:
@@ -157,6 +164,8 @@ class Walk:
         if not isinstance(module, str):
             return
         self.modules.add(_top(module))
+        if isinstance(what, type):  # the class imports its bases' modules (xgboost's sklearn API needs sklearn)
+            self.modules.update(_top(m) for m, _ in _mro_of(what) if m)
         if id(what) not in self._seen:
             self._seen.add(id(what))
             self.refs.append((module, str(getattr(what, "__qualname__", repr(what))), kind, what))

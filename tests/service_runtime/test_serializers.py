@@ -100,6 +100,8 @@ def test_xgboost_goes_to_its_model_file(tmp_path: Path, kind: str) -> None:
         model = getattr(xgb, kind)(n_estimators=5, max_depth=3, random_state=0).fit(x, y)
     loaded = round_trip(model, tmp_path, "xgboost")
     assert type(loaded) is type(model)
+    # the service needs scikit-learn for xgboost's sklearn API (its classes derive from sklearn's)
+    assert ("sklearn" in serializers.walk(model).modules) is (kind != "Booster")
     if kind == "Booster":
         assert same(model.predict(xgb.DMatrix(x)), loaded.predict(xgb.DMatrix(x)))
         return
