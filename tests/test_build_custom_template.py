@@ -22,7 +22,7 @@ def _notebook(tmp_path: Path) -> Path:
     book = v4.new_notebook(metadata=META)
     book.cells = [
         v4.new_markdown_cell("# Doubler\nMultiplies by a learned factor."),
-        v4.new_code_cell("factor = 2.0"),
+        v4.new_code_cell("factor = float('2.0')"),
         v4.new_code_cell("def predict(x: float, label: str = 'n') -> float:\n    return factor * x",
                          metadata={"tags": ["predict"]}),
         v4.new_code_cell("example = {'x': 1.5}", metadata={"tags": ["example"]}),

@@ -187,13 +187,22 @@ def test_a_dying_kernel_fails_the_build(tmp_path: Path) -> None:
 # --- artifacts the service could not unpickle ---
 
 
-def test_artifact_of_a_notebook_class(tmp_path: Path) -> None:
-    path = notebook(tmp_path, ("class Scaler:\n    k = 2.0", []), ("scaler = Scaler()", []),
+def test_artifact_of_a_notebook_class_the_service_cannot_define(tmp_path: Path) -> None:
+    # A class defined inside an `if` is no top-level definition the service can export.
+    path = notebook(tmp_path, ("if True:\n    class Scaler:\n        k = 2.0", []), ("scaler = Scaler()", []),
                     ("def predict(x: float) -> float:\n    return scaler.k * x", ["predict"]))
     message = build_error(tmp_path, path)
     assert "artifact `scaler` (defined in cell 3) is an instance of `Scaler`, defined in the notebook (`__main__`)" \
         in message
     assert "move the class into a package the service installs" in message
+
+
+def test_artifact_of_an_earlier_definition_of_a_notebook_class(tmp_path: Path) -> None:
+    path = notebook(tmp_path, ("class Scaler:\n    k = 2.0", []), ("scaler = Scaler()", []),
+                    ("class Scaler:\n    k = 3.0", []),
+                    ("def predict(x: float) -> float:\n    return scaler.k * x", ["predict"]))
+    message = build_error(tmp_path, path)
+    assert "artifact `scaler` (defined in cell 3) is an instance of an earlier definition of `Scaler`" in message
 
 
 def test_artifact_of_a_local_module(tmp_path: Path) -> None:
