@@ -20,6 +20,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,6 +43,8 @@ KNOWN_FAILURES: dict[str, str] = {}
 so the fix that makes one pass has to take it off this list. Empty: all twelve build since c2029fd."""
 BUILD_TIMEOUT = 1200
 """Seconds one build with --verify may take (a fresh venv installs the model library)."""
+JOBS = int(os.environ.get("NB2PROD_CORPUS_JOBS", "3"))
+"""Builds at once (see the `builds` fixture)."""
 
 
 def libraries(folder: Path) -> list[str]:
@@ -61,27 +66,60 @@ def test_the_corpus_is_what_the_issue_asks_for() -> None:
         assert re.search(r"^- commit: `[0-9a-f]{40}`$", (folder / "SOURCE.md").read_text(encoding="utf-8"), re.M)
 
 
+@dataclass
+class Built:
+    output: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def _build(name: str, folder: Path) -> Built:
+    """`nb2prod build notebook.ipynb -o svc --verify`, as a user runs it, in a subprocess."""
+    shutil.copytree(CORPUS / name, folder / name)
+    notebook = next((folder / name).rglob("notebook.ipynb"))
+    output = folder / "svc"
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "nb2prod", "build", str(notebook), "-o", str(output), "--verify"],
+                          cwd=folder, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+                          env={**os.environ, "KERAS_BACKEND": "torch"})
+    return Built(output, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Built]]]:
+    """Every notebook's build, started at once, JOBS at a time: most of a build is verify's pip
+    installing into a fresh venv, which waits on the disk as much as on the CPU, so on two CPUs
+    three builds at once take about half the time of one after the other."""
+    with ThreadPoolExecutor(max_workers=JOBS, thread_name_prefix="corpus-build") as pool:
+        futures = {}
+        for name in NOTEBOOKS:
+            if not _missing(name):
+                futures[name] = pool.submit(_build, name, tmp_path_factory.mktemp(name))
+        yield futures
+        for future in futures.values():
+            future.cancel()
+
+
+def _missing(name: str) -> list[str]:
+    return [lib for lib in libraries(CORPUS / name) if importlib.util.find_spec(MODULES[lib]) is None]
+
+
 @pytest.mark.parametrize("name", [
     pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[name], strict=True)) if name in KNOWN_FAILURES
     else name for name in NOTEBOOKS])
-def test_real_notebook_builds_serves_and_answers_as_the_notebook(name: str, tmp_path: Path) -> None:
-    source = CORPUS / name
-    missing = [lib for lib in libraries(source) if importlib.util.find_spec(MODULES[lib]) is None]
+def test_real_notebook_builds_serves_and_answers_as_the_notebook(
+    name: str, builds: dict[str, Future[Built]], tmp_path: Path
+) -> None:
+    missing = _missing(name)
     if missing:
         pytest.skip(f"{name} needs {', '.join(missing)}, which is not importable here")
-    folder = tmp_path / name
-    shutil.copytree(source, folder)
-    notebook = next(folder.rglob("notebook.ipynb"))
-    output = tmp_path / "svc"
-
-    started = time.monotonic()
-    build = subprocess.run([sys.executable, "-m", "nb2prod", "build", str(notebook), "-o", str(output), "--verify"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-                           env={**os.environ, "KERAS_BACKEND": "torch"})
-    build_seconds = time.monotonic() - started
+    build = builds[name].result()
     if build.returncode != 0:
         pytest.fail(f"nb2prod build failed for {name}:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}", pytrace=False)
 
+    output = build.output
     (metadata_path,) = output.glob("*/metadata.json")
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     examples = metadata["examples"]
@@ -96,4 +134,5 @@ def test_real_notebook_builds_serves_and_answers_as_the_notebook(name: str, tmp_
                 assert response.status_code == 200, f"{name}: {response.text}\n{service.log_tail()}"
                 assert_same(response.json()["prediction"], example["output"])
     stages = " ".join(f"{stage} {seconds}s" for stage, seconds in STAGE.findall(build.stdout + build.stderr))
-    print(f"\n{name}: build {build_seconds:.1f}s ({stages}); serve and answer {time.monotonic() - started:.1f}s")
+    print(f"\n{name}: build {build.seconds:.1f}s, {JOBS} at a time ({stages}); "
+          f"serve and answer {time.monotonic() - started:.1f}s")
