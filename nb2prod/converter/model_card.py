@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nb2prod.converter.records import Lock, ModelCard
+from nb2prod.converter.resolve import imported_tops
 from nb2prod.deps import canonical
 from nb2prod.notebook import strip_ansi
 
@@ -624,22 +625,8 @@ def model_card(
 
 
 def _imported_modules(nb: Any) -> list[str]:
-    tops: list[str] = []
-    for cell in nb.cells:
-        tree = cell.parsed.tree if cell.is_code and "skip" not in cell.nb2prod_tags else None
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".", 1)[0]
-                if top not in tops:
-                    tops.append(top)
-    return tops
+    return imported_tops(cell.parsed.tree for cell in nb.cells
+                         if cell.is_code and "skip" not in cell.nb2prod_tags and cell.parsed.tree is not None)
 
 
 def _predict_docstring(plan: BuildPlan) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from nb2prod import _pyflakes
 from nb2prod.analysis import IPYTHON_NAMES, Analysis
 from nb2prod.converter.errors import BuildError
-from nb2prod.converter.resolve import ARTIFACT, DEFINITION, Resolution, resolve
+from nb2prod.converter.resolve import ARTIFACT, DEFINITION, Resolution, imported_tops, resolve
 from nb2prod.notebook import Cell, Notebook
 
 __all__ = ["Field", "BuildPlan", "make_plan", "parse_parameter"]
@@ -509,18 +509,6 @@ def _check_import_time(exported: list[Cell], predict_cell: Cell, resolution: Res
 def exported_modules(resolution: Resolution) -> list[str]:
     """The top-level modules the service's code imports (at any depth: a module imported
     inside a function counts), in order."""
-    modules: list[str] = []
-    trees = [c.parsed.tree for c in resolution.exported if c.parsed.tree is not None]
+    trees: list[ast.AST] = [c.parsed.tree for c in resolution.exported if c.parsed.tree is not None]
     trees += [ast.parse(n.code) for n in resolution.exported_statements()]
-    for tree in trees:
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".", 1)[0]
-                if top not in modules:
-                    modules.append(top)
-    return modules
+    return imported_tops(trees)

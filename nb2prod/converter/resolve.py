@@ -305,6 +305,24 @@ def free_names(stmts: list[ast.stmt]) -> list[str]:
     return names
 
 
+def imported_tops(trees: Iterable[ast.AST]) -> list[str]:
+    """The top-level modules that ``trees`` import, at any depth (a module imported inside a
+    function counts), in order of first appearance; relative imports left out."""
+    tops: list[str] = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".", 1)[0]
+                if top not in tops:
+                    tops.append(top)
+    return tops
+
+
 def _local_module(nb: Notebook, module: str) -> Path | None:
     """The file of a module beside the notebook (which the notebook's kernel imports, and no
     package installs in the service), or None."""
