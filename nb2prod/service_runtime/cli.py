@@ -84,9 +84,39 @@ def train(service: Service, args: argparse.Namespace) -> int:
     """Rerun the notebook's training code; write new artifacts and an updated lock."""
     if service.train is None:
         raise InputError("this service has no training code")
-    lock_path = service.train(args.output_dir)
+    try:
+        lock_path = service.train(args.output_dir)
+    except (lockfile.ArtifactError, InputError):
+        raise
+    except Exception as exc:  # the notebook's own code failed: one line, naming its cell
+        if os.environ.get("NB2PROD_DEBUG"):
+            raise
+        where = _training_cell(exc)
+        text = " ".join(str(exc).split())
+        raise InputError(
+            f"the training code{where} raised {type(exc).__name__}: {text[:300]} (it runs in the current folder, "
+            f"{Path.cwd()}: run `train` where the notebook's data is; NB2PROD_DEBUG=1 shows the traceback)"
+        ) from None
     print(f"wrote the artifacts and {lock_path}")
     return 0
+
+
+def _training_cell(exc: BaseException) -> str:
+    """`` (notebook cell N)`` for the deepest frame of `exc` in the generated train.py, found by
+    the `# --- notebook cell N ---` comment above its line; else ``""``."""
+    import linecache
+    import re
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename).name != "train.py" or frame.lineno is None:
+            continue
+        for number in range(frame.lineno, 0, -1):
+            found = re.match(r"\s*# --- notebook cell (\d+) ---", linecache.getline(frame.filename, number))
+            if found:
+                return f" (notebook cell {found.group(1)})"
+        return ""
+    return ""
 
 
 def _rows(number: int) -> str:

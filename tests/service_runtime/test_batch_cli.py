@@ -72,3 +72,37 @@ def test_the_command_line(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch:
     assert (tmp_path / "retrained" / "artifacts" / "factor.joblib").is_file()
     assert cli.main(service, ["predict", str(source), "--model-dir", str(tmp_path / "retrained")]) == 0
     assert '{"prediction":3.0}' in capsys.readouterr().out
+
+
+def test_a_failing_training_cell_is_one_line_naming_it(
+    toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+    import importlib.util
+
+    # A train.py laid out as the template writes it: the training cells, each under its marker.
+    train_py = tmp_path / "pkg" / "train.py"
+    train_py.parent.mkdir()
+    train_py.write_text(
+        "def run_training():\n"
+        "    # --- notebook cell 2 ---\n"
+        "    rows = 10\n"
+        "    # --- notebook cell 4 ---\n"
+        "    with open('datasets/lifesat/oecd_bli_2015.csv') as fh:\n"
+        "        return fh.read()\n"
+        "\n\ndef train(output_dir):\n    return run_training()\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("toy_train", train_py)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    service = dataclasses.replace(toy[0], train=module.train)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NB2PROD_DEBUG", raising=False)
+    assert cli.main(service, ["train"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: the training code (notebook cell 4) raised FileNotFoundError: [Errno 2] No such "
+                          "file or directory: 'datasets/lifesat/oecd_bli_2015.csv' (it runs in the current folder, ")
+    monkeypatch.setenv("NB2PROD_DEBUG", "1")
+    with pytest.raises(FileNotFoundError):
+        cli.main(service, ["train"])
