@@ -102,3 +102,22 @@ def test_a_failed_verify_names_the_failing_test_and_its_error(tmp_path: Path) ->
     (line,) = [text for text in proc.stderr.splitlines() if "failed its checks" in text]
     assert "tests/test_notebook.py::test_cell_8 failed: AssertionError: not in a kernel" in line, line
     assert "Traceback" not in proc.stderr
+
+
+def test_what_an_exported_class_imports_is_a_requirement(tmp_path: Path) -> None:
+    # `squash` is an artifact; its class comes into the service because the artifact needs it,
+    # and the module its method imports (nothing else does) must be installed with it.
+    nb = write(
+        tmp_path / "squash.ipynb",
+        code("class Squasher:\n    def __call__(self, x):\n        import scipy.special\n"
+             "        return float(scipy.special.expit(x))"),
+        code("squash = Squasher()"),
+        code("def predict(x: float) -> float:\n    return squash(x)", tags=["predict"]),
+        code("example = {'x': 0.0}", tags=["example"]),
+    )
+    result = build(BuildOptions(nb, tmp_path / "svc", gate=False))
+    assert result.capture.exports == ["Squasher"]
+    model_py = (result.output / result.package_name / "model.py").read_text(encoding="utf-8")
+    assert "class Squasher:" in model_py
+    requirements = (result.output / "requirements.txt").read_text(encoding="utf-8")
+    assert "scipy==" in requirements, requirements

@@ -29,7 +29,7 @@ from nb2prod.converter.errors import BuildError
 from nb2prod.converter.events import EventSink, Reporter
 from nb2prod.converter.execute import Capture, execute
 from nb2prod.converter.model_card import model_card_for_build
-from nb2prod.converter.plan import BuildPlan, make_plan
+from nb2prod.converter.plan import BuildPlan, exported_modules, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
 from nb2prod.converter.requirements import pinned_requirements, verify, verify_failure_summary
 from nb2prod.converter.resolve import DEFINITION, statement_lines
@@ -502,6 +502,18 @@ def _export_artifact_classes(plan: BuildPlan, capture: Capture) -> None:
         need = plan.resolution.needs[extra[0]]
         raise BuildError(f"{need.reader} reads `{need.name}` (cell {need.cell}), a computed value: the service gets "
                          "it only as an artifact, and an artifact cannot need one; pass it in, or compute it inside")
+    # What the exported classes import (say a class's method imports scipy) must be installed too:
+    # the distributions of the new modules, among those the build kernel had.
+    new_modules = [m for m in exported_modules(plan.resolution) if m not in plan.export_modules]
+    if new_modules:
+        import importlib.metadata
+
+        by_module = importlib.metadata.packages_distributions()
+        for module in new_modules:
+            for dist in by_module.get(module, []):
+                if dist in capture.versions and dist not in capture.needed_distributions:
+                    capture.needed_distributions.append(dist)
+        plan.export_modules.extend(new_modules)
 
 
 def _render_stage(
