@@ -75,9 +75,13 @@ def test_the_first_failing_test_and_its_first_error_line(tmp_path: Path) -> None
     )
 
 
-def test_a_message_pytest_cut_is_read_from_the_report(tmp_path: Path) -> None:
+def test_a_message_pytest_cut_is_read_from_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """At pytest's default verbosity the summary line is cut to 80 columns (here, to its node id): the
-    first `E` line of the test's report says it instead."""
+    first `E` line of the test's report says it instead. (pytest cuts nothing where `CI` or
+    `BUILD_NUMBER` is set, so they are unset here, as on a user's machine.)"""
+    for name in ("CI", "BUILD_NUMBER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
     project = make_project(tmp_path, test_service=f"""
         def {LONG_NAME}():
             assert {{"a": 1}}.get("a") == 2
