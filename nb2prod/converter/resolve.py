@@ -30,7 +30,7 @@ from nb2prod.notebook import Cell, Notebook
 __all__ = ["IMPORT", "DEFINITION", "CONSTANT", "ARTIFACT", "Need", "Resolution", "resolve"]
 
 IMPORT, DEFINITION, CONSTANT, ARTIFACT = "import", "definition", "constant", "artifact"
-_COMPUTED, _DELETED, _EXPORTED = "computed", "deleted", "exported"
+_COMPUTED, _DELETED = "computed", "deleted"
 
 # Calls that change a list, dict or set in place: a literal that meets one is not a constant.
 _MUTATORS = frozenset({
