@@ -145,6 +145,8 @@ def evaluate(found: dict[str, list[dict[str, Any]]], labels: list[dict[str, str]
             if row is None:
                 per_rule[f["code"]]["unlabelled"] += 1
                 unlabelled.append({"file": file, **f})
+                if f["severity"] == "error":
+                    blocked[file]["unlabelled"] += 1
                 continue
             used.add(k)
             verdict = row["verdict"]
