@@ -17,6 +17,7 @@ written (the function may be called by the service).
 # Importing the rule modules registers their rules; the scanners they read live in
 # ``scan`` and ``urls``.
 from nb2prod.rules.reproducibility import (  # noqa: F401  (imported for their side effect)
+    hub_revision,
     missing_random_state,
     unpinned_remote_data,
     unseeded_random,
