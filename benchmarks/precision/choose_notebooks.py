@@ -4,7 +4,9 @@ Reads the repositories fetched under ``/work/.mirror/<owner>+<name>/repo`` (bare
 snapshots), takes a seeded random sample of each one's notebooks (under a size limit, so
 the set stays small in this repository), copies them unchanged into ``notebooks/<owner>__<name>/<their path>``, with the
 dependency files (requirements*.txt, environment*.yml, pyproject.toml, Pipfile) of the
-folders above them, since the environment rules read those, and writes ``SOURCES.tsv``
+folders above them and the repository's Python modules in and below those folders (at
+most three levels down, tests and hidden folders left out), since the environment rules
+read those to tell a local module from a package to install, and writes ``SOURCES.tsv``
 (file, repository, commit, path, licence, sha256). The sample is drawn, not hand-picked,
 so the set is not tuned to what the linter already does well.
 """
@@ -47,12 +49,15 @@ def main() -> int:
     for name, (licence, count, prefix) in REPOS.items():
         repo = MIRROR / name.replace("/", "+") / "repo"
         commit = git(repo, "rev-parse", "HEAD").decode().strip()
-        eligible, dependency_files = [], []
+        eligible, dependency_files, modules = [], [], []
         for line in git(repo, "ls-tree", "-r", "-l", "HEAD").decode().splitlines():
             meta, path = line.split("\t", 1)
             size = meta.split()[3]
             if DEPENDENCY_FILE.fullmatch(path.rsplit("/", 1)[-1]):
                 dependency_files.append(path)
+            parts = path.split("/")
+            if path.endswith(".py") and not any(p.startswith(".") or p == "tests" for p in parts):
+                modules.append(path)
             if (path.endswith(".ipynb") and path.startswith(prefix) and ".ipynb_checkpoints/" not in path
                     and size.isdigit() and int(size) <= MAX_BYTES):
                 eligible.append(path)
@@ -60,6 +65,8 @@ def main() -> int:
         folders = {str(Path(p).parent) for p in chosen}
         above = {str(a) for f in folders for a in [Path(f), *Path(f).parents]}
         wanted = chosen + sorted(d for d in dependency_files if str(Path(d).parent) in above)
+        wanted += sorted(m for m in modules
+                         if any(str(a) in above for a in list(Path(m).parents)[:3]) and m not in wanted)
         for path in wanted:
             data = git(repo, "show", f"{commit}:{path}")
             target = out / name.replace("/", "__") / path
