@@ -133,6 +133,57 @@ def all_magics(nb: Analysis) -> Iterator[tuple[Cell, Magic]]:
                 yield cell, m
 
 
+# Programs that only show something (files, the machine, versions): a `!cmd` made of these
+# alone, its output not captured, changes nothing a later cell reads, and a failing `!cmd`
+# does not stop an IPython run, so a service does not miss it.
+INSPECTION_PROGRAMS = frozenset(
+    {"ls", "ll", "dir", "pwd", "cat", "head", "tail", "less", "more", "wc", "du", "df", "free",
+     "nvidia-smi", "nproc", "lscpu", "lsblk", "uname", "whoami", "hostname", "which", "whereis",
+     "type", "echo", "printf", "tree", "file", "stat", "env", "printenv", "date", "uptime", "ps",
+     "md5sum", "sha1sum", "sha256sum", "grep", "egrep", "sort", "uniq", "cut", "zcat", "column",
+     "lsb_release", "id", "groups", "locale", "nvcc", "top", "htop", "watch", "ldd", "jq", "true"}
+)
+# Read-only subcommands of tools that can also change things.
+_INSPECTION_SUBCOMMANDS = {
+    "git": frozenset({"status", "log", "diff", "show", "rev-parse", "describe", "branch", "remote"}),
+    "saved_model_cli": frozenset({"show"}),
+    "conda": frozenset({"list", "info", "env"}),
+    "pip": frozenset({"list", "freeze", "show", "--version", "-V"}),
+    "python": frozenset({"--version", "-V"}),
+    "python3": frozenset({"--version", "-V"}),
+    "jupyter": frozenset({"--version", "kernelspec"}),
+}
+_SEGMENT_SPLIT = re.compile(r"&&|\|\||;|\|")
+_ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+
+
+def is_inspection_command(m: Magic) -> bool:
+    """A `!cmd` (output not captured) or shell alias that only shows something: `!ls -lh`,
+    `!nvidia-smi`, `!head data.csv`, `!git log -1`. Redirections (`>`), command
+    substitution and anything not in :data:`INSPECTION_PROGRAMS` make it a real command."""
+    if m.kind == "line" and m.name in {"ls", "ll", "lf", "lk", "ldir", "lx", "cat", "less", "more", "man"}:
+        return ">" not in m.args
+    if m.kind != "shell":
+        return False
+    text = m.args.strip()
+    if not text or any(ch in text for ch in (">", "`", "$(")):
+        return False
+    for segment in _SEGMENT_SPLIT.split(text):
+        words = [w for w in segment.split() if not _ENV_ASSIGNMENT.match(w)]
+        if words and words[0] == "sudo":
+            words = words[1:]
+        if not words:
+            continue
+        program = words[0].rsplit("/", 1)[-1]
+        if program in INSPECTION_PROGRAMS:
+            continue
+        sub = _INSPECTION_SUBCOMMANDS.get(re.sub(r"[\d.]+$", "", program) if program.startswith("python") else program)
+        if sub is not None and len(words) > 1 and words[1] in sub:
+            continue
+        return False
+    return True
+
+
 def is_package_command(m: Magic) -> bool:
     if m.kind in ("line", "cell") and m.name in _PACKAGE_MAGICS:
         return True

@@ -12,6 +12,7 @@ from nb2prod.rules.portability.magics import (
     SHELL_LINE_MAGICS,
     all_magics,
     allowed_magics,
+    is_inspection_command,
     is_package_command,
     magic_text,
 )
@@ -24,7 +25,11 @@ class ShellCommand(Rule):
     Finds shell commands: `!cmd`, `x = !cmd`, `%system`, `%sx`, IPython's shell aliases
     (`%ls`, `%cp`, `%rm`...) and cells run by another program (`%%bash`, `%%sh`,
     `%%script`, `%%python3`, `%%perl`...). Package installs (`!pip install`,
-    `!conda install`) are left to the NB2xx rules; cells tagged `skip` are not checked
+    `!conda install`) are left to the NB2xx rules. Commands that only show something
+    (`!ls -lh`, `!nvidia-smi`, `!head data.csv`, `!git log -1`, `!cat /proc/cpuinfo`),
+    with their output not captured into a variable and nothing written (`>`), are not
+    reported: nothing later depends on them, and a failing `!cmd` does not stop the run.
+    Cells tagged `skip` are not checked
     (they never run at build time); names listed in the `allowed-magics` option (for
     example `"bash"`, or `"!"` for every `!cmd`) are not reported.
 
@@ -59,7 +64,7 @@ class ShellCommand(Rule):
     def check(self, nb: Analysis) -> Iterator[Finding]:
         allowed = allowed_magics(nb)
         for cell, m in all_magics(nb):
-            if "skip" in cell.nb2prod_tags or is_package_command(m):
+            if "skip" in cell.nb2prod_tags or is_package_command(m) or is_inspection_command(m):
                 continue
             if m.kind in ("shell", "shell_capture"):
                 if "!" in allowed:

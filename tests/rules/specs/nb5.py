@@ -90,8 +90,10 @@ FIXTURES = {
     },
     "NB504": {
         "fires": nb(
-            code("!ls -lh  # expect: NB504\nfiles = !ls  # expect: NB504\n"
-                 "for f in files:\n    !echo {f}  # expect: NB504"),
+            code("!mkdir -p out  # expect: NB504\nfiles = !ls  # expect: NB504\n"
+                 "for f in files:\n    !cp {f} out/  # expect: NB504"),
+            code("!ls data > listing.txt  # expect: NB504\n!nvidia-smi && rm -rf cache  # expect: NB504\n"
+                 "!git clone https://example.org/repo.git  # expect: NB504"),
             code("%system echo hi  # expect: NB504\n%sx date  # expect: NB504\n%rm -f out.txt  # expect: NB504"),
             code("x = 1\nget_ipython().system('wget -q https://example.org/x.csv')  # expect: NB504"),
             code("%%time\n!sleep 1  # expect: NB504"),
@@ -112,6 +114,11 @@ FIXTURES = {
             code("%matplotlib inline\n%timeit sum(range(10))"),
             code("%%html\n<b>hi</b>"),
             code("import subprocess\nsubprocess.run(['git', 'rev-parse', 'HEAD'], check=True)"),
+        ),
+        "clean_commands_that_only_show": nb(
+            code("!ls -lh\n!nvidia-smi\n!head -n 5 data/train.csv | cut -d, -f1\n!pwd && du -sh data\n"
+                 "!git log -1 --oneline\n!saved_model_cli show --dir model --all\n!python --version\n"
+                 "!CUDA_VISIBLE_DEVICES=0 nvidia-smi -L\n%ls data\nfor f in ['a', 'b']:\n    !echo {f}"),
         ),
     },
     "NB505": {
