@@ -3,6 +3,7 @@
     python benchmarks/lint_precision.py                # the table, the targets, exit 1 if missed
     python benchmarks/lint_precision.py --todo FILE    # unlabelled findings, with their code, to judge
     python benchmarks/lint_precision.py --json         # the figures as JSON
+    python benchmarks/lint_precision.py --prune        # drop stale labels from the label files
 
 The set (``benchmarks/precision/``) is 51 notebooks drawn at random from eight public
 repositories that are not in ../shared/corpus (``SOURCES.tsv`` records repository,
@@ -19,7 +20,7 @@ nb2prod stops looking for dependency files and configuration), then runs
 
 A finding is identified by (file, cell, line, column, output, code); its message is kept
 in the label files for the reader, not for matching. A label that matches no finding any
-more is *stale* (the rule changed; it is listed, not counted). Precision leaves debatable
+more is *stale* (the rule changed; it is not counted, and ``--prune`` removes it). Precision leaves debatable
 findings out: right / (right + wrong). Recall over the known misses counts a miss as
 caught when a finding of one of its codes is in its cell.
 
@@ -224,10 +225,22 @@ def write_todo(fig: Figures, path: Path) -> None:
             fh.write("\t".join([*k[:5], f["code"], f["severity"], "", "", msg]) + "\n")
 
 
+def prune(stale: list[dict[str, str]]) -> None:
+    """Rewrite each label file without the stale rows (row order and text kept)."""
+    drop = {tuple(row[f] for f in LABEL_FIELDS) for row in stale}
+    for path in sorted((SET / "labels").glob("*.tsv")):
+        rows = read_tsv(path, LABEL_FIELDS)
+        kept = [r for r in rows if tuple(r[f] for f in LABEL_FIELDS) not in drop]
+        if len(kept) != len(rows):
+            path.write_text("\n".join(["\t".join(LABEL_FIELDS), *("\t".join(r[f] for f in LABEL_FIELDS) for r in kept)])
+                            + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--todo", type=Path, metavar="FILE", help="write the unlabelled findings to FILE")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--prune", action="store_true", help="remove labels that match no finding any more")
     args = parser.parse_args(argv)
     files = notebooks()
     found = lint_set()
@@ -235,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     fig = evaluate(found, labels, read_tsv(SET / "misses.tsv", MISS_FIELDS))
     if args.todo:
         write_todo(fig, args.todo)
+    if args.prune and fig.stale:
+        prune(fig.stale)
+        print(f"removed {len(fig.stale)} stale labels", file=sys.stderr)
+        fig.stale = []
     miss = problems(fig)
     if args.json:
         print(json.dumps({

@@ -52,6 +52,7 @@ def test_every_finding_is_labelled_and_the_targets_hold(bench, figures) -> None:
     judged = sum(figures.total.values())
     assert judged >= 300, f"only {judged} labelled findings"
     assert bench.problems(figures) == []
+    assert not figures.stale, f"{len(figures.stale)} stale labels: python benchmarks/lint_precision.py --prune"
 
 
 def test_every_label_has_a_reason(bench) -> None:
