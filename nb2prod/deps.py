@@ -572,9 +572,36 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
+# A VCS URL pins only with `@<commit or tag>` after the repository path.
+_VCS = re.compile(r"^(?:git|hg|svn|bzr)\+", re.I)
+_VCS_REF = re.compile(r"@([^@/#?]+)(?:[#?].*)?$")
+_COMMIT_REF = re.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{7,64}$", re.I)
+_TAG_REF = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+.]?[\w.]+)?$", re.I)
+_ARCHIVE_REF = re.compile(
+    r"/(?:archive|tarball|zipball)/(?:refs/(?:heads|tags)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?(?:[#?].*)?$"
+)
+
+
+def url_pinned(url: str) -> bool:
+    """Does a direct URL name one version? A VCS URL (``git+https://...``) does with
+    ``@<commit or tag>``, a forge archive (``.../archive/<ref>.zip``) with a commit or tag;
+    a file URL (a wheel, an sdist) does."""
+    text = url.strip()
+    if _VCS.match(text):
+        path = text.split("://", 1)[-1]
+        m = _VCS_REF.search(path.split("#", 1)[0])
+        ref = m.group(1) if m and "/" in path.split("#", 1)[0][: m.start()] else ""
+        return bool(ref) and bool(_COMMIT_REF.match(ref) or _TAG_REF.match(ref))
+    m = _ARCHIVE_REF.search(text)
+    if m and re.search(r"//(?:www\.)?(?:github|gitlab|codeberg)\.(?:com|org)/", text):
+        ref = m.group(1)
+        return bool(_COMMIT_REF.match(ref) or _TAG_REF.match(ref))
+    return True
+
+
 def _pinned(req: _PackagingRequirement) -> bool:
     if req.url:
-        return True
+        return url_pinned(req.url)
     for s in req.specifier:
         if s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*")):
             return True
@@ -594,7 +621,7 @@ def pip_requirement(text: str, source: Path, line: int | None = None, constraint
                                        or text.endswith((".whl", ".tar.gz", ".zip"))):
         # a bare URL, VCS link or path: named by #egg= or by the wheel/sdist file name
         m = _EGG.search(text) or _WHEEL.search(text.split("#", 1)[0])
-        return Requirement(canonical(m.group(1)), text, True, source, line, constraint) if m else None
+        return Requirement(canonical(m.group(1)), text, url_pinned(text), source, line, constraint) if m else None
     # Imported here: packaging's requirement parser costs ~25 ms to import, which a
     # notebook without dependency files or install magics never needs.
     from packaging.requirements import InvalidRequirement
@@ -880,15 +907,20 @@ def conda_requirement(spec: str, source: Path, line: int | None = None) -> Requi
     if rest.startswith("["):
         vm = _CONDA_VERSION_KEY.search(rest)
         rest = vm.group(1).strip() if vm else ""
-    version = ""
+    version, fuzzy, build = "", False, ""
     if rest.startswith("=="):
-        version = rest[2:]
+        version, _, build = rest[2:].partition("=")
     elif rest.startswith("="):
-        version = rest[1:].split("=", 1)[0]  # name=version=build
+        # `name=1.26` means 1.26.* (a fuzzy match); `name=1.26=build` names one build
+        version, _, build = rest[1:].partition("=")
+        fuzzy = True
     elif rest[:1].isdigit():
-        version = rest.split()[0]  # "name 1.2.3 build"
-    version = version.strip()
+        version, _, build = rest.partition(" ")  # "name 1.2.3 build": an exact version
+    version, build = version.strip(), build.strip()
     pinned = bool(version) and not any(c in version for c in "*<>!~|,")
+    if pinned and fuzzy and not (build and "*" not in build):
+        # `=1.26.4` is 1.26.4.*: in practice one release; `=1.26` is every 1.26.x
+        pinned = len(version.split(".")) >= 3
     dist = CONDA_ALIASES.get(name.lower(), name)
     return Requirement(canonical(dist), text, pinned, source, line)
 
@@ -1237,6 +1269,7 @@ class InstallSpec:
     spec: str  # the argument as written (quotes removed)
     name: str | None  # canonical distribution name; None for paths and URLs
     pinned: bool
+    requirements_file: str | None = None  # `-r FILE`: the packages are FILE's
 
 
 _PIP_PROGRAM = re.compile(r"^(?:.*/)?pip(?:\d+(?:\.\d+)?)?$")
@@ -1318,6 +1351,14 @@ def _install_specs(words: list[str]) -> Iterator[InstallSpec]:
         if w[:1] in "<>" or (w.isdigit() and i + 1 < len(words) and words[i + 1][:1] in "<>"):
             return  # a redirection: the rest is not arguments
         if w.startswith("-"):
+            if tool == "pip" and w in ("-r", "--requirement") and i + 1 < len(words):
+                target = words[i + 1]
+                if "$" not in target and "{" not in target:
+                    yield InstallSpec(tool, f"{w} {target}", None, True, target)
+            elif tool == "pip" and w.startswith(("-r", "--requirement=")) and w not in ("-r", "--requirement"):
+                target = w[2:] if w.startswith("-r") else w.split("=", 1)[1]
+                if target and "$" not in target and "{" not in target:
+                    yield InstallSpec(tool, w, None, True, target)
             i += 2 if w in value_options else 1
             continue
         i += 1
@@ -1332,9 +1373,16 @@ def _install_specs(words: list[str]) -> Iterator[InstallSpec]:
             yield spec
 
 
+_REPO_NAME = re.compile(r"/([A-Za-z0-9][A-Za-z0-9._-]*?)(?:\.git)?(?:@[^/]*)?(?:[#?].*)?$")
+
+
 def _install_spec(tool: str, word: str) -> InstallSpec | None:
-    if "://" in word or word.startswith((".", "/", "~", "git+")) or word.endswith((".whl", ".tar.gz", ".zip")):
-        return InstallSpec(tool, word, None, True)
+    if _VCS.match(word):
+        # `git+https://github.com/org/repo@<ref>`: named by #egg= or by the repository
+        m = _EGG.search(word) or _REPO_NAME.search(word.split("#", 1)[0])
+        return InstallSpec(tool, word, canonical(m.group(1)) if m else None, url_pinned(word))
+    if "://" in word or word.startswith((".", "/", "~")) or word.endswith((".whl", ".tar.gz", ".zip")):
+        return InstallSpec(tool, word, None, url_pinned(word))
     if tool == "conda":
         r = conda_requirement(word, Path("."))
         if r is None:

@@ -151,7 +151,12 @@ def test_requirements_syntax(tmp_path: Path) -> None:
             "git+https://github.com/org/tool.git@v1.0#egg=tool\n"
             "https://example.com/dist/wheelie-2.0-py3-none-any.whl\n"
             "-e .\n"
-            "-e git+https://github.com/org/edit.git@abc#egg=edit\n"
+            "-e git+https://github.com/org/edit.git@1a2b3c4#egg=edit\n"
+            "git+https://github.com/org/moving.git@main#egg=moving\n"
+            "git+https://github.com/org/tip.git#egg=tip\n"
+            "tipped @ git+https://github.com/org/tipped\n"
+            "archived @ https://github.com/org/archived/archive/refs/heads/main.zip\n"
+            "tagged @ https://github.com/org/tagged/archive/v2.1.0.tar.gz\n"
             "./local/project\n"
             "Flask_Cors==4.0.1\n"
             "weird-name==1.0-beta\n"
@@ -162,6 +167,7 @@ def test_requirements_syntax(tmp_path: Path) -> None:
     assert reqs(tmp_path / "requirements.txt") == {
         "pandas": False, "numpy": True, "scikit-learn": False, "requests": True, "scipy": True,
         "torch": False, "mylib": True, "tool": True, "wheelie": True, "edit": True,
+        "moving": False, "tip": False, "tipped": False, "archived": False, "tagged": True,
         "flask-cors": True, "weird-name": True, "broken": True, "broken-range": False,
     }
 
@@ -292,6 +298,9 @@ dependencies:
   - py-xgboost
   - matplotlib-base 3.9.1 py311_0
   - scikit-learn=1.5.*
+  - polars=1.9
+  - pyarrow=17=py311h0_0
+  - statsmodels 0.14
   - pip
   - pip:
     - requests==2.32.3
@@ -303,6 +312,7 @@ dependencies:
     assert reqs(tmp_path / "environment.yml") == {
         "numpy": True, "pandas": True, "scipy": False, "torch": True, "xgboost": False,
         "matplotlib": True, "scikit-learn": False, "pip": False, "requests": True, "rich": True,
+        "polars": False, "pyarrow": True, "statsmodels": True,
     }
 
 
@@ -390,15 +400,24 @@ def test_caches_see_edits(tmp_path: Path) -> None:
         ("pip install -U 'scikit-learn>=1.5' numpy==1.*", [("scikit-learn", False), ("numpy", False)]),
         ("{sys.executable} -m pip install polars", [("polars", False)]),
         ("python3 -m pip install --upgrade pip setuptools wheel", []),
-        ("pip install -r requirements.txt -c constraints.txt", []),
-        ("pip install -e . ./local git+https://github.com/o/r.git@v1", [(None, True), (None, True)]),
+        ("pip install -r requirements.txt -c constraints.txt", [(None, True)]),  # the file's packages: NB204 reads it
+        ("pip install -e . ./local git+https://github.com/o/r.git@v1", [(None, True), ("r", True)]),
+        ("pip install -q git+https://github.com/huggingface/transformers", [("transformers", False)]),
+        ("pip install git+https://github.com/org/tool.git@main", [("tool", False)]),
+        ("pip install 'git+https://github.com/org/tool.git@0123456789abcdef0123456789abcdef01234567'",
+         [("tool", True)]),
+        ("pip install -q transformers==4.30 datasets", [("transformers", True), ("datasets", False)]),
+        ("pip install --upgrade pip", []),  # tooling: never reported
         ("pip install torch --index-url https://download.pytorch.org/whl/cpu", [("torch", False)]),
         ("pip install pkg @ https://example.com/pkg.whl", [("pkg", True)]),
         (
             "pip install x 2>&1 > /dev/null && pip install y==1.0; conda install -y z",
             [("x", False), ("y", True), ("z", False)],
         ),
-        ("conda install -c conda-forge -y numpy=1.26 'scipy>=1' python=3.11", [("numpy", True), ("scipy", False)]),
+        # conda: `=1.26` means 1.26.* (not a pin); `=1.26.4`, `==1.26.4`, `=1.26=<build>` are
+        ("conda install -c conda-forge -y numpy=1.26 'scipy>=1' python=3.11", [("numpy", False), ("scipy", False)]),
+        ("conda install numpy=1.26.4 pandas==2.2.2 scipy=1.14=py311h0 polars==1.* tk", [
+            ("numpy", True), ("pandas", True), ("scipy", True), ("polars", False), ("tk", False)]),
         ("mamba install pytorch", [("torch", False)]),
         ("uv pip install rich==13.7.1", [("rich", True)]),
         ("pip install $PKG {pkg}", []),

@@ -84,10 +84,13 @@ class UnpinnedDependency(Rule):
     Finds imported packages that the nearest dependency file declares without an exact
     version, when no lock file sits next to it.
 
-    A version is pinned by `==` or `===` in requirements files and PEP 621 tables, by
-    `=` or `==` in a conda `environment.yml`, by a bare version in Poetry and Pipfile
-    tables, or by a direct URL (`name @ https://...`). `~=`, `>=`, `^` and `*` are not
-    pins. A version pinned in a `-c` constraints file, or by any other dependency file
+    A version is pinned by `==` or `===` in requirements files and PEP 621 tables
+    (`==1.26.*` is not), by a bare version in Poetry and Pipfile tables, by a direct URL
+    to a file (`name @ https://.../name-1.0-py3-none-any.whl`) or to a VCS commit or tag
+    (`name @ git+https://github.com/org/name@v1.0`; no ref or a branch is not a pin).
+    In a conda `environment.yml`, `numpy==1.26.4`, `numpy=1.26.4` (a full version),
+    `numpy 1.26.4` and `numpy=1.26=<build string>` are pins; `numpy=1.26`, which conda
+    reads as any 1.26.x, is not. `~=`, `>=`, `^` and `*` are not pins. A version pinned in a `-c` constraints file, or by any other dependency file
     of the same folder (a `requirements.txt` compiled from `requirements.in`), counts.
     A lock file (`poetry.lock`, `uv.lock`, `Pipfile.lock`, `pdm.lock`, `pixi.lock`,
     `conda-lock.yml`, `pylock.toml`) pins everything.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
+from nb2prod import deps
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.rules._base import Rule, register
-from nb2prod.rules.environment.facts import environment_of
+from nb2prod.rules.environment.facts import _Install, environment_of
+
+_TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
 
 @register
@@ -15,8 +20,14 @@ class UnpinnedInstall(Rule):
     """## What it does
     Finds packages installed from the notebook (`%pip install`, `!pip install`,
     `%conda install`, `pip install` in a `%%bash` cell) without an exact version.
-    Options (`-q`, `-U`, `--index-url URL`), requirement files (`-r requirements.txt`),
-    local paths and URLs are not reported, nor are `pip`, `setuptools` and `wheel`.
+    A package is pinned by `==` or `===` (conda: `==`, or `=` with a full version such
+    as `=1.26.4`, or a build string; `=1.26` means any 1.26.x), a VCS URL by
+    `@<commit or tag>` (`git+https://github.com/org/repo@v1.2`, not `@main` nor no ref
+    at all). Options (`-q`, `-U`, `--index-url URL`), local paths (`.`, `-e .`), file
+    URLs, and the tooling (`pip`, `setuptools`, `wheel`, as in `pip install --upgrade
+    pip`) are not reported. `-r FILE` installs what FILE declares: its unpinned
+    packages are reported in one finding, unless FILE is the dependency file NB202
+    already judges (the nearest one).
 
     ## Why is this bad?
     Every run installs whatever version is newest that day, so two runs of the same
@@ -44,11 +55,28 @@ class UnpinnedInstall(Rule):
     summary = "A package is installed from the notebook without an exact version"
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
-        for inst in environment_of(nb).installs:
+        env = environment_of(nb)
+        for inst in env.installs:
             spec = inst.spec
+            if spec.requirements_file is not None:
+                finding = self._requirements_file(nb, inst)
+                if finding is not None:
+                    yield finding
+                continue
             if spec.pinned or spec.name is None:
                 continue
-            pin = "==" if spec.tool == "pip" else "="
+            if "://" in spec.spec:
+                yield self.at(
+                    inst.cell,
+                    f"{inst.command} installs `{spec.spec}` from the repository's default branch or a "
+                    "branch, which moves: add `@<commit or tag>` to the URL",
+                    line=inst.line,
+                    column=inst.column,
+                    end_line=inst.line if inst.end_column else None,
+                    end_column=inst.end_column,
+                )
+                continue
+            pin = "==" if spec.tool == "pip" else "=<full version> or =="
             yield self.at(
                 inst.cell,
                 f"{inst.command} installs `{spec.spec}` without a pinned version: use `{spec.name}{pin}<version>`",
@@ -57,3 +85,35 @@ class UnpinnedInstall(Rule):
                 end_line=inst.line if inst.end_column else None,
                 end_column=inst.end_column,
             )
+
+    def _requirements_file(self, nb: Analysis, inst: _Install) -> Finding | None:
+        """`-r FILE`: one finding naming FILE's unpinned packages (FILE read as NB202 reads
+        dependency files); none when FILE is missing, or is one NB202 judges."""
+        env = environment_of(nb)
+        target = inst.spec.requirements_file
+        if env.folder is None or not target:
+            return None
+        path = Path(os.path.normpath(env.folder / os.path.expanduser(target)))
+        found = env.dependencies
+        if found is not None and any(Path(os.path.abspath(f.path)) == path for f in found.files):
+            return None  # the nearest dependency file: NB202 reports its unpinned imports
+        if not path.is_file():
+            return None
+        read = deps.read_dependency_file(path)
+        if read.error is not None:
+            return None
+        pinned = {r.name for r in read.requirements if r.pinned}
+        loose = [r for r in read.requirements
+                 if not r.pinned and not r.constraint and r.name not in pinned and r.name not in _TOOLING]
+        if not loose:
+            return None
+        names = ", ".join(f"`{r.spec}`" for r in loose[:3]) + (f" and {len(loose) - 3} more" if len(loose) > 3 else "")
+        return self.at(
+            inst.cell,
+            f"{inst.command} installs from `{target}` packages without a pinned version: {names}; "
+            "pin them with `==`",
+            line=inst.line,
+            column=inst.column,
+            end_line=inst.line if inst.end_column else None,
+            end_column=inst.end_column,
+        )

@@ -107,6 +107,15 @@ FIXTURES = {
             code("import numpy  # expect: NB202\nimport scipy"),
             files={"environment.yml": "dependencies:\n  - numpy>=1.26\n  - scipy=1.14.0\n"},
         ),
+        # conda's `=1.26` is 1.26.* (a fuzzy match), not a pin; a VCS URL with no ref
+        # (or a branch) moves.
+        "fires_conda_fuzzy_and_vcs_branch": nb(
+            code("import numpy as np  # expect: NB202\nimport scipy\nimport pandas\nimport tool  # expect: NB202"),
+            files={"environment.yml": (
+                "dependencies:\n  - numpy=1.26\n  - scipy=1.14.0=py311h0\n  - pandas==2.2.2\n"
+                "  - pip\n  - pip:\n    - tool @ git+https://github.com/org/tool@main\n"
+            )},
+        ),
         "clean": nb(
             code("import pandas as pd\nimport mylib\nimport numpy as np"),
             files={"requirements.txt": (
@@ -162,12 +171,26 @@ FIXTURES = {
         "fires_bash_cell": nb(
             code("%%bash\nset -e\npip install --quiet requests  # expect: NB204\n"),
         ),
+        # `-r FILE` (a file NB202 does not judge) with unpinned packages; a VCS URL at a branch.
+        "fires_requirements_file_and_vcs": nb(
+            code("%pip install -q -r colab/reqs.txt  # expect: NB204\n"
+                 "!pip install git+https://github.com/huggingface/transformers  # expect: NB204\n"
+                 "!pip install -q 'git+https://github.com/org/tool.git@main'  # expect: NB204"),
+            files={"requirements.txt": PINNED, "colab/reqs.txt": "torch\ntransformers==4.44.0\n"},
+        ),
         "clean": nb(
             code("%pip install xgboost==2.1.1 -r requirements.txt"),
             code("!pip install --upgrade pip setuptools wheel\n!pip install -e ."),
             code("!pip install git+https://github.com/example/lib.git@v1.2.0"),
             code("%conda install -y numpy=1.26.4\n!pip list\n!apt-get install -y graphviz"),
             code("!{sys.executable} -m pip install polars==1.2.1"),
+        ),
+        "clean_requirements_file_and_vcs": nb(
+            code("%pip install -r colab/pinned.txt\n%pip install -r requirements.txt\n"
+                 "!pip install -q transformers==4.30\n"
+                 "!pip install git+https://github.com/org/tool@0123456789abcdef0123456789abcdef01234567\n"
+                 "%conda install -y scipy=1.14.0=py311h0 pandas==2.2.2"),
+            files={"requirements.txt": "pandas\n", "colab/pinned.txt": "torch==2.4.0\n"},
         ),
     },
     "NB205": {
