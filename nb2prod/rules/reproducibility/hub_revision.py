@@ -33,6 +33,8 @@ _SENTENCE_MODELS = frozenset(
      "sentence_transformers.cross_encoder.CrossEncoder"}
 )
 _TORCH_HUB_LOADS = frozenset({"torch.hub.load"})
+# Metric scripts fetched from the Hub by name (`evaluate.load("seqeval")`).
+_METRICS = frozenset({"evaluate.load", "evaluate.loading.load", "datasets.load_metric"})
 # Hub repository ids: `name` or `org/name` (letters, digits, `-`, `_`, `.`).
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?$")
 _GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -97,6 +99,8 @@ class _HubScan:
             return self._pipeline(call)
         if q == "datasets.load_dataset":
             return self._dataset(call)
+        if q in _METRICS:
+            return self._metric(call)
         if q in _HF_DOWNLOADS:
             return self._model(call, argument(call, ("repo_id",), (0,)), "the Hugging Face Hub", local=False)
         if q in _SENTENCE_MODELS:
@@ -157,6 +161,15 @@ class _HubScan:
         if not _REPO_ID.match(path) or self._is_local(path):
             return None
         return self._revision(call, f"`{written(call)}({path!r})`", f"the dataset `{path}` from the Hugging Face Hub")
+
+    def _metric(self, call: CallFact) -> str | None:
+        path = self.values.string(argument(call, ("path",), (0,)))
+        if path is None or UNKNOWN in path or not _REPO_ID.match(path) or path.endswith(".py"):
+            return None
+        if self._is_local(path):
+            return None
+        return self._revision(call, f"`{written(call)}({path!r})`",
+                              f"the metric script `{path}` from the Hugging Face Hub")
 
     def _is_local(self, name: str) -> bool:
         """A folder the notebook saves (`save_pretrained`, `output_dir=`...) or that exists
@@ -249,6 +262,7 @@ class UnpinnedHubRevision(Rule):
     task's default model), `datasets.load_dataset("name")`, `hf_hub_download`,
     `snapshot_download`, `SentenceTransformer("name")`, all without `revision=` (or with
     a branch such as `revision="main"`; a commit SHA or a tag is a pin);
+    metric scripts (`evaluate.load("seqeval")`, `datasets.load_metric("accuracy")`);
     `timm.create_model(name, pretrained=True)`; and `torch.hub.load("owner/repo", ...)`
     without a tag or commit after `:`. A name that is a local folder is not a hub fetch:
     a relative or absolute path, a folder beside the notebook, or one the notebook saves

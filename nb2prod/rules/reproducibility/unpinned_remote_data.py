@@ -65,6 +65,10 @@ READERS: dict[str, Reader] = {
     "torchtext.utils.download_from_url": Reader((0,), ("url",), ("hash_value",)),
     "pooch.retrieve": Reader((0,), ("url",), ("known_hash",), 1),
     "fsspec.open": Reader((0,), ("urlpath",), any_url=False),
+    "tensorflow.data.TFRecordDataset": Reader((0,), ("filenames",)),
+    "tensorflow.data.TextLineDataset": Reader((0,), ("filenames",)),
+    "tensorflow.io.read_file": Reader((0,), ("filename",)),
+    "tensorflow.keras.utils.image_dataset_from_directory": Reader((0,), ("directory",)),
     "urllib.request.urlopen": Reader((0,), ("url",), any_url=False),
     "urllib.urlopen": Reader((0,), ("url",), any_url=False),
     "urllib2.urlopen": Reader((0,), ("url",), any_url=False),
@@ -81,7 +85,27 @@ HF_PACKAGED_BUILDERS = frozenset(
 # What a response of a generic HTTP client is read as when it is data, not an API answer.
 _RESPONSE_DATA = frozenset({"content", "raw", "iter_content", "iter_lines", "read", "readlines"})
 _URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
-_SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl|aria2c|gsutil\s+cp|aws\s+s3\s+cp)(?=\s)")
+_SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl|aria2c|gdown)(?=\s)")
+_GDOWN_ID = re.compile(r"(?:^|\s)--id[\s=]+['\"]?([\w-]{10,})")
+_GIT_CLONE = re.compile(r"(?:^|[\s;&|(])git\s+clone\s")
+_GIT_PINS = re.compile(
+    r"(?:^|[\s;&|(])git\s+(?:-C\s+\S+\s+)?(?:checkout|reset\s+--hard|switch\s+--detach)\s+['\"]?"
+    r"((?=[0-9a-f]*\d)[0-9a-f]{7,40}|(?:v|release-)?\d+(?:\.\d+)+\S*)(?=['\"]?(?:\s|$))"
+)
+_GIT_BRANCH_OPTION = re.compile(r"\s(?:-b|--branch)[\s=]+['\"]?(\S+?)['\"]?(?=\s|$)")
+_TAG = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
+# Object stores: a bucket's object changes under the same name unless versioned.
+_OBJECT_STORE = ("gs://", "s3://", "s3a://", "az://", "abfs://", "abfss://")
+# Catalogues that download a named resource, whatever version is current.
+_CATALOGUES = {
+    "nltk.download": ("info_or_id",
+                      "downloads the current version of the nltk_data package `{name}`, which "
+                      "is not versioned: keep a copy with the project (`download_dir=`) and "
+                      "load it from there"),
+}
+# Helpers from a project's own module (`download_data(source=URL)`): named for what they
+# do, so a URL passed to one is fetched.
+_FETCHER_NAME = re.compile(r"(?i)download|fetch|retrieve|get_file|urlretrieve")
 _CURL_SAVES = re.compile(r"(?:^|\s)(-[a-zA-Z]*[oO]|--output|--remote-name)|\s>\s*\S")
 
 
@@ -128,7 +152,7 @@ def short_url(url: str) -> str:
 
 
 def _is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://", "ftp://"))
+    return text.lower().startswith(("http://", "https://", "ftp://", *_OBJECT_STORE))
 
 
 class _RemoteScan:
@@ -136,6 +160,7 @@ class _RemoteScan:
         self.nb = nb
         self.values: Values = values_of(nb)
         self.found: list[Remote] = []
+        self._pinned_checkout: bool | None = None
 
     def run(self) -> list[Remote]:
         for call in self.nb.calls:
@@ -143,9 +168,12 @@ class _RemoteScan:
                 continue
             q = call.qualname
             if q is None:
+                self._helper(call)
                 continue
             reader = READERS.get(q)
-            if reader is not None:
+            if q in ("gdown.download", "gdown.download_folder"):
+                self._gdown(call, q)
+            elif reader is not None:
                 self._read(call, q, reader)
             elif q == "datasets.load_dataset":
                 self._hf_files(call)
@@ -155,13 +183,54 @@ class _RemoteScan:
                 self._add(call, f"`{written(call)}` downloads from the `master` branch of "
                           "github.com/mwaskom/seaborn-data, which can change: keep a copy with the "
                           "project, or read a commit-pinned URL")
+            elif q in _CATALOGUES:
+                self._catalogue(call, q)
             elif q.partition(".")[0] == "statsmodels" and q.endswith("datasets.get_rdataset"):
                 self._add(call, f"`{written(call)}` downloads from the `master` branch of the "
                           "Rdatasets repository, which can change: keep a copy with the project")
+            else:
+                self._helper(call)
         for cell in self.nb.code_cells:
             if "skip" not in cell.nb2prod_tags:
                 self._shell(cell)
         return self.found
+
+    def _helper(self, call: CallFact) -> None:
+        """A function imported from elsewhere (a star import, the project's own module)
+        named like a downloader, given an unpinned URL: `download_data(source=URL)`."""
+        name = call.local_name
+        if name is None or name in self.nb.functions or not _FETCHER_NAME.search(name.rpartition(".")[2]):
+            return
+        if call.has_star_kwargs:
+            return
+        for node in [*call.node.args, *(k.value for k in call.node.keywords if k.arg)]:
+            for url in self._candidates(node):
+                if _is_url(url):
+                    reason = unpinned(url)
+                    if reason:
+                        self._add(call, f"`{written(call)}` downloads `{short_url(url)}` {reason}")
+                    return
+
+    def _catalogue(self, call: CallFact, q: str) -> None:
+        keyword, message = _CATALOGUES[q]
+        name = self.values.string(argument(call, (keyword,), (0,)))
+        if name is None or UNKNOWN in name or call.has_star_kwargs:
+            return
+        self._add(call, f"`{written(call)}({name!r})` " + message.format(name=name))
+
+    def _gdown(self, call: CallFact, q: str) -> None:
+        """``gdown.download(URL or id=...)``: a Google Drive file can be replaced in place."""
+        kw = call.keywords
+        if call.has_star_kwargs or any(k in kw and not is_none(kw[k]) for k in ("md5", "hash")):
+            return
+        url = self.values.string(argument(call, ("url",), (0,)))
+        file_id = self.values.string(argument(call, ("id",)))
+        if url is not None and _is_url(url):
+            self._read(call, q, READERS["gdown.download"])
+        elif file_id is not None and UNKNOWN not in file_id:
+            self._add(call, f"`{written(call)}(id={file_id!r})` downloads a Google Drive file, which "
+                      "its owner can replace or remove: verify a checksum (`hash=`) or keep a copy "
+                      "with the project")
 
     def _add(self, call: CallFact, message: str) -> None:
         self.found.append(Remote(call.cell, message, call))
@@ -285,10 +354,22 @@ class _RemoteScan:
             for i, text in enumerate(cell.lines[cm.line :], start=cm.line + 1):
                 commands.append((i, 1, text))
         for line, column, text in commands:
+            if _GIT_CLONE.search(text):
+                self._git_clone(cell, line, column, text)
+                continue
             m = _SHELL_FETCH.search(text)
             if m is None:
                 continue
-            tool = m.group(1).split()[0]
+            tool = m.group(1)
+            if tool == "gdown" and not _URL.search(text, m.end()):
+                gid = _GDOWN_ID.search(text, m.end())
+                if gid is not None and not re.search(r"\s--(?:md5|hash)\b", text):
+                    self.found.append(Remote(
+                        cell, f"`gdown` downloads the Google Drive file `{gid.group(1)}`, which its owner "
+                        "can replace or remove: verify a checksum or keep a copy with the project",
+                        None, line, column,
+                    ))
+                continue
             for url in _URL.findall(text, m.end()):
                 if tool == "curl" and not (looks_like_data(url) or _CURL_SAVES.search(text)):
                     continue
@@ -299,6 +380,40 @@ class _RemoteScan:
                         cell, f"`{tool}` downloads `{short_url(url)}` {reason}", None, line, column
                     ))
                     break
+
+
+    def _git_clone(self, cell: Cell, line: int, column: int, text: str) -> None:
+        """``!git clone URL`` checks out the default branch, unless a tag is named
+        (``--branch v1.2``) or the notebook checks out a commit or tag afterwards."""
+        urls = [u for u in _URL.findall(text) if "{" not in u and "$" not in u]
+        if not urls:
+            return
+        branch = _GIT_BRANCH_OPTION.search(text)
+        if branch is not None and _TAG.match(branch.group(1)):
+            return
+        if self._checks_out_a_pin():
+            return
+        where = f"the branch `{branch.group(1)}`" if branch else "the default branch"
+        self.found.append(Remote(
+            cell, f"`git clone` fetches {where} of `{short_url(urls[0])}`, which moves: the code "
+            "and data the notebook then uses can change; clone a tag (`--branch v1.2`) or "
+            "`git checkout <commit>` after the clone",
+            None, line, column,
+        ))
+
+    def _checks_out_a_pin(self) -> bool:
+        if self._pinned_checkout is None:
+            found = False
+            for cell in self.nb.code_cells:
+                texts = [m.args for m in cell.parsed.magics if m.kind in ("shell", "shell_capture", "line")]
+                cm = cell.parsed.cell_magic
+                if cm is not None and cm.name in SHELL_SCRIPT_CELL_MAGICS:
+                    texts.extend(cell.lines[cm.line:])
+                if any(_GIT_PINS.search(t) for t in texts):
+                    found = True
+                    break
+            self._pinned_checkout = found
+        return self._pinned_checkout
 
 
 def remote_reads(nb: Analysis) -> list[Remote]:
@@ -319,14 +434,20 @@ class UnpinnedRemoteData(Rule):
     readers are the file readers of pandas, polars, dask, `ray.data`, numpy (`np.load`,
     `np.loadtxt`...), the downloaders (`urlretrieve`, `wget.download`, `gdown`,
     `keras.utils.get_file`, `torchvision`'s `download_url`, `torch.hub`'s URL loaders),
-    `load_dataset("csv", data_files=URL)`, shell `!wget` / `!curl -O`, and generic HTTP
+    `load_dataset("csv", data_files=URL)`, shell `!wget` / `!curl -O` / `!gdown`, a
+    helper from the project's own module named like a downloader
+    (`download_data(source=URL)`), files in an object store (`gs://`, `s3://`) read by
+    these or by `tf.data.TFRecordDataset`, and generic HTTP
     clients (`requests.get`, `urlopen`) when what they fetch is data: a data file URL,
     or a response whose bytes are kept (`.content`, `.iter_content()`, `stream=True`).
     An API being called is not data read. The URL is followed where the notebook builds
     it: a variable assigned at the top, inside a function, an `if`, a `for` or a `try`,
     a default or an argument of a function, a dict or a list of URLs, an f-string or
     `+` with a constant base. Catalogues count too: `fetch_openml(name=...)` without
-    `version=`, `seaborn.load_dataset` and statsmodels' `get_rdataset`. (A model or a
+    `version=`, `seaborn.load_dataset`, statsmodels' `get_rdataset`, `nltk.download`,
+    and a Google Drive file (`gdown --id`, `gdown.download(id=...)`) without a checksum.
+    `!git clone URL` counts too, unless it clones a tag (`--branch v1.2`) or the notebook
+    checks out a commit or tag (`git checkout <sha>`). (A model or a
     dataset fetched from a hub by name, such as `load_dataset("imdb")`, is NB108's.)
 
     A URL is pinned when it names a commit SHA or a tag (`raw.githubusercontent.com/

@@ -74,6 +74,29 @@ FIXTURES = {
             code("!curl https://api.example.com/status"),
             code("old = pd.read_csv('https://raw.githubusercontent.com/acme/data/master/iris.csv')", tags=["skip"]),
         ),
+        # Catalogues, Google Drive files, git clones, object stores, project helpers.
+        "fires_catalogues_and_clones": nb(
+            code("import nltk\nimport gdown\nimport tensorflow as tf\nimport pandas as pd\n"
+                 "from helpers import download_data"),
+            code("nltk.download('stopwords')  # expect: NB107\n"
+                 "gdown.download(id='1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684', output='celeba.zip')  # expect: NB107\n"
+                 "ds = tf.data.TFRecordDataset(['gs://someone-bucket/cola/train.tfrecords'])  # expect: NB107\n"
+                 "df = pd.read_parquet('s3://public-bucket/events/part-0.parquet')  # expect: NB107\n"
+                 "download_data(source='https://github.com/acme/data/raw/main/pizza.zip')  # expect: NB107"),
+            code("!gdown --id 1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684  # expect: NB107\n"
+                 "!git clone https://github.com/acme/tools  # expect: NB107"),
+        ),
+        "clean_catalogues_and_clones": nb(
+            code("import nltk\nimport gdown\nimport pandas as pd\nfrom helpers import download_data, show_image"),
+            code("nltk.download(pkg)\n"
+                 "gdown.download(id='1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684', output='x.zip', hash='md5:abc')\n"
+                 "df = pd.read_parquet('s3://bucket/events/v3/part-0.parquet')\n"
+                 "download_data(source='https://github.com/acme/data/raw/v1.0/pizza.zip')\n"
+                 "show_image('https://example.com/cat.csv')"),
+            code("!git clone --branch v4.30.0 https://github.com/acme/lib\n"
+                 "!git clone https://github.com/acme/tools\n"
+                 "!cd tools && git checkout 3f2c9d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"),
+        ),
         # Pinned URLs built elsewhere, API calls, and URLs the linter cannot know.
         "clean_url_built_elsewhere": nb(
             code("import pandas as pd\nimport requests\nimport urllib.request\nimport ray\n"
@@ -120,6 +143,9 @@ FIXTURES = {
                  "net = timm.create_model('resnet50', pretrained=True)  # expect: NB108\n"
                  "yolo = torch.hub.load('ultralytics/yolov5', 'yolov5s')  # expect: NB108\n"
                  "midas = torch.hub.load('intel-isl/MiDaS:master', 'MiDaS')  # expect: NB108"),
+            code("import evaluate\nfrom datasets import load_metric\n"
+                 "seqeval = evaluate.load('seqeval')  # expect: NB108\n"
+                 "accuracy = load_metric('accuracy')  # expect: NB108"),
         ),
         "clean": nb(
             code("from transformers import AutoModel, AutoTokenizer, pipeline, Trainer, TrainingArguments\n"
@@ -147,6 +173,8 @@ FIXTURES = {
                  "own = timm.create_model('resnet50', pretrained=True, checkpoint_path='weights/resnet50.pth')\n"
                  "hub = torch.hub.load('ultralytics/yolov5:v7.0', 'yolov5s')\n"
                  "mine = torch.hub.load('./yolov5', 'custom', source='local')"),
+            code("import evaluate\nlocal_metric = evaluate.load('./metrics/my_metric.py')\n"
+                 "pinned_metric = evaluate.load('seqeval', revision=REV)"),
             code("old = AutoModel.from_pretrained('bert-base-uncased')", tags=["skip"]),
         ),
     },
