@@ -36,6 +36,9 @@ def _findings(write_nb, tmp_path: Path, code: str, source: str):
         ("NB502", "DATA_DIR = '/data/iris'", "/data/iris"),
         ("NB502", "fh = open(' /srv/x.txt ')", "/srv/x.txt"),
         ("NB502", "WIN = 'D:\\\\datasets\\\\iris.csv'", "D:\\\\datasets\\\\iris.csv"),
+        # a variable of any name holding an absolute path, used as a path: the value is covered
+        ("NB502", "import pandas as pd\nroot = '/srv/x'\ndf = pd.read_csv(root + '/a.csv')", "/srv/x"),
+        ("NB501", "from pathlib import Path\np = Path.home() / 'data'", "Path.home()"),
         ("NB506", "import pandas as pd\ndf = pd.read_csv('../shared/iris.csv')", "../shared/iris.csv"),
         ("NB506", "import sys\nsys.path.append('../../lib')", "../../lib"),
         ("NB506", "import os\np = os.path.join('..', 'data', 'x.csv')", ".."),

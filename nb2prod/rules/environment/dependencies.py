@@ -90,8 +90,9 @@ class UnpinnedDependency(Rule):
     (`name @ git+https://github.com/org/name@v1.0`; no ref or a branch is not a pin).
     In a conda `environment.yml`, `numpy==1.26.4`, `numpy=1.26.4` (a full version),
     `numpy 1.26.4` and `numpy=1.26=<build string>` are pins; `numpy=1.26`, which conda
-    reads as any 1.26.x, is not. `~=`, `>=`, `^` and `*` are not pins. A version pinned in a `-c` constraints file, or by any other dependency file
-    of the same folder (a `requirements.txt` compiled from `requirements.in`), counts.
+    reads as any 1.26.x, is not. `~=`, `>=`, `^` and `*` are not pins. A version
+    pinned in a `-c` constraints file, or by any other dependency file of the same
+    folder (a `requirements.txt` compiled from `requirements.in`), counts.
     A lock file (`poetry.lock`, `uv.lock`, `Pipfile.lock`, `pdm.lock`, `pixi.lock`,
     `conda-lock.yml`, `pylock.toml`) pins everything.
 

@@ -66,10 +66,12 @@ class UnpinnedInstall(Rule):
             if spec.pinned or spec.name is None:
                 continue
             if "://" in spec.spec:
+                ref = spec.spec.split("://", 1)[1].split("#", 1)[0].rpartition("@")[2]
+                where = f"the branch `{ref}`" if "@" in spec.spec.split("://", 1)[1] else "the default branch"
                 yield self.at(
                     inst.cell,
-                    f"{inst.command} installs `{spec.spec}` from the repository's default branch or a "
-                    "branch, which moves: add `@<commit or tag>` to the URL",
+                    f"{inst.command} installs `{spec.spec}` from {where} of the repository, which "
+                    "moves: add `@<commit or tag>` to the URL",
                     line=inst.line,
                     column=inst.column,
                     end_line=inst.line if inst.end_column else None,

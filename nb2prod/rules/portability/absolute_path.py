@@ -15,9 +15,12 @@ from nb2prod.rules.portability.paths import (
     PATHY_NAME,
     ROUTEY_NAME,
     call_args,
+    colab_or_kaggle,
     is_absolute,
     is_io_call,
+    leftmost_name,
     leftmost_string,
+    module_strings,
     shorten,
     simple_assignment,
     source_span,
@@ -29,11 +32,22 @@ class AbsolutePath(Rule):
     """## What it does
     Finds absolute paths that are not in a home folder (NB501 covers those):
     `/data/projects/iris.csv`, `/kaggle/input/...`, `D:\\datasets\\...`. To keep false
-    alarms away (URL routes such as `"/predict"`, regexes), a POSIX path is reported only
-    where it is a file: an argument of a file call (`open`, `pd.read_*`, `to_csv`,
-    `np.load`, `Path`, `os.path.join`, `joblib.dump`, `savefig`...), or the value of a
-    top-level variable named like a location (`DATA_DIR = "/data/iris"`). A Windows drive
-    path is reported anywhere. `/tmp`, `/dev`, `/proc` and `/sys` are never reported.
+    alarms away (URL routes such as `"/predict"`, regexes, text that is printed), a POSIX
+    path is reported only where it is a file: an argument of a file call (`open`,
+    `pd.read_*`, `to_csv`, `np.load`, `Path`, `os.path.join`, `joblib.dump`, `savefig`,
+    `sys.path.append`...), also when it starts an f-string, a `+` or a `/`
+    (`f"/data/{name}.csv"`, `Path("/data") / "x"`); the value of a variable that such a
+    call then uses as a path (`root = "/srv/data"` ... `open(root + "/x.csv")`); or the
+    value of a top-level variable named like a location (`DATA_DIR = "/data/iris"`). A
+    Windows drive path is reported anywhere.
+
+    Never reported: URLs, `/tmp` and `/var/tmp` (scratch folders every POSIX machine
+    and container has), `/dev` (`/dev/null`), `/proc` and `/sys`, and existence tests
+    (`os.path.exists("/kaggle/input")`, how code detects a platform). Google Colab's
+    `/content/...` (its working folder) and Kaggle's `/kaggle/...` are reported, since
+    they exist only there, with a message that says so: on Colab `/content/x.csv` is
+    simply `x.csv`. `sys.path.append("/opt/lib")` is reported too: the imports that
+    follow fail on any other machine.
 
     ## Why is this bad?
     An absolute path ties the notebook to one machine's layout. CI, a colleague and the
@@ -62,12 +76,27 @@ class AbsolutePath(Rule):
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         seen: set[int] = set()
+        strings: dict[str, list[tuple[Cell, ast.Constant, int]]] | None = None
         for call in nb.calls:
             if not is_io_call(call):
                 continue
             for arg in call_args(call):
                 const = leftmost_string(arg)
-                if const is None or id(const) in seen:
+                if const is None:
+                    # a variable assigned an absolute path, then used here as a path
+                    name = leftmost_name(arg)
+                    if name is None:
+                        continue
+                    if strings is None:
+                        strings = module_strings(nb.parsed_cells)
+                    for where, assigned, offset in strings.get(name, ()):
+                        if id(assigned) not in seen:
+                            seen.add(id(assigned))
+                            finding = self._judge(where, assigned, offset, strict=False)
+                            if finding is not None:
+                                yield finding
+                    continue
+                if id(const) in seen:
                     continue
                 seen.add(id(const))
                 finding = self._judge(call.cell, const, call.offset, strict=False)
@@ -109,8 +138,10 @@ class AbsolutePath(Rule):
             return None
         line = const.lineno + offset
         col, end = source_span(cell, line, value, const, offset)
+        platform = colab_or_kaggle(value)
         return self.at(
             cell,
+            f"absolute path `{shorten(value)}` {platform}" if platform else
             f"absolute path `{shorten(value)}` exists only on machines laid out like this one",
             line=line,
             column=col,

@@ -189,3 +189,63 @@ def levels_up(path: str) -> int:
             break
         n += 1
     return n
+
+
+# -- names that hold paths -----------------------------------------------------------------
+
+
+def leftmost_name(expr: ast.expr) -> str | None:
+    """The variable a path expression starts from: `DATA`, `DATA + "/x.csv"`,
+    `f"{DATA}/x.csv"`, `DATA / "x.csv"`, `os.path.join(DATA, "x")`, `Path(DATA)`."""
+    for _ in range(20):
+        if isinstance(expr, ast.Name):
+            return expr.id
+        if isinstance(expr, ast.JoinedStr):
+            first = expr.values[0] if expr.values else None
+            if not isinstance(first, ast.FormattedValue):
+                return None
+            expr = first.value
+        elif isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Div)):
+            expr = expr.left
+        elif isinstance(expr, ast.Call) and expr.args and (
+            (isinstance(expr.func, ast.Attribute) and expr.func.attr in ("join", "Path", "PurePath"))
+            or (isinstance(expr.func, ast.Name) and expr.func.id in ("Path", "PurePath", "PosixPath", "join"))
+        ):
+            expr = expr.args[0]
+        else:
+            return None
+    return None
+
+
+def module_strings(cells: list[Cell]) -> dict[str, list[tuple[Cell, ast.Constant, int]]]:
+    """`NAME = "text"` outside functions and classes (at the top of a cell, or in an
+    `if`, `for`, `with` or `try` there) -> the constants, in notebook order."""
+    table: dict[str, list[tuple[Cell, ast.Constant, int]]] = {}
+    for cell in cells:
+        tree = cell.parsed.tree
+        if tree is None:
+            continue
+        off = cell.parsed.line_offset
+        stack: list[ast.stmt] = list(tree.body)
+        while stack:
+            stmt = stack.pop(0)
+            if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
+                for field_name in ("body", "orelse", "finalbody"):
+                    stack.extend(getattr(stmt, field_name, []))
+                for handler in getattr(stmt, "handlers", []):
+                    stack.extend(handler.body)
+                continue
+            target, value = simple_assignment(stmt)
+            if target is not None and value is not None:
+                table.setdefault(target, []).append((cell, value, off))
+    return table
+
+
+def colab_or_kaggle(path: str) -> str | None:
+    """What a platform path means: Colab's working folder, Kaggle's input/working folders."""
+    if path.startswith("/content/") and not path.startswith("/content/drive"):
+        return ("is in `/content`, the working folder of Google Colab, which exists only there: "
+                "write the path relative to the notebook (drop `/content/`)")
+    if path.startswith("/kaggle/"):
+        return "exists only on Kaggle: make the location a `parameters` value or a path relative to the notebook"
+    return None

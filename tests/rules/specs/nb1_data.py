@@ -130,7 +130,8 @@ FIXTURES = {
                  "from sentence_transformers import SentenceTransformer\nimport timm\nimport torch"),
             code("checkpoint = 'distilbert-base-uncased'\n"
                  "tok = AutoTokenizer.from_pretrained(checkpoint)  # expect: NB108\n"
-                 "model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)  # expect: NB108\n"
+                 "model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)"
+                 "  # expect: NB108\n"
                  "main = AutoTokenizer.from_pretrained('org/name', revision='main')  # expect: NB108"),
             code("clf = pipeline('sentiment-analysis')  # expect: NB108\n"
                  "ner = pipeline('ner', model='dslim/bert-base-NER')  # expect: NB108\n"

@@ -21,6 +21,21 @@ FIXTURES = {
             code("%%writefile /Users/jake/helpers.py\ndef f():\n    return 1"),
             expect_cells=[1],
         ),
+        # Paths built on the home folder at run time.
+        "fires_home_built": nb(
+            code("import os\nfrom pathlib import Path\n"
+                 "data = Path.home() / 'data' / 'iris.csv'  # expect: NB501\n"
+                 "p = os.path.join(os.path.expanduser('~'), 'datasets')  # expect: NB501\n"
+                 "q = Path.home().joinpath('models')  # expect: NB501\n"
+                 "r = f'{Path.home()}/notes/x.txt'  # expect: NB501\n"
+                 "s = str(Path.home()) + '/Downloads/y.csv'  # expect: NB501"),
+        ),
+        "clean_home_tools": nb(
+            code("import os\nfrom pathlib import Path\n"
+                 "kaggle = Path.home() / '.kaggle' / 'kaggle.json'\n"
+                 "cache = os.path.join(os.path.expanduser('~'), '.cache')\n"
+                 "home = Path.home()\nprint(Path.home())"),
+        ),
         "clean": nb(
             code("import pandas as pd\n"
                  "df = pd.read_csv('data/iris.csv')\n"
@@ -54,6 +69,19 @@ FIXTURES = {
             code("%%writefile /srv/app/helpers.py\ndef f():\n    return 1"),
             expect_cells=[1],
         ),
+        # An absolute path kept in a variable (of any name), then used as a path; Colab's
+        # and Kaggle's folders; sys.path.
+        "fires_variable_and_platforms": nb(
+            code("import os\nimport sys\nimport pandas as pd\nfrom pathlib import Path\n"
+                 "root = '/srv/projects/iris'  # expect: NB502\n"
+                 "if True:\n    base = '/mnt/shared'  # expect: NB502\n"
+                 "df = pd.read_csv(root + '/iris.csv')\n"
+                 "imgs = os.listdir(os.path.join(base, 'images'))\n"
+                 "out = Path(base) / 'out'\n"
+                 "colab = pd.read_csv('/content/sample_data/mnist_test.csv')  # expect: NB502\n"
+                 "kaggle = pd.read_csv(f'/kaggle/input/titanic/{split}.csv')  # expect: NB502\n"
+                 "sys.path.append('/opt/tools/lib')  # expect: NB502"),
+        ),
         "clean": nb(
             code("import os\nimport re\nimport requests\nimport pandas as pd\nfrom pathlib import Path\n"
                  "BASE = 'http://localhost:8000'\n"
@@ -72,6 +100,14 @@ FIXTURES = {
                  "remote = pd.read_csv('https://example.org/data/iris.csv')\n"
                  "label = '/not/a/file/argument'\n"
                  "on_kaggle = os.path.exists('/kaggle/input')"),
+        ),
+        "clean_variables": nb(
+            code("import os\nimport pandas as pd\nimport requests\n"
+                 "route = '/api/v1/predict'\nr = requests.post('http://localhost:8000' + route)\n"
+                 "scratch = '/tmp/work'\nopen(scratch + '/x.txt', 'w')\n"
+                 "shown = '/srv/data'\nprint(shown)\n"
+                 "rel = 'data'\ndf = pd.read_csv(rel + '/iris.csv')\n"
+                 "pattern = '/users/(\\d+)'\nmsg = f'{pattern} matched'"),
         ),
     },
     "NB503": {
