@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,24 @@ from nb2prod.rules.portability.paths import (
     source_span,
 )
 
+# `cd DIR &&` / `cd DIR;` earlier in the same shell command line: later relative paths
+# start from DIR.
+_CD = re.compile(r"(?:^|[;&|(]\s*|\s)(?:cd|pushd)\s+(['\"]?)([^\s;&|'\"]+)\1\s*(?:&&|;|\|\|)")
+
+
+def _cd_base(before: str) -> str | None:
+    """Where a relative path of a shell command starts, relative to the notebook's
+    folder, after the `cd`s that come before it in the same command line ("" when there
+    is none); None when a `cd` goes somewhere the linter cannot know (an absolute,
+    home or computed folder)."""
+    base = ""
+    for m in _CD.finditer(before):
+        target = m.group(2).replace("\\", "/")
+        if target.startswith(("/", "~", "-")) or "$" in target or "{" in target or is_absolute(target, strict=False):
+            return None
+        base = posixpath.normpath(posixpath.join(base, target)) if base else posixpath.normpath(target)
+    return "" if base == "." else base
+
 
 @register
 class PathOutsideProject(Rule):
@@ -29,7 +49,8 @@ class PathOutsideProject(Rule):
     nearest folder, from the notebook's folder up, that holds `.git` or `pyproject.toml`
     (nothing is reported when there is none). Strings such as `"../../data/x.csv"` and
     `os.path.join("..", "..", "data")` are checked, wherever they appear (file calls,
-    `sys.path.append`, `%run`, `%cd`).
+    `sys.path.append`, `%run`, `%cd`). In a shell command, a path after `cd DIR &&` (or
+    `cd DIR;`) is taken from DIR: `!cd demos/app && zip -r ../app.zip .` stays inside.
 
     ## Why is this bad?
     A file outside the repository is not in a clone of it: CI, a colleague and the
@@ -95,10 +116,14 @@ class PathOutsideProject(Rule):
         for s in candidates:
             if id(s.node) in done:
                 continue
-            for token in TOKEN.findall(s.value):
+            for m in TOKEN.finditer(s.value):
+                token = m.group()
                 if ".." not in SEP.split(token) or "://" in token or is_absolute(token, strict=False):
                     continue
-                up = levels_up(token)
+                base = _cd_base(s.value[: m.start()])
+                if base is None:
+                    continue  # after a `cd` to a folder the linter cannot know
+                up = levels_up(posixpath.join(base, token) if base else token)
                 if up > depth:
                     yield self._report(s.cell, s.node, s.offset, token, up - depth, root)
                     break

@@ -191,6 +191,8 @@ FIXTURES = {
                  "q = 'data/../../other/x.csv'  # expect: NB506\n"
                  "w = pd.read_csv('..\\\\win\\\\x.csv')  # expect: NB506"),
             code("%run -i ../helpers.py  # expect: NB506"),
+            code("!cd data && cp ../../outside/x.csv .  # expect: NB506\n"
+                 "!cd .. && ls  # expect: NB506"),
         ),
         "clean": nb(
             code("import os\nimport pandas as pd\n"
@@ -202,6 +204,9 @@ FIXTURES = {
                  "rng = 'a..b'\n"
                  "url = 'https://example.org/a/../b.csv'\n"
                  "absolute = '/srv/../data.csv'"),
+            code("!cd demos/app && zip -r ../app.zip . -x '*.pyc'\n"
+                 "!cd $WORK; cp ../x.csv .\n"
+                 "!cd /srv/app && cat ../../etc/x.conf"),
         ),
     },
 }
