@@ -1,5 +1,9 @@
 """pyflakes, reporting the offending *node* (not just its line) so that findings can be
-mapped back to the notebook cell that holds it."""
+mapped back to the notebook cell that holds it.
+
+Nothing is reported on the synthetic statements that stand for what magics bind
+(:func:`nb2prod.code.is_synthetic`), and an import in the ``try`` of a ``try: import x /
+except ImportError:`` is not unused: it checks that ``x`` is installed."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pyflakes import checker, messages
+
+from nb2prod.code import is_synthetic
 
 _KINDS = {messages.UndefinedName: "undefined", messages.UnusedImport: "unused-import"}
 
@@ -33,7 +39,34 @@ class _NodeChecker(checker.Checker):
             if parent is None or parent is root:
                 break
             top = parent
+        if is_synthetic(top):
+            return
+        if kind == "unused-import" and self._checks_availability(node):
+            return
         self.found.append((kind, name, node, top, in_function))
+
+    def _checks_availability(self, node: ast.AST) -> bool:
+        """``node`` is in the body of a ``try`` that handles ImportError (or everything)."""
+        child, parent = node, self._parents.get(node)
+        while parent is not None:
+            if isinstance(parent, ast.Try) and child in parent.body and any(
+                _catches_import_error(h) for h in parent.handlers
+            ):
+                return True
+            child, parent = parent, self._parents.get(parent)
+        return False
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(
+        (n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else "")
+        in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
+        for n in names
+    )
 
 
 def check(module: ast.Module, builtins: Iterable[str]) -> Iterator[tuple[str, str, ast.AST, ast.AST, bool]]:

@@ -271,17 +271,13 @@ class Analysis:
     def module_definitions(self) -> dict[str, Definition]:
         """Name -> first top-level definition (assignment, def, class, import, for...)."""
         defs: dict[str, Definition] = {}
-        for c in self.parsed_cells:
-            off = c.parsed.line_offset
-            for name, line in _top_level_bindings(c.parsed.tree, ":=" in c.source):  # type: ignore[arg-type]
-                defs.setdefault(name, Definition(c, line + off))
+        # The statements of the name analyses: with what magics bind (`%time x = f()`,
+        # `%%capture out`), see ParsedCode.name_body.
         for c in self.code_cells if self.nb.is_python else ():
-            # `%%capture out` and `x = !cmd` bind names too (the latter is an Assign).
-            cm = c.parsed.cell_magic
-            if cm is not None and cm.name == "capture" and cm.args:
-                first = cm.args.split()[0]
-                if first.isidentifier():
-                    defs.setdefault(first, Definition(c, cm.line))
+            off = c.parsed.line_offset
+            names = ast.Module(body=c.parsed.name_body, type_ignores=[])
+            for name, line in _top_level_bindings(names, ":=" in c.source):
+                defs.setdefault(name, Definition(c, line + off))
         return defs
 
     @cached_property
@@ -318,8 +314,8 @@ class Analysis:
 
         body: list[ast.stmt] = []
         stmt_cell: dict[int, Cell] = {}
-        for c in self.parsed_cells:
-            for stmt in c.parsed.tree.body:  # type: ignore[union-attr]
+        for c in self.code_cells:  # with what magics run and bind: ParsedCode.name_body
+            for stmt in c.parsed.name_body:
                 body.append(stmt)
                 stmt_cell[id(stmt)] = c
         module = ast.Module(body=body, type_ignores=[])

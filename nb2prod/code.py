@@ -16,10 +16,19 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nb2prod._ast import iter_nodes
 
-__all__ = ["Magic", "ParsedCode", "SyntaxProblem", "parse_code", "PYTHON_BODY_CELL_MAGICS", "SHELL_SCRIPT_CELL_MAGICS"]
+__all__ = [
+    "Magic",
+    "ParsedCode",
+    "SyntaxProblem",
+    "parse_code",
+    "is_synthetic",
+    "PYTHON_BODY_CELL_MAGICS",
+    "SHELL_SCRIPT_CELL_MAGICS",
+]
 
 # Cell magics whose body is ordinary Python code run in the user namespace.
 PYTHON_BODY_CELL_MAGICS = frozenset(
@@ -61,6 +70,15 @@ class ParsedCode:
     line_offset: int = 0
     # The Python text that ``tree`` was parsed from (after transforms), if any.
     code: str = ""
+    # Names a non-Python cell magic defines in the user namespace (``%%cython``'s functions).
+    foreign_names: tuple[str, ...] = ()
+
+    @cached_property
+    def name_body(self) -> list[ast.stmt]:
+        """The statements every *name* analysis reads (pyflakes' undefined names and unused
+        imports, the cell-order definitions): the tree's, plus what IPython magics and
+        dynamic code read and bind, which the tree alone hides. See :func:`_name_body`."""
+        return _name_body(self)
 
 
 _transformer = None
@@ -208,7 +226,8 @@ def _parse_cell_magic(source: str) -> ParsedCode:
     offset = first + 1
     body = "".join(lines[offset:])
     if name not in PYTHON_BODY_CELL_MAGICS:
-        return ParsedCode(tree=None, magics=[magic], cell_magic=magic, line_offset=offset, code="")
+        return ParsedCode(tree=None, magics=[magic], cell_magic=magic, line_offset=offset, code="",
+                          foreign_names=_foreign_names(name, body))
     inner = parse_code(body)
     if inner.syntax_error is not None:
         err = inner.syntax_error
@@ -264,3 +283,297 @@ def _collect_magics(tree: ast.Module) -> list[Magic]:
             magics.append(Magic("shell_capture", "!", _const(node.args, 0), line, col))
     magics.sort(key=lambda m: (m.line, m.column))
     return magics
+
+
+# -- what magics and dynamic code bind: the statements of the name analyses ----------------
+#
+# pyflakes and the cell-order analysis read Python statements. IPython turns `%time X = f()`
+# into `get_ipython().run_line_magic('time', 'X = f()')`: a string, so `X` looks unbound
+# and the names `f()` reads look unused. `ParsedCode.name_body` gives them the statements
+# that really run: the Python argument of such magics, parsed at the magic's place, and a
+# *synthetic* statement for every name a magic or dynamic code binds (`x = None`, after
+# the statement that binds it), or, when the names cannot be known (`%run`, `exec`,
+# `globals()[k] = v`), a synthetic star import, after which pyflakes (as for any `from m
+# import *`) no longer calls a name undefined. Synthetic statements are marked: nothing is
+# ever reported on them (see :func:`is_synthetic`).
+
+_SYNTHETIC = "_nb2prod_synthetic"
+_DYNAMIC_MODULE = "__nb2prod_dynamic__"
+
+# Line magics whose argument is a Python statement run in the user namespace, with the
+# options that take a value (`%timeit -n 100 f(x)`, `%prun -s cumtime f()`).
+_PYTHON_ARG_LINE_MAGICS: dict[str, str] = {
+    "time": "", "timeit": "nrp", "prun": "DlsT", "debug": "b", "memit": "rti",
+    "mprun": "fT", "lprun": "fDTu", "snakeviz": "t",
+}
+# ... of which these options name a function the statement profiles (a read).
+_FUNCTION_OPTIONS = {"mprun": "f", "lprun": "f"}
+# Line magics after which any name may exist (they run or restore code nobody sees here).
+_DYNAMIC_LINE_MAGICS = frozenset({"run", "load", "loadpy", "pylab", "recall", "rerun"})
+# Extensions known to define no names in the user namespace (their magics, which may,
+# are understood here). Any other `%load_ext` may define names.
+_QUIET_EXTENSIONS = frozenset({
+    "autoreload", "watermark", "line_profiler", "memory_profiler", "snakeviz", "tensorboard",
+    "lab_black", "nb_black", "jupyter_black", "blackcellmagic", "autotime", "dotenv", "heat",
+    "rpy2.ipython", "sql", "google.cloud.bigquery", "bigquery_magics", "cython", "Cython",
+    "pycodestyle_magic", "pyinstrument", "ipython_memory_usage", "itables", "ipytest",
+    "google.colab.data_table", "jupyter_ai", "jupyter_ai_magics", "nbqa", "wurlitzer",
+})
+# Cell magics whose body is a script of another program: `--out NAME`, `--err NAME` and
+# `--proc NAME` bind its output (IPython's script magics).
+_SCRIPT_CELL_MAGICS = frozenset({"bash", "sh", "script", "python", "python2", "python3", "pypy", "perl",
+                                  "ruby", "cmd", "powershell", "pwsh"})
+_SQL_TARGET = re.compile(r"^\s*([A-Za-z_]\w*)\s*<<")
+_DYNAMIC_TEXT = re.compile(r"get_ipython|\bexec\b|\bexecfile\b|\bglobals\b|\blocals\b|\bvars\b|\bglobal\b")
+_NO_SCOPE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def is_synthetic(stmt: ast.AST) -> bool:
+    """Whether ``stmt`` is a statement of :attr:`ParsedCode.name_body` that stands for what
+    a magic or dynamic code binds (no code of the cell: never report on it)."""
+    return getattr(stmt, _SYNTHETIC, False)
+
+
+def _mark(stmt: ast.stmt, line: int, col: int) -> ast.stmt:
+    stmt.lineno, stmt.col_offset, stmt.end_lineno, stmt.end_col_offset = line, col, line, col
+    ast.fix_missing_locations(stmt)
+    setattr(stmt, _SYNTHETIC, True)
+    return stmt
+
+
+def _bind(name: str, line: int, col: int = 0) -> ast.stmt:
+    return _mark(ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.Constant(None)), line, col)
+
+
+def _any_name(line: int, col: int = 0) -> ast.stmt:
+    return _mark(ast.ImportFrom(module=_DYNAMIC_MODULE, names=[ast.alias("*")], level=0), line, col)
+
+
+def _read(expr: str, line: int, col: int) -> list[ast.stmt]:
+    return [s for s in _parse_at(expr, line, col) if isinstance(s, ast.Expr)]
+
+
+def _parse_at(code: str, line: int, col: int) -> list[ast.stmt]:
+    """The statements of ``code`` as if written at (tree) ``line``, column ``col``; [] when
+    it is not Python."""
+    if not code.strip():
+        return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    for node in iter_nodes(tree):
+        if "lineno" in node._attributes:
+            if node.lineno == 1:  # type: ignore[attr-defined]
+                node.col_offset += col  # type: ignore[attr-defined]
+                if getattr(node, "end_lineno", None) == 1:
+                    node.end_col_offset += col  # type: ignore[attr-defined]
+            node.lineno += line - 1  # type: ignore[attr-defined]
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += line - 1  # type: ignore[attr-defined]
+    return tree.body
+
+
+def _split_options(args: str, with_value: str) -> tuple[str, dict[str, list[str]]]:
+    """``-n 10 -r3 -o f(x)`` -> (``f(x)``, {"n": ["10"], "r": ["3"], "o": []}): the
+    leading single-letter options of a line magic, the way IPython's ``parse_options``
+    reads them, and the rest of the line."""
+    options: dict[str, list[str]] = {}
+    rest = args.lstrip()
+    while rest.startswith("-") and len(rest) > 1 and rest[1].isalpha():
+        token, _, tail = rest.partition(" ")
+        letters = token[1:]
+        for i, letter in enumerate(letters):
+            if letter in with_value:
+                value = letters[i + 1:]
+                if not value:
+                    value, _, tail = tail.lstrip().partition(" ")
+                options.setdefault(letter, []).append(value)
+                break
+            options.setdefault(letter, [])
+        rest = tail.lstrip()
+    return rest, options
+
+
+def _long_options(args: str, names: frozenset[str]) -> list[str]:
+    """The values of ``--out NAME`` / ``--out=NAME`` style options among ``args``."""
+    tokens = args.split()
+    found = []
+    for i, tok in enumerate(tokens):
+        key, eq, value = tok.partition("=")
+        if key in names:
+            value = value if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+            found.append(value)
+    return found
+
+
+def _identifiers(values: list[str]) -> list[str]:
+    return [n.strip() for v in values for n in v.split(",") if n.strip().isidentifier()]
+
+
+def _line_magic(name: str, args: str, line: int, col: int) -> list[ast.stmt]:
+    """The statements a line magic runs or binds, at (tree) ``line``."""
+    if name in _PYTHON_ARG_LINE_MAGICS:
+        rest, options = _split_options(args, _PYTHON_ARG_LINE_MAGICS[name])
+        at = col + len(name) + 2 + len(args) - len(rest)
+        stmts = _parse_at(rest, line, at)
+        for letter in _FUNCTION_OPTIONS.get(name, ""):
+            for func in options.get(letter, []):
+                stmts.extend(_read(func, line, col))
+        return stmts
+    words = args.split()
+    if name in _DYNAMIC_LINE_MAGICS:
+        return [_any_name(line, col)]
+    if name in {"load_ext", "reload_ext"}:
+        return [] if all(w in _QUIET_EXTENSIONS for w in words) else [_any_name(line, col)]
+    if name == "store" and "-r" in words:
+        names = [w for w in words if not w.startswith("-")]
+        return [_bind(n, line, col) for n in names if n.isidentifier()] if names else [_any_name(line, col)]
+    if name == "macro":
+        names = [w for w in words if not w.startswith("-")]
+        return [_bind(names[0], line, col)] if names and names[0].isidentifier() else []
+    if name == "R":
+        return [_bind(n, line, col) for n in _identifiers(_long_options(args, frozenset({"-o", "--output"})))]
+    if name == "Rpull":
+        return [_bind(w, line, col) for w in words if w.isidentifier()]
+    if name == "sql":
+        m = _SQL_TARGET.match(_split_options(args, "")[0])
+        return [_bind(m.group(1), line, col)] if m else []
+    return []
+
+
+def _cell_magic_names(name: str, args: str, body: str) -> tuple[str, list[str]]:
+    """(setup code run before the body, names bound after it) of a cell magic."""
+    if name == "capture":
+        names = [w for w in args.split() if not w.startswith("-")]
+        return "", names[-1:] if names and names[-1].isidentifier() else []
+    if name == "timeit":
+        return _split_options(args, _PYTHON_ARG_LINE_MAGICS["timeit"])[0], []
+    if name == "R":
+        return "", _identifiers(_long_options(args, frozenset({"-o", "--output"})))
+    if name in _SCRIPT_CELL_MAGICS:
+        return "", _identifiers(_long_options(args, frozenset({"--out", "--err", "--proc"})))
+    if name == "sql":
+        m = _SQL_TARGET.match(args)
+        return "", [m.group(1)] if m else []
+    if name == "bigquery":
+        tokens, i = args.split(), 0
+        flags = {"--use_legacy_sql", "--use_bqstorage_api", "--use_rest_api", "--verbose", "--dry_run",
+                 "--no_query_cache", "--quiet"}
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.startswith("-"):
+                i += 1 if tok in flags or "=" in tok else 2
+                continue
+            return "", [tok] if tok.isidentifier() else []
+        return "", []
+    return "", list(_foreign_names(name, body))
+
+
+# `def f(`, `cpdef double f(`, `class C`, `cdef class C` at the top of a %%cython cell
+# (a `cdef` function is C-only: Python never sees it).
+_CYTHON_NAME = re.compile(r"^(?:c?p?def\s+(?:[\w\[\].* ]+\s+)?|(?:cdef\s+)?class\s+)([A-Za-z_]\w*)\s*[(:]", re.M)
+
+
+def _foreign_names(name: str, body: str) -> tuple[str, ...]:
+    """Functions and classes a ``%%cython`` cell defines for Python."""
+    if name not in {"cython", "cython_pyximport"}:
+        return ()
+    return tuple(
+        m.group(1) for m in _CYTHON_NAME.finditer(body)
+        if not (m.group(0).startswith("cdef ") and m.group(0).split()[1] != "class")
+    )
+
+
+def _ipython_call(node: ast.Call) -> tuple[str, list[str]] | None:
+    attr = _is_get_ipython_attr(node.func)
+    if attr not in ("run_line_magic", "run_cell_magic"):
+        return None
+    return attr, [_const(node.args, i) for i in range(3)]
+
+
+def _is_namespace_call(node: ast.expr) -> bool:
+    """``globals()``, ``vars()``, ``locals()`` (the module namespace, at module level)."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id in ("globals", "vars", "locals") and not node.args
+    )
+
+
+def _writes_namespace(node: ast.AST) -> bool:
+    """``exec(...)``, ``globals()[k] = v``, ``globals().update(...)``: names appear that no
+    statement shows."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("exec", "execfile"):
+            return True
+        return (
+            isinstance(func, ast.Attribute) and func.attr in ("update", "setdefault", "__setitem__")
+            and _is_namespace_call(func.value)
+        )
+    return isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_namespace_call(node.value)
+
+
+def _after(stmt: ast.stmt, in_scope: bool) -> list[ast.stmt]:
+    """What the top-level ``stmt`` runs or binds beyond its own statements."""
+    extra: list[ast.stmt] = []
+    dynamic = False
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            extra.extend(_bind(n, node.lineno, node.col_offset) for n in node.names)
+        elif _writes_namespace(node):
+            dynamic = True
+        elif in_scope and isinstance(node, ast.Call):
+            found = _ipython_call(node)
+            if found is not None:
+                attr, (name, args, body) = found
+                line, col = node.lineno, node.col_offset
+                if attr == "run_line_magic":
+                    extra.extend(_line_magic(name, args, line, col))
+                else:
+                    setup, names = _cell_magic_names(name, args, body)
+                    extra.extend(_parse_at(setup, line, col))
+                    if name in PYTHON_BODY_CELL_MAGICS:
+                        extra.extend(_parse_at(body, line, col))
+                    extra.extend(_bind(n, line, col) for n in names)
+        # Magics inside a function run in its scope: their statements do not belong at
+        # module level (a `global` or an `exec` there still reaches the module).
+        scoped = in_scope and not isinstance(node, _NO_SCOPE)
+        for child in ast.iter_child_nodes(node):
+            if scoped:
+                stack.append(child)
+            else:
+                stack.extend(_unscoped(child))
+    if dynamic:
+        extra.append(_any_name(stmt.end_lineno or stmt.lineno, 0))
+    return extra
+
+
+def _unscoped(node: ast.AST) -> list[ast.AST]:
+    # Below a function, only `global` and namespace writes matter: a plain walk finds them.
+    return [n for n in ast.walk(node) if isinstance(n, ast.Global) or _writes_namespace(n)]
+
+
+def _name_body(parsed: ParsedCode) -> list[ast.stmt]:
+    tree = parsed.tree
+    body: list[ast.stmt] = list(tree.body) if tree is not None else []
+    if tree is not None and (parsed.magics or _DYNAMIC_TEXT.search(parsed.code)):
+        body = []
+        for stmt in tree.body:
+            body.append(stmt)
+            body.extend(_after(stmt, in_scope=True))
+    cm = parsed.cell_magic
+    if cm is None:
+        return body
+    # The %%magic line is tree line (its cell line - line_offset); its bindings come after
+    # the body, its setup code before.
+    line = cm.line - parsed.line_offset
+    end = max((s.end_lineno or s.lineno for s in body), default=line)
+    setup, names = _cell_magic_names(cm.name, cm.args, "")
+    names = [*names, *parsed.foreign_names]
+    before = _parse_at(setup, line, cm.column + len(cm.name) + 2)
+    return [*before, *body, *(_bind(n, end, 0) for n in names)]
