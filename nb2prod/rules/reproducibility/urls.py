@@ -159,6 +159,7 @@ def _repository_ref(host: str, segs: list[str]) -> tuple[str, str] | None:
 
 _MAX_VALUES = 16
 _MAX_DEPTH = 10
+_MAX_STEPS = 2000  # work for one lookup: past it, the value is unknown
 _Scope = ast.AST  # a FunctionDef, AsyncFunctionDef, Lambda, ClassDef or the cell's Module
 
 
@@ -186,6 +187,8 @@ class Values:
         self.modules: dict[int, ast.Module] = {}
         self.bindings: dict[tuple[int, str], list[_Binding]] = defaultdict(list)
         self.calls_by_name: dict[str, list[ast.Call]] = defaultdict(list)
+        self._steps = 0
+        self._ancestor_sets: dict[int, frozenset[int]] = {}
         for cell in nb.parsed_cells:
             if "skip" in cell.nb2prod_tags:
                 continue
@@ -267,6 +270,7 @@ class Values:
         not a string the linter can follow."""
         if node is None:
             return []
+        self._steps = 0
         return list(dict.fromkeys(self._strings(node, 0)))[:_MAX_VALUES]
 
     def string(self, node: ast.expr | None) -> str | None:
@@ -275,8 +279,9 @@ class Values:
         return found[0] if len(found) == 1 else None
 
     def _strings(self, node: ast.expr, depth: int) -> list[str]:
-        if depth > _MAX_DEPTH:
-            return []
+        self._steps += 1
+        if depth > _MAX_DEPTH or self._steps > _MAX_STEPS:
+            return []  # too deep or too many branches (a hostile notebook): unknown
         if isinstance(node, ast.Constant):
             return [node.value] if isinstance(node.value, str) else []
         if isinstance(node, ast.JoinedStr):
@@ -335,7 +340,8 @@ class Values:
 
     def containers(self, node: ast.expr, depth: int = 0) -> list[ast.expr]:
         """The literal dicts, lists, tuples or sets an expression may be."""
-        if depth > _MAX_DEPTH:
+        self._steps = 0 if depth == 0 else self._steps + 1
+        if depth > _MAX_DEPTH or self._steps > _MAX_STEPS:
             return []
         if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
             return [node]
@@ -402,12 +408,16 @@ class Values:
         return None
 
     def _ancestors(self, node: ast.AST) -> frozenset[int]:
+        known = self._ancestor_sets.get(id(node))
+        if known is not None:
+            return known
         out: set[int] = set()
         p = self.parent.get(id(node))
         while p is not None:
             out.add(id(p))
             p = self.parent.get(id(p))
-        return frozenset(out)
+        self._ancestor_sets[id(node)] = found = frozenset(out)
+        return found
 
     @staticmethod
     def _before(found: list[_Binding], where: tuple[int, int]) -> list[_Binding]:
