@@ -67,6 +67,7 @@ __all__ = [
     "dependencies_in",
     "pip_requirement",
     "conda_requirement",
+    "url_pinned",
     "repository_root",
     "read_dependency_file",
     "is_dependency_file_name",

@@ -15,6 +15,7 @@ from nb2prod.deps import (
     find_dependencies,
     module_folders,
     parse_install_command,
+    url_pinned,
     read_dependency_file,
     resolve_import,
 )
@@ -428,3 +429,21 @@ def test_caches_see_edits(tmp_path: Path) -> None:
 )
 def test_parse_install_command(command: str, expected: list[tuple[str | None, bool]]) -> None:
     assert [(s.name, s.pinned) for s in parse_install_command(command)] == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "pinned"),
+    [
+        ("git+https://github.com/org/repo", False),
+        ("git+https://github.com/org/repo.git@main", False),
+        ("git+https://github.com/org/repo.git@v1.2.0#egg=repo", True),
+        ("git+https://github.com/org/repo@0123456789abcdef0123456789abcdef01234567", True),
+        ("git+ssh://git@github.com/org/repo.git", False),  # the user's @ is not a ref
+        ("git+ssh://git@github.com/org/repo.git@1a2b3c4", True),
+        ("https://github.com/org/repo/archive/refs/heads/master.zip", False),
+        ("https://github.com/org/repo/archive/v2.0.tar.gz", True),
+        ("https://files.example.com/pkg-1.0-py3-none-any.whl", True),
+    ],
+)
+def test_url_pinned(url: str, pinned: bool) -> None:
+    assert url_pinned(url) is pinned

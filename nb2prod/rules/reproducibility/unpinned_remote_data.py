@@ -83,7 +83,8 @@ HF_PACKAGED_BUILDERS = frozenset(
      "videofolder", "webdataset", "sql", "generator", "xml"}
 )
 # What a response of a generic HTTP client is read as when it is data, not an API answer.
-_RESPONSE_DATA = frozenset({"content", "raw", "iter_content", "iter_lines", "read", "readlines"})
+# (`.read()`, `.text` and `.json()` read API answers as much as data: they do not count.)
+_RESPONSE_DATA = frozenset({"content", "raw", "iter_content"})
 _URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
 _SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl|aria2c|gdown)(?=\s)")
 _GDOWN_ID = re.compile(r"(?:^|\s)--id[\s=]+['\"]?([\w-]{10,})")
