@@ -15,9 +15,9 @@ from nb2prod.deps import (
     find_dependencies,
     module_folders,
     parse_install_command,
-    url_pinned,
     read_dependency_file,
     resolve_import,
+    url_pinned,
 )
 
 
