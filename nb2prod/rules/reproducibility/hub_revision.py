@@ -41,6 +41,11 @@ _GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _TAG = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
 _CHECKPOINT = re.compile(r"(?:^|/)checkpoint[-_]\d+(?:/|$)")
+# `models/bert`: a first part that names a project folder, not a Hub user or organisation.
+_LOCAL_FOLDERS = frozenset(
+    {"model", "models", "output", "outputs", "checkpoint", "checkpoints", "saved_model", "saved_models",
+     "results", "artifacts", "artefacts", "data", "weights", "runs", "tmp", "pretrained", "export", "exports"}
+)
 # Calls and keywords whose string arguments are where the notebook itself saves a model.
 _SAVERS = frozenset({"save_pretrained", "save_model", "save", "save_to_disk", "save_checkpoint",
                      "makedirs", "mkdir", "to_disk"})
@@ -176,6 +181,8 @@ class _HubScan:
         beside it: not a hub repository."""
         if name.startswith((".", "/", "~")) or "\\" in name or _CHECKPOINT.search(name):
             return True
+        if "/" in name and name.split("/", 1)[0].lower() in _LOCAL_FOLDERS:
+            return True
         clean = name.rstrip("/")
         for saved in self._saved_paths():
             if saved.fullmatch(clean):
@@ -266,7 +273,8 @@ class UnpinnedHubRevision(Rule):
     `timm.create_model(name, pretrained=True)`; and `torch.hub.load("owner/repo", ...)`
     without a tag or commit after `:`. A name that is a local folder is not a hub fetch:
     a relative or absolute path, a folder beside the notebook, or one the notebook saves
-    itself (`save_pretrained(...)`, `output_dir=...`, a `checkpoint-500` folder), as is
+    itself (`save_pretrained(...)`, `output_dir=...`, a `checkpoint-500` folder), a
+    name under a project folder (`models/bert`, `outputs/run1`), as is
     `local_files_only=True`. Names the linter cannot compute are not reported.
 
     Data files read from a URL (`load_dataset("csv", data_files=URL)`, a

@@ -156,6 +156,7 @@ FIXTURES = {
                  "tagged = AutoModel.from_pretrained('org/name', revision='v1.0')\n"
                  "local = AutoModel.from_pretrained('./my_model')\n"
                  "abs_local = AutoModel.from_pretrained('/models/bert')\n"
+                 "project = AutoModel.from_pretrained('models/bert-finetuned')\n"
                  "cached = AutoModel.from_pretrained('org/name', local_files_only=True)\n"
                  "clf = pipeline('sentiment-analysis', model=tagged, tokenizer=tok)\n"
                  "pinned = pipeline('ner', model='dslim/bert-base-NER', revision=REV)\n"
