@@ -46,6 +46,7 @@ class ConfigError(Exception):
 OPTIONS: dict[str, tuple[type, Any, str]] = {
     "max-output-bytes": (int, 1_000_000, "NB704: a cell's outputs larger than this are reported"),
     "max-cell-output-lines": (int, 500, "NB704: text outputs longer than this many lines are reported"),
+    "max-cell-lines": (int, 100, "NB715: code cells with more lines of code than this are reported"),
     "known-first-party": (list, [], "NB2xx: top-level modules of your own project (never reported as undeclared)"),
     "allowed-magics": (list, [], "NB504/NB505: magics (and \"!\" for shell commands) that are not reported"),
     "max-notebook-bytes": (int, 100_000_000, "notebook files larger than this are not read: an error naming the "

@@ -10,6 +10,7 @@ from typing import Any
 
 from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis
+from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.rules._base import Rule, register
 from nb2prod.rules.execution import NameFromHiddenState, UseBeforeDefinition
@@ -92,6 +93,18 @@ class UnusedImport(Rule):
 
     ## Fix
     Delete the import, or add `# noqa: NB702` if it is imported for a side effect.
+
+    Not reported: names used only in a magic's Python (`%timeit np.sum(x)`); an import
+    in the `try` of a `try: ... except ImportError` (it checks that the package is
+    installed); and modules imported for what importing them does:
+    `sklearn.experimental.enable_*` (enables experimental estimators),
+    `mpl_toolkits.mplot3d` and its `Axes3D` (registers the `3d` projection),
+    `hvplot.pandas` and the other `hvplot.*` modules, `swifter`, `pandas_profiling`,
+    `ydata_profiling`, `janitor`, `sidetable`, `cufflinks`, `pandas_ta`, `pint_pandas`,
+    `rioxarray`, `cf_xarray`, `pint_xarray` (register accessors such as `df.hvplot`,
+    `df.swifter`, `da.rio`) and `tensorflow_text` (registers TensorFlow ops that saved
+    models need). `import seaborn` alone is reported: since seaborn 0.8 importing it no
+    longer restyles plots.
     """
 
     code = "NB702"
@@ -101,8 +114,27 @@ class UnusedImport(Rule):
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for p in nb.name_problems:
-            if p.kind == "unused-import":
+            if p.kind == "unused-import" and not imported_for_side_effect(p.name.split(" as ", 1)[0]):
                 yield self.at(p.cell, f"`{p.name}` imported but unused", node=p.node, offset=p.offset)
+
+
+# Modules imported for what importing them does (see NB702's documentation): the module
+# and everything imported from it; and prefixes of module names.
+_SIDE_EFFECT_MODULES = frozenset({
+    "__future__", "mpl_toolkits.mplot3d", "swifter", "pandas_profiling", "ydata_profiling", "janitor",
+    "sidetable", "cufflinks", "pandas_ta", "pint_pandas", "rioxarray", "cf_xarray", "pint_xarray",
+    "tensorflow_text",
+})
+_SIDE_EFFECT_PREFIXES = ("sklearn.experimental.enable_", "hvplot.")
+
+
+def imported_for_side_effect(dotted: str) -> bool:
+    """Whether ``dotted`` (a module, or ``module.name`` imported from it) is imported for
+    the side effect of importing it."""
+    if dotted.startswith(_SIDE_EFFECT_PREFIXES):
+        return True
+    parts = dotted.split(".")
+    return any(".".join(parts[:i]) in _SIDE_EFFECT_MODULES for i in range(1, len(parts) + 1))
 
 
 @register
@@ -578,8 +610,18 @@ class MissingPredictCell(Rule):
 @register
 class ScatteredImports(Rule):
     """## What it does
-    Finds imports of packages in cells after the first cell that does real work,
-    when the package was not imported earlier.
+    Finds the first import of a package in a cell after the first cell that does real
+    work, when no cell above imported that package (a later `from sklearn.metrics
+    import f1_score` after `import sklearn...` at the top is not reported, nor is a
+    repeated `import numpy as np`). One finding per import statement.
+
+    Setting up is not work: imports, calls and other expressions (`%matplotlib inline`,
+    `print(np.__version__)`, `warnings.filterwarnings(...)`), assignments of constants
+    (`SEED = 42`), configuration (`os.environ["X"] = "1"`, `plt.rcParams[...] = ...`),
+    checks of the environment (`assert sklearn.__version__ >= "1.0"`,
+    `if sys.version_info < (3, 8): raise ...`), and `if`/`try` blocks of only these
+    (`try: import x / except ImportError: %pip install x`). Cells tagged `predict`,
+    `serve` or `test` may carry their own imports; `skip` cells are not read.
 
     ## Why is this bad?
     Imports spread through a notebook hide its dependencies; a reader (and the build)
@@ -608,25 +650,181 @@ class ScatteredImports(Rule):
     code = "NB713"
     name = "scattered-imports"
     severity = Severity.INFO
-    summary = "Imports appear after code that does work"
+    summary = "A package is first imported after code that does work"
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         seen_work = False
+        imported: set[str] = set()  # packages imported so far (top-level names)
         for cell in nb.parsed_cells:
-            if cell.nb2prod_tags & {"predict", "serve", "test", "skip"}:
-                continue  # exported/tested cells may carry their own imports
+            tags = cell.nb2prod_tags
+            if "skip" in tags:
+                continue  # never run
+            own = bool(tags & {"predict", "serve", "test"})  # may carry their own imports
             body = cell.parsed.tree.body  # type: ignore[union-attr]
-            if seen_work:
-                for stmt in body:
-                    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for stmt in body:
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    packages = _packages(stmt)
+                    new = [p for p in dict.fromkeys(packages) if p not in imported]
+                    if seen_work and new and not own:
+                        what = ", ".join(f"`{p}`" for p in new)
                         yield self.at(
                             cell,
-                            "import after the notebook started its work; move it to the first code cell",
+                            f"{what} first imported here, after the notebook started its work; "
+                            "move the import to the first code cell",
                             node=stmt,
                             offset=cell.parsed.line_offset,
                         )
-            if any(not isinstance(s, (ast.Import, ast.ImportFrom, ast.Expr)) for s in body):
+                    imported.update(packages)
+                else:  # imports inside `if` / `try` blocks count as imported too
+                    for node in _module_level_nodes(stmt):
+                        if isinstance(node, (ast.Import, ast.ImportFrom)):
+                            imported.update(_packages(node))
+            if not own and any(_is_work(s, nb) for s in body):
                 seen_work = True
+
+
+def _packages(stmt: ast.Import | ast.ImportFrom) -> list[str]:
+    """The packages an import names: top-level module names; `.mod` for relative imports."""
+    if isinstance(stmt, ast.Import):
+        return [a.name.split(".", 1)[0] for a in stmt.names]
+    if stmt.level:
+        return ["." * stmt.level + (stmt.module or "").split(".", 1)[0]]
+    return [(stmt.module or "").split(".", 1)[0]]
+
+
+def _module_level_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of ``stmt`` outside function and class bodies."""
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+# What a check of the environment reads: versions, the platform, installed modules.
+_ENVIRONMENT_ATTRS = frozenset({"__version__", "version_info", "version", "VERSION", "modules", "platform",
+                                "python_version", "find_spec", "executable", "environ"})
+_ENVIRONMENT_MODULES = frozenset({"sys", "platform", "os", "importlib", "pkg_resources", "packaging"})
+
+
+def _reads_environment(expr: ast.expr) -> bool:
+    """Whether ``expr`` reads the environment: a package version (`x.__version__`,
+    `sys.version_info`), the platform, `sys.modules`, `os.environ`, `find_spec(...)`."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Attribute) and node.attr in _ENVIRONMENT_ATTRS:
+            return True
+        if isinstance(node, ast.Name) and (node.id in _ENVIRONMENT_MODULES or node.id.endswith("_version")
+                                           or node.id in ("IN_COLAB", "COLAB", "IS_COLAB")):
+            return True
+    return False
+
+
+def _is_setup_value(value: ast.expr | None) -> bool:
+    if value is None:
+        return True
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _reads_environment(value)
+    return True
+
+
+def _is_work(stmt: ast.stmt, nb: Analysis) -> bool:
+    """Whether ``stmt`` does real work, rather than set the notebook up (see NB713)."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Expr, ast.Pass, ast.Raise)):
+        return False
+    if isinstance(stmt, ast.Assert):
+        return not _reads_environment(stmt.test)
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if all(_configures_module(t, nb) for t in targets):
+            return False  # os.environ["X"] = "1", plt.rcParams["figure.dpi"] = 100
+        return not _is_setup_value(stmt.value)
+    if isinstance(stmt, ast.If):
+        return any(_is_work(s, nb) for s in [*stmt.body, *stmt.orelse])
+    if isinstance(stmt, ast.Try):
+        inner = [*stmt.body, *stmt.orelse, *stmt.finalbody, *(s for h in stmt.handlers for s in h.body)]
+        return any(_is_work(s, nb) for s in inner)
+    return True
+
+
+def _configures_module(target: ast.expr, nb: Analysis) -> bool:
+    """An attribute or item of an imported module: ``os.environ[...]``, ``pd.options.x``."""
+    if not isinstance(target, (ast.Attribute, ast.Subscript)):
+        return False
+    node: ast.expr = target
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and _is_module_alias(node.id, nb)
+
+
+def _is_module_alias(name: str, nb: Analysis) -> bool:
+    for imp in nb.imports:
+        node = imp.node
+        if isinstance(node, ast.Import) and any((a.asname or a.name.split(".", 1)[0]) == name for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+            return True  # `from matplotlib import pyplot as plt`, `from os import environ`
+    return False
+
+
+@register
+class LongCell(Rule):
+    """## What it does
+    Finds code cells with more than `max-cell-lines` lines of code (default 100; blank
+    lines and comment lines are not counted). Cells whose body is not Python
+    (`%%writefile`, `%%bash`, `%%html` ...) are not checked.
+
+    ## Why is this bad?
+    A cell that long does several things at once: it cannot be re-run in part, its
+    output cannot be matched to the code that made it, and a failure in it could come
+    from any of its lines. It is also where notebook code is hardest to review, test,
+    and turn into the functions that a service needs.
+
+    ## Example
+    ```python
+    # one cell: load, clean, engineer features, train, evaluate, plot (250 lines)
+    df = pd.read_csv("data.csv")
+    ...
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1
+    df = pd.read_csv("data.csv")
+    # cell 2
+    df = clean(df)
+    # cell 3
+    model = train(df)
+    ```
+
+    ## Fix
+    Split the cell where it changes subject, or move its functions into a module that
+    the notebook imports. To allow longer cells, raise `max-cell-lines`.
+    """
+
+    code = "NB715"
+    name = "long-cell"
+    severity = Severity.INFO
+    summary = "A code cell has very many lines of code"
+
+    def check(self, nb: Analysis) -> Iterator[Finding]:
+        limit = nb.option("max-cell-lines", 100)
+        for cell in nb.code_cells:
+            source = cell.source
+            if source.count("\n") < limit:
+                continue  # too few lines, whatever they hold
+            cm = cell.parsed.cell_magic
+            if cm is not None and cm.name not in PYTHON_BODY_CELL_MAGICS:
+                continue  # a file, a script, HTML: not notebook Python
+            n = sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+            if n > limit:
+                yield self.at(
+                    cell,
+                    f"cell has {n} lines of code (limit {limit}): split it into smaller cells "
+                    "or move its functions into a module",
+                )
 
 
 @register

@@ -4,7 +4,9 @@ What counts as a test, for all three rules: a cell tagged `test`, an `assert` st
 a `test_*` function or `Test*` class, a test framework (pytest, unittest, ipytest,
 testbook, hypothesis, doctest, `*.testing` modules such as `numpy.testing`), an
 `%%ipytest` cell, or a checking call (`assert_*`, `self.assertEqual`, `pytest.raises`,
-`np.testing.assert_allclose`).
+`np.testing.assert_allclose`). An `assert` that only checks the environment (a package
+or Python version, the platform, a GPU: `assert sklearn.__version__ >= "1.0"`,
+`assert sys.version_info >= (3, 8)`) is not a test: it checks the machine, not the code.
 """
 
 from __future__ import annotations
@@ -87,11 +89,57 @@ def _has_test_magic(cell: Cell) -> bool:
 
 
 def _has_assert(cell: Cell) -> bool:
-    """An `assert` statement in the cell (a cheap text test first, then the tree)."""
+    """An `assert` statement that tests code, not the environment, in the cell (a cheap
+    text test first, then the tree)."""
     tree = cell.parsed.tree
     if tree is None or not _ASSERT_TEXT.search(cell.parsed.code):
         return False
-    return any(isinstance(n, ast.Assert) for n in iter_nodes(tree))
+    return any(isinstance(n, ast.Assert) and not checks_environment(n.test) for n in iter_nodes(tree))
+
+
+# What an environment check reads: versions, the platform, installed modules, devices.
+_ENVIRONMENT_ATTRS = frozenset({"__version__", "version_info", "version", "python_version", "platform",
+                                "modules", "find_spec", "is_available", "device_count", "executable",
+                                "list_physical_devices"})
+_ENVIRONMENT_NAMES = frozenset({"sys", "platform", "LooseVersion", "StrictVersion", "Version", "parse_version",
+                                "find_spec", "python_version"})
+
+
+def checks_environment(test: ast.expr) -> bool:
+    """Whether an assertion's ``test`` reads only the environment: a package version
+    (`x.__version__`, `parse_version(...)`, a name ending in `_version`), `sys`, the
+    platform, `sys.modules`, a GPU (`torch.cuda.is_available()`). Such an assert checks
+    the machine the notebook runs on, not what its code computes."""
+    for node in iter_nodes(test):
+        if isinstance(node, ast.Attribute) and node.attr in _ENVIRONMENT_ATTRS:
+            return True
+        if isinstance(node, ast.Name) and (node.id in _ENVIRONMENT_NAMES or node.id.endswith("_version")):
+            return True
+    return False
+
+
+def _has_code(cell: Cell) -> bool:
+    """Whether the cell has code that computes something: a statement other than an
+    import, a magic or shell line, `pass`, or a bare string."""
+    tree = cell.parsed.tree
+    if tree is None:
+        return False
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass)):
+            continue
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            if isinstance(value, ast.Constant):
+                continue
+            func = value.func if isinstance(value, ast.Call) else None
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Call)
+                and dotted_name(func.value.func) == "get_ipython"
+            ):
+                continue  # %magic, !shell
+        return True
+    return False
 
 
 def _first_code_cell(nb: Analysis) -> Cell | None:
@@ -105,7 +153,10 @@ class NoTests(Rule):
     Checks that the notebook tests something: a cell tagged `test`, an `assert`, a
     `test_*` function, a checking call (`np.testing.assert_allclose`,
     `pd.testing.assert_frame_equal`) or a test tool (pytest, unittest, ipytest, testbook,
-    hypothesis). Notebooks without Python code are not checked.
+    hypothesis). An `assert` that only checks the environment (`assert
+    sklearn.__version__ >= "1.0"`, `assert sys.version_info >= (3, 8)`) is not a test.
+    Notebooks with nothing to test are not checked: no Python code, or only imports,
+    magics and shell commands (`%pip install`, `!ls`).
 
     ## Why is this bad?
     Without a single check, nobody knows whether the model, the preprocessing or the
@@ -137,8 +188,8 @@ class NoTests(Rule):
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         target = _first_code_cell(nb)
-        if target is None or not nb.parsed_cells:
-            return
+        if target is None or not any(_has_code(c) for c in nb.parsed_cells):
+            return  # nothing to test
         if any(c.is_code for c in nb.cells_tagged("test")):
             return
         for imp in nb.imports:
@@ -238,7 +289,8 @@ class PredictUntested(Rule):
 @register
 class AssertionlessTestCell(Rule):
     """## What it does
-    Finds cells tagged `test` that check nothing: no `assert`, no `raise`, no `test_*`
+    Finds cells tagged `test` that check nothing: no `assert` (other than checks of the
+    environment, such as `assert sys.version_info >= (3, 8)`), no `raise`, no `test_*`
     function or `Test*` class, no pytest fixture, no checking call (`assert_*`,
     `pytest.raises`, `np.testing.*`, `ipytest.run()`), and no call to a notebook function
     that asserts.
@@ -295,7 +347,10 @@ class AssertionlessTestCell(Rule):
         assert tree is not None
         if any(_is_fixture_def(s) for s in tree.body):
             return True
-        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in iter_nodes(tree)):
+        if any(
+            isinstance(n, ast.Raise) or (isinstance(n, ast.Assert) and not checks_environment(n.test))
+            for n in iter_nodes(tree)
+        ):
             return True
         for call in calls:
             if _is_check_call(call):

@@ -69,6 +69,14 @@ FIXTURES = {
             code("model.fit(X, y)", count=2),
             code("def later():\n    return defined_below\n"),
             code("defined_below = 1"),
+        ),        "fires_before_a_magic_binds_it": nb(
+            code("print(timed)  # expect: NB304", count=2),
+            code("%time timed = sum(range(10))", count=1),
+        ),
+        "clean_after_run": nb(
+            code("%run helpers.py", count=1),
+            code("print(load)", count=2),  # %run may define anything
+            code("load = 1", count=3),
         ),
     },
     "NB305": {
@@ -79,6 +87,14 @@ FIXTURES = {
             code("X = undefined_thing", count=None),
             code("Y = other_thing", count=3, outputs=[error("NameError", "name 'other_thing' is not defined")]),
             code("scaler = object()\nZ = scaler", count=4),
+        ),        "clean_bound_by_magics_and_dynamic_code": nb(
+            code("%time X = sum(range(10))", count=1),
+            code("%%capture --no-stderr out\nprint(X)", count=2),
+            code("%%timeit data = list(range(10))\nsorted(data)", count=3),
+            code("%%bigquery --project p df\nSELECT 1", count=4),
+            code("%%bash --out listing\nls", count=5),
+            code("exec('made = 1')\n\ndef setup():\n    global conf\n    conf = 2\nsetup()", count=6),
+            code("print(out, df, listing, made, conf)", count=7),
         ),
     },
     "NB306": {

@@ -49,6 +49,18 @@ FIXTURES = {
         "clean_unittest_case": nb(
             code("import unittest as ut\n\nclass Checks(ut.TestCase):\n    def runTest(self):\n        pass"),
         ),
+        "fires_only_environment_asserts": nb(
+            code("import sys\nimport sklearn\nassert sys.version_info >= (3, 8)\n"
+                 "assert sklearn.__version__ >= '1.0'"),
+            code("model = sklearn.linear_model.LogisticRegression()"),
+            expect_cells=[1],
+        ),
+        "clean_nothing_to_test": nb(
+            md("# Setup only"),
+            code(""),
+            code("# to do\n"),
+            code("%pip install pandas\n!ls\nimport pandas as pd"),
+        ),
         "clean_markdown_only": nb(md("# Notes\nNothing to run here.")),
         "clean_empty_notebook": nb(),
     },
@@ -93,6 +105,11 @@ FIXTURES = {
             code("# nb2prod: test\nprint(predict(2.0))"),
             code("assert predict(3.0) == 6.0", tags=["test"]),
             expect_cells=[2, 3],
+        ),
+        "fires_environment_assert_only": nb(
+            code("import sys"),
+            code("assert sys.version_info >= (3, 8)", tags=["test"]),
+            expect_cells=[2],
         ),
         "fires_helper_without_checks": nb(
             code("def show(x):\n    print(x)"),

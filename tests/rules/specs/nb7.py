@@ -26,6 +26,17 @@ FIXTURES = {
         "clean_star_import": nb(
             code("from math import *\nprint(sqrt(2))"),
         ),
+        "fires_in_magic_argument": nb(
+            code("%timeit undefined_fn(3)  # expect: NB701"),
+        ),
+        "clean_bound_by_magics": nb(
+            code("%time X = sum(range(10))"),
+            code("%%capture --no-stderr out\nprint(X)"),
+            code("%%R -o rdf\nrdf <- data.frame()"),
+            code("%%cython\ncpdef double twice(double x):\n    return 2 * x"),
+            code("globals()['made'] = 1"),
+            code("print(out, rdf, twice(1.0), made)"),
+        ),
     },
     "NB702": {
         "fires": nb(
@@ -36,6 +47,15 @@ FIXTURES = {
             code("import numpy as np"),
             code("x = np.zeros(3)"),
             code("import seaborn  # noqa: NB702"),
+        ),
+        "fires_not_a_side_effect_import": nb(
+            code("import hvplot  # expect: NB702\nimport seaborn  # expect: NB702"),
+        ),
+        "clean_side_effects_magics_and_availability_checks": nb(
+            code("from sklearn.experimental import enable_halving_search_cv\n"
+                 "from mpl_toolkits.mplot3d import Axes3D\nimport hvplot.pandas\nimport numpy as np"),
+            code("try:\n    import google.colab\n    IN_COLAB = True\nexcept ImportError:\n    IN_COLAB = False"),
+            code("%timeit -n 10 np.zeros(3)"),
         ),
     },
     "NB703": {
@@ -133,6 +153,33 @@ FIXTURES = {
             code("import pandas as pd\nimport seaborn as sns"),
             code("df = pd.DataFrame()\nsns.set()"),
             code("import numpy as np\ndef predict(x):\n    return np.log(x)", tags=["predict"]),
+        ),
+        "fires_once_per_new_package": nb(
+            code("import pandas as pd\ndf = pd.DataFrame()"),
+            code("import seaborn as sns  # expect: NB713\nimport pandas as pd\nfrom seaborn import load_dataset"),
+            code("from sklearn.linear_model import Ridge  # expect: NB713\nmodel = Ridge()"),
+            code("from sklearn.metrics import r2_score\nimport sklearn"),
+        ),
+        "clean_reimports_and_environment_checks": nb(
+            code("import sys\nimport sklearn\nassert sys.version_info >= (3, 8)\n"
+                 "assert sklearn.__version__ >= '1.0'\nprint(sklearn.__version__)"),
+            code("import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\nSEED = 42\nDATA = 'data/iris.csv'\n"
+                 "if sys.version_info < (3, 8):\n    raise RuntimeError('Python 3.8+')"),
+            code("try:\n    import xgboost\nexcept ImportError:\n    %pip install xgboost"),
+            code("import pandas as pd\ndf = pd.read_csv(DATA)"),
+            code("import os.path\nimport pandas as pd\nfrom sklearn.linear_model import Ridge\n"
+                 "import xgboost as xgb"),
+        ),
+    },
+    "NB715": {
+        "fires": nb(
+            code("x = 0\n" + "x += 1\n" * 100, count=1),
+            expect_cells=[1],
+        ),
+        "clean": nb(
+            code("x = 0\n" + "x += 1\n" * 99 + "\n# a comment\n" * 50),
+            code("%%writefile module.py\n" + "x = 1\n" * 200),
+            code("%%html\n" + "<p>x</p>\n" * 200),
         ),
     },
     "NB714": {
