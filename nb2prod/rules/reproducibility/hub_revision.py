@@ -33,8 +33,11 @@ _SENTENCE_MODELS = frozenset(
      "sentence_transformers.cross_encoder.CrossEncoder"}
 )
 _TORCH_HUB_LOADS = frozenset({"torch.hub.load"})
-# Metric scripts fetched from the Hub by name (`evaluate.load("seqeval")`).
-_METRICS = frozenset({"evaluate.load", "evaluate.loading.load", "datasets.load_metric"})
+# Metric scripts fetched from the Hub by name. A canonical one (`evaluate.load("seqeval")`,
+# no owner) is fetched at the tag of the installed evaluate version (`v0.4.1`), so only a
+# community metric (`evaluate.load("org/metric")`) follows a branch; `datasets.load_metric`
+# reads the script from the datasets GitHub repository at its installed version's tag.
+_METRICS = frozenset({"evaluate.load", "evaluate.loading.load"})
 # Hub repository ids: `name` or `org/name` (letters, digits, `-`, `_`, `.`).
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?$")
 _GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -171,6 +174,8 @@ class _HubScan:
         path = self.values.string(argument(call, ("path",), (0,)))
         if path is None or UNKNOWN in path or not _REPO_ID.match(path) or path.endswith(".py"):
             return None
+        if "/" not in path:
+            return None  # canonical: fetched at the installed evaluate version's tag
         if self._is_local(path):
             return None
         return self._revision(call, f"`{written(call)}({path!r})`",
@@ -269,7 +274,10 @@ class UnpinnedHubRevision(Rule):
     task's default model), `datasets.load_dataset("name")`, `hf_hub_download`,
     `snapshot_download`, `SentenceTransformer("name")`, all without `revision=` (or with
     a branch such as `revision="main"`; a commit SHA or a tag is a pin);
-    metric scripts (`evaluate.load("seqeval")`, `datasets.load_metric("accuracy")`);
+    community metric scripts (`evaluate.load("org/metric")`; a canonical metric such as
+    `evaluate.load("seqeval")` is fetched at the tag of the installed evaluate version, and
+    `datasets.load_metric` at the installed datasets version, so those follow the package
+    pin that NB202/NB204 judge);
     `timm.create_model(name, pretrained=True)`; and `torch.hub.load("owner/repo", ...)`
     without a tag or commit after `:`. A name that is a local folder is not a hub fetch:
     a relative or absolute path, a folder beside the notebook, or one the notebook saves

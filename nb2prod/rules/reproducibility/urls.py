@@ -31,6 +31,7 @@ _VERSION_MARKS = re.compile(
     (?<![a-z0-9])v\d+(?:\.\d+)*(?![a-z])                       # v1, v2.3
     | (?<![\w.])\d+\.\d+(?:\.\d+)*(?!\w)                       # 1.2.3, /3.1/
     | (?<!\d)(?:19|20)\d\d[-_/]?(?:0[1-9]|1[0-2])[-_/]?(?:0[1-9]|[12]\d|3[01])(?!\d)  # dates
+    | (?<=[a-z])(?:19|20)\d\d(?![\d])(?=[/_.-]|$)                # a release year: val2017/, coco2014.zip
     | (?<![0-9a-f])[0-9a-f]{40}(?:[0-9a-f]{24})?(?![0-9a-f])    # a commit or a sha256
     | -[0-9a-f]{8,}\.                                           # resnet18-f37072fd.pth
     | [?&\#;](?:version|v|rev|revision|commit|sha|sha1|sha256|md5|hash|checksum|ref|

@@ -62,6 +62,7 @@ FIXTURES = {
                  "b = pd.read_csv('https://raw.githubusercontent.com/acme/data/v1.2.0/iris.csv')\n"
                  "c = pd.read_csv('https://github.com/acme/data/releases/download/v2/iris.csv')\n"
                  "d = pd.read_csv('https://zenodo.org/records/123456/files/iris.csv')\n"
+                 "img = requests.get('http://images.cocodataset.org/val2017/000000039769.jpg', stream=True).raw\n"
                  "e = pd.read_csv('data/iris.csv')\n"
                  "f = pooch.retrieve('https://example.com/iris.csv', known_hash='sha256:abc')\n"
                  "g = keras.utils.get_file('iris.csv', 'https://example.com/iris.csv', file_hash='abc')\n"
@@ -144,9 +145,9 @@ FIXTURES = {
                  "net = timm.create_model('resnet50', pretrained=True)  # expect: NB108\n"
                  "yolo = torch.hub.load('ultralytics/yolov5', 'yolov5s')  # expect: NB108\n"
                  "midas = torch.hub.load('intel-isl/MiDaS:master', 'MiDaS')  # expect: NB108"),
-            code("import evaluate\nfrom datasets import load_metric\n"
-                 "seqeval = evaluate.load('seqeval')  # expect: NB108\n"
-                 "accuracy = load_metric('accuracy')  # expect: NB108"),
+            code("import evaluate\n"
+                 "bleurt = evaluate.load('lucadiliello/bleurt-score')  # expect: NB108\n"
+                 "rouge = evaluate.load('someone/rouge', revision='main')  # expect: NB108"),
         ),
         "clean": nb(
             code("from transformers import AutoModel, AutoTokenizer, pipeline, Trainer, TrainingArguments\n"
@@ -175,8 +176,10 @@ FIXTURES = {
                  "own = timm.create_model('resnet50', pretrained=True, checkpoint_path='weights/resnet50.pth')\n"
                  "hub = torch.hub.load('ultralytics/yolov5:v7.0', 'yolov5s')\n"
                  "mine = torch.hub.load('./yolov5', 'custom', source='local')"),
-            code("import evaluate\nlocal_metric = evaluate.load('./metrics/my_metric.py')\n"
-                 "pinned_metric = evaluate.load('seqeval', revision=REV)"),
+            code("import evaluate\nfrom datasets import load_metric\n"
+                 "local_metric = evaluate.load('./metrics/my_metric.py')\n"
+                 "pinned_metric = evaluate.load('org/metric', revision=REV)\n"
+                 "seqeval = evaluate.load('seqeval')\naccuracy = load_metric('accuracy')"),
             code("old = AutoModel.from_pretrained('bert-base-uncased')", tags=["skip"]),
         ),
     },
