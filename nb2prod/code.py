@@ -413,16 +413,38 @@ def _identifiers(values: list[str]) -> list[str]:
     return [n.strip() for v in values for n in v.split(",") if n.strip().isidentifier()]
 
 
+# `{expr}` and `$name` in a shell command or a line magic's arguments: IPython puts in their
+# values (and leaves the text as is when they fail: `$HOME` stays for the shell).
+_EXPANSION = re.compile(r"(?<![{$])\{([^{}]+)\}(?!\})|(?<!\$)\$([A-Za-z_]\w*)")
+
+
+def _expanded_reads(text: str, line: int, col: int) -> list[ast.stmt]:
+    """What ``{expr}`` and ``$name`` in ``text`` read: synthetic statements, so that they
+    mark names used (`!{sys.executable} -m pip ...` uses `sys`) but a name that is not
+    defined is never reported (IPython then leaves the text alone)."""
+    if "{" not in text and "$" not in text:
+        return []
+    reads: list[ast.stmt] = []
+    for m in _EXPANSION.finditer(text):
+        for stmt in _read(m.group(1) or m.group(2), line, col):
+            reads.append(_mark(stmt, line, col))
+    return reads
+
+
 def _line_magic(name: str, args: str, line: int, col: int) -> list[ast.stmt]:
     """The statements a line magic runs or binds, at (tree) ``line``."""
-    if name in _PYTHON_ARG_LINE_MAGICS:
-        rest, options = _split_options(args, _PYTHON_ARG_LINE_MAGICS[name])
-        at = col + len(name) + 2 + len(args) - len(rest)
-        stmts = _parse_at(rest, line, at)
-        for letter in _FUNCTION_OPTIONS.get(name, ""):
-            for func in options.get(letter, []):
-                stmts.extend(_read(func, line, col))
-        return stmts
+    if name not in _PYTHON_ARG_LINE_MAGICS:
+        return [*_expanded_reads(args, line, col), *_line_magic_bindings(name, args, line, col)]
+    rest, options = _split_options(args, _PYTHON_ARG_LINE_MAGICS[name])
+    at = col + len(name) + 2 + len(args) - len(rest)
+    stmts = _parse_at(rest, line, at)
+    for letter in _FUNCTION_OPTIONS.get(name, ""):
+        for func in options.get(letter, []):
+            stmts.extend(_read(func, line, col))
+    return stmts
+
+
+def _line_magic_bindings(name: str, args: str, line: int, col: int) -> list[ast.stmt]:
     words = args.split()
     if name in _DYNAMIC_LINE_MAGICS:
         return [_any_name(line, col)]
@@ -528,6 +550,9 @@ def _after(stmt: ast.stmt, in_scope: bool) -> list[ast.stmt]:
         elif _writes_namespace(node):
             dynamic = True
         elif in_scope and isinstance(node, ast.Call):
+            attr = _is_get_ipython_attr(node.func)
+            if attr in ("system", "getoutput"):
+                extra.extend(_expanded_reads(_const(node.args, 0), node.lineno, node.col_offset))
             found = _ipython_call(node)
             if found is not None:
                 attr, (name, args, body) = found

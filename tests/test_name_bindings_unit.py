@@ -53,6 +53,11 @@ CLEAN = {
     "availability_check_import": [code("try:\n    import google.colab\n    IN_COLAB = True\n"
                                        "except ImportError:\n    IN_COLAB = False\nprint(IN_COLAB)")],
     "lprun_function_read": [code("from helpers import f\n%lprun -f f print(1)", count=1)],
+    "shell_expansion_uses_import": [code("import sys\n!{sys.executable} -m pip install numpy")],
+    "shell_capture_expansion": [code("import os\nout = !ls {os.getcwd()}\nprint(out)")],
+    "line_magic_expansion": [code("import pathlib\n%cd {pathlib.Path.home()}")],
+    "dollar_expansion": [code("import glob\n!echo $glob")],
+    "unknown_expansion_is_left_to_the_shell": [code("!echo $HOME {undefined_thing} && awk '{print $1}' f")],
 }
 
 
@@ -68,6 +73,10 @@ def test_undefined_name_in_a_magic_argument_is_reported(tmp_path: Path) -> None:
 def test_unused_import_beside_a_magic_is_still_reported(tmp_path: Path) -> None:
     found = _findings(tmp_path, code("import numpy as np\nimport os\n%time x = np.zeros(1)", count=1))
     assert found == [("NB702", 1, 2)]
+
+
+def test_literal_braces_in_a_shell_command_read_nothing(tmp_path: Path) -> None:
+    assert _findings(tmp_path, code("import numpy as np\n!echo {{np}}")) == [("NB702", 1, 1)]
 
 
 def test_name_read_before_a_magic_binds_it_is_use_before_definition(tmp_path: Path) -> None:

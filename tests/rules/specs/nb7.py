@@ -56,6 +56,7 @@ FIXTURES = {
                  "from mpl_toolkits.mplot3d import Axes3D\nimport hvplot.pandas\nimport numpy as np"),
             code("try:\n    import google.colab\n    IN_COLAB = True\nexcept ImportError:\n    IN_COLAB = False"),
             code("%timeit -n 10 np.zeros(3)"),
+            code("import sys\n!{sys.executable} -m pip install numpy"),
         ),
     },
     "NB703": {
