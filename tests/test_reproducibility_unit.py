@@ -10,7 +10,15 @@ import pytest
 
 from nb2prod.config import Overrides
 from nb2prod.engine import lint_file
-from nb2prod.rules.reproducibility.scan import RANDOM_STATE_MATTERS_WHEN, sklearn_position, sklearn_table
+from nb2prod.rules.reproducibility.scan import (
+    ALWAYS,
+    DATA,
+    NEVER,
+    seed_effect,
+    sklearn_effects,
+    sklearn_position,
+    sklearn_table,
+)
 from nb2prod.rules.reproducibility.urls import unpinned
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,8 +82,64 @@ def test_sklearn_table_is_loaded_from_json() -> None:
     assert "sklearn.model_selection.train_test_split" in table
     assert "sklearn.linear_model.LinearRegression" not in table  # no random_state
     assert sklearn_position("sklearn.cross_validation.train_test_split")[0]  # old path
-    # Every conditioned name in the module table is a real scikit-learn callable.
-    assert set(RANDOM_STATE_MATTERS_WHEN) <= set(by_name)
+    # The measured seed effect covers every callable that accepts random_state.
+    effects, _ = sklearn_effects()
+    assert set(effects) == set(table)
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "expected"),
+    [
+        # LogisticRegression: lbfgs ignores the seed; liblinear uses it for L1 and the dual.
+        ("sklearn.linear_model.LogisticRegression", {}, NEVER),
+        ("sklearn.linear_model.LogisticRegression", {"solver": "liblinear"}, NEVER),
+        ("sklearn.linear_model.LogisticRegression", {"solver": "liblinear", "penalty": "l2", "C": ...}, NEVER),
+        ("sklearn.linear_model.LogisticRegression", {"solver": "liblinear", "penalty": "l1"}, ALWAYS),
+        ("sklearn.linear_model.LogisticRegression", {"solver": "liblinear", "dual": True}, ALWAYS),
+        ("sklearn.linear_model.LogisticRegression", {"solver": "saga"}, ALWAYS),
+        ("sklearn.linear_model.LogisticRegression", {"solver": ...}, DATA),  # unread: it depends
+        ("sklearn.linear_model.LogisticRegression", {"solver": "no-such-solver"}, DATA),
+        ("sklearn.svm.SVC", {}, NEVER),
+        ("sklearn.svm.SVC", {"probability": True}, ALWAYS),
+        ("sklearn.model_selection.KFold", {}, NEVER),
+        ("sklearn.model_selection.KFold", {"shuffle": True}, ALWAYS),
+        ("sklearn.model_selection.KFold", {"shuffle": 1}, DATA),  # 1 is not True
+        ("sklearn.model_selection.train_test_split", {}, ALWAYS),
+        ("sklearn.model_selection.train_test_split", {"shuffle": False}, NEVER),
+        ("sklearn.datasets.make_moons", {"shuffle": False}, NEVER),
+        ("sklearn.datasets.make_moons", {"shuffle": False, "noise": 0.1}, ALWAYS),
+        ("sklearn.ensemble.RandomForestClassifier", {}, ALWAYS),
+        ("sklearn.preprocessing.QuantileTransformer", {}, DATA),  # a subsample past 10,000 rows
+        ("sklearn.decomposition.PCA", {}, NEVER),
+        ("sklearn.decomposition.PCA", {"svd_solver": "randomized"}, ALWAYS),
+        ("sklearn.cross_validation.KFold", {"shuffle": True}, ALWAYS),  # an old path, by short name
+        ("sklearn.not_a_module.Unknown", {}, ALWAYS),  # not measured: the old default
+    ],
+)
+def test_measured_seed_effect(name: str, given: dict[str, object], expected: str) -> None:
+    assert seed_effect(name, given)[0] == expected
+
+
+def test_seed_effect_numbers_compare_as_numbers() -> None:
+    name = "sklearn.ensemble.GradientBoostingRegressor"
+    assert seed_effect(name, {"subsample": 1, "max_features": None}) == seed_effect(
+        name, {"subsample": 1.0, "max_features": None}
+    )
+
+
+def test_seed_effect_table_is_what_the_experiment_measures() -> None:
+    """Rerun the experiment for a few quick callables: the committed outcomes come out."""
+    sklearn = pytest.importorskip("sklearn")
+    data = json.loads((ROOT / "nb2prod" / "data" / "sklearn_seed_effect.json").read_text())
+    if data["sklearn_version"] != sklearn.__version__:
+        pytest.skip(f"table made with scikit-learn {data['sklearn_version']}, {sklearn.__version__} installed")
+    spec = importlib.util.spec_from_file_location("exp", ROOT / "tools" / "sklearn_seed_experiment.py")
+    assert spec and spec.loader
+    exp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exp)
+    _, effect = exp.run({"SVC", "KFold", "train_test_split", "make_moons", "Ridge"})
+    for dotted, entry in effect.items():
+        assert entry == data["effect"][dotted], dotted
 
 
 def test_generated_table_matches_installed_sklearn() -> None:
@@ -113,6 +177,41 @@ def test_mutually_recursive_functions_do_not_hang(write_nb) -> None:
         "f()\nnp.random.seed(0)",
     )
     assert _codes(path) == [("NB102", 2, 5)]
+
+
+def test_seed_helper_counts_where_it_is_called(write_nb) -> None:
+    path = write_nb(
+        "import random\n\ndef seed_everything(s):\n    random.seed(s)\n",
+        "a = random.random()",
+        "seed_everything(1)\nb = random.random()",
+    )
+    result = lint_file(path, Overrides(select=("NB101",)))
+    assert [(f.cell, f.line) for f in result.findings] == [(3, 1)]
+    assert "before the seed in cell 4" in result.findings[0].message  # where it runs, not where defined
+
+
+def test_deferred_draws_follow_the_name_through_constructors(write_nb) -> None:
+    # The random flip draws when the loader built on the data set built on it is iterated.
+    path = write_nb(
+        "import torch\nfrom torchvision import datasets, transforms\nfrom torch.utils.data import DataLoader\n"
+        "aug = transforms.RandomHorizontalFlip()\ntrain = datasets.ImageFolder('d', transform=aug)\n"
+        "loader = DataLoader(train)",
+        "for batch in loader:\n    break",
+        "torch.manual_seed(0)",
+    )
+    assert _codes(path) == [("NB104", 2, 4)]
+
+
+def test_deferred_draw_never_used_is_not_a_use(write_nb) -> None:
+    path = write_nb("import torch\nloader = torch.utils.data.DataLoader([1, 2], shuffle=True)\n"
+                    "drop = torch.nn.Dropout()")
+    assert _codes(path) == []
+
+
+def test_deferred_draw_inside_a_function_counts_only_without_any_seed(write_nb) -> None:
+    src = "import torch\n\ndef loader():\n    return torch.utils.data.DataLoader([1, 2], shuffle=True)\n"
+    assert _codes(write_nb(src, "for b in loader():\n    pass")) == [("NB104", 2, 4)]
+    assert _codes(write_nb(src, "torch.manual_seed(0)", "for b in loader():\n    pass", name="b.ipynb")) == []
 
 
 def test_only_the_first_unseeded_use_is_reported(write_nb) -> None:

@@ -13,7 +13,6 @@ import ast
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -82,18 +81,26 @@ _TORCH_INIT = frozenset(
         "kaiming_normal", "orthogonal", "sparse",
     }
 )
-# torch.nn modules whose weights are drawn at random when they are built, or that draw
-# at every forward pass.
-_TORCH_LAYERS = frozenset(
-    {
+# Where an object's randomness is drawn decides whether a seed set before that point fixes
+# it, not where the object is constructed (see the package docstring):
+#   NOW      the call draws (nn.Linear initialises its weights, random_split permutes);
+#   FORWARD  the object draws each time it is applied to data (dropout, noise layers);
+#   ITERATE  it draws when iterated (DataLoader(shuffle=True), samplers, random transforms);
+#   BUILD    a Keras layer or initializer draws its weights when the layer is built: called
+#            on a tensor, given an input shape, or when its model is built, fit or called.
+# A deferred (not NOW) draw happens where the name the object is bound to is first used.
+NOW, FORWARD, ITERATE, BUILD = "now", "forward", "iterate", "build"
+_TORCH_MODULE_DRAWS: dict[str, str] = {
+    **{n: NOW for n in (
         "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
         "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
         "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-        "MultiheadAttention", "Transformer", "TransformerEncoderLayer",
-        "TransformerDecoderLayer", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
-        "AlphaDropout",
-    }
-)
+        "MultiheadAttention", "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer",
+        "TransformerEncoder", "TransformerDecoder", "PReLU")},
+    **{n: FORWARD for n in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                            "FeatureAlphaDropout", "RReLU")},
+}
+_TORCH_LAYERS = frozenset(_TORCH_MODULE_DRAWS)
 _TORCH_LAYER_NAMES = frozenset(f"torch.nn.{n}" for n in _TORCH_LAYERS)
 _TORCH_SAMPLERS = frozenset({"torch.utils.data.RandomSampler", "torch.utils.data.SubsetRandomSampler"})
 
@@ -111,15 +118,21 @@ _TF_RANDOM = frozenset(
     }
 )
 _KERAS_TOPS = frozenset({"tensorflow", "keras", "tf_keras"})
-_KERAS_LAYERS = frozenset(
-    {
-        "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
-        "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "LSTM",
-        "GRU", "SimpleRNN", "Embedding", "MultiHeadAttention", "Dropout", "SpatialDropout1D",
-        "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout", "GaussianDropout",
-        "GaussianNoise",
-    }
-)
+_KERAS_LAYER_DRAWS: dict[str, str] = {
+    **{n: BUILD for n in (
+        "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
+        "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
+        "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding", "MultiHeadAttention", "LocallyConnected1D",
+        "LocallyConnected2D", "ConvLSTM1D", "ConvLSTM2D")},
+    **{n: FORWARD for n in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                            "AlphaDropout", "GaussianDropout", "GaussianNoise")},
+}
+_KERAS_LAYERS = frozenset(_KERAS_LAYER_DRAWS)
+# Arguments that give a Keras layer its input shape: it is built (draws) where it is created.
+_KERAS_SHAPE_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_shape"})
+# Calls on a model that configure it without drawing; the first other use of the name draws.
+_CONFIGURE_ONLY = frozenset({"compile", "add", "to", "cuda", "cpu", "eval", "train", "summary",
+                             "parameters", "named_parameters", "state_dict", "load_state_dict"})
 _KERAS_INITIALIZERS = frozenset(
     {
         "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
@@ -168,82 +181,84 @@ _SEED_HELPERS = frozenset(
 
 
 # -- scikit-learn: when does random_state matter? -------------------------------------------
+#
+# Measured, not assumed: tools/sklearn_seed_experiment.py fits every callable of
+# data/sklearn_random_state.json with several seeds, for each combination of the parameters
+# that can decide whether the seed is used, and writes data/sklearn_seed_effect.json:
+# per callable, the parameters (with their defaults) and, per combination of their values,
+# "always" (the seed changes the result on typical data), "data" (only on some data: ties,
+# large data) or "never" (bit-identical for every seed).
+
+ALWAYS, DATA, NEVER = "always", "data", "never"
+_SKLEARN_EFFECT = Path(__file__).resolve().parents[2] / "data" / "sklearn_seed_effect.json"
 
 
-def _one_of(*values: object) -> Callable[[object], bool]:
-    return lambda v: v in values
+@dataclass(frozen=True)
+class SeedEffect:
+    params: dict[str, object]  # the parameters that decide, with their defaults
+    cases: tuple[tuple[tuple[object, ...], str], ...]  # (values in params' order, outcome)
 
 
-def _none_of(*values: object) -> Callable[[object], bool]:
-    return lambda v: v not in values
+@lru_cache(maxsize=1)
+def sklearn_effects() -> tuple[dict[str, SeedEffect], dict[str, SeedEffect]]:
+    """(dotted name -> measured effect, short name -> the same). Empty if the file is broken."""
+    try:
+        data = json.loads(_SKLEARN_EFFECT.read_text(encoding="utf-8"))
+        table = {
+            str(k): SeedEffect(dict(v["params"]), tuple((tuple(vals), str(out)) for vals, out in v["cases"]))
+            for k, v in data["effect"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}, {}
+    by_name: dict[str, SeedEffect] = {}
+    for dotted, effect in table.items():
+        by_name.setdefault(dotted.rsplit(".", 1)[1], effect)
+    return table, by_name
 
 
-def _given(v: object) -> bool:
-    return v is not None
+def _key(v: object) -> tuple[str, object]:
+    """Literals compared as Python compares them, but True is not 1 (and 1 is 1.0)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "number", float(v)
+    return type(v).__name__, v
 
 
-def _above_zero(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+def seed_effect(qualname: str, given: dict[str, object]) -> tuple[str, tuple[str, ...]]:
+    """(outcome, the parameters the linter could not read) for a call of ``qualname``.
+
+    ``given`` maps the call's keyword arguments to their literal values, or ``...`` for an
+    expression. An unread parameter, or a literal the experiment did not try, matches every
+    case; several outcomes among the matching cases make the answer "data" (it depends).
+    A callable the experiment has no entry for counts as "always".
+    """
+    table, by_name = sklearn_effects()
+    effect = table.get(qualname) or by_name.get(qualname.rpartition(".")[2])
+    if effect is None:
+        return ALWAYS, ()
+    names = list(effect.params)
+    tried: list[set[object]] = [set() for _ in names]
+    for values, _ in effect.cases:
+        for i, v in enumerate(values):
+            tried[i].add(_key(v))
+    wanted: list[object] = []
+    unknown: list[str] = []
+    for i, p in enumerate(names):
+        v = given[p] if p in given else effect.params[p]
+        if v is ... or _key(v) not in tried[i]:
+            unknown.append(p)
+            v = ...
+        wanted.append(v)
+    outcomes = {
+        out for values, out in effect.cases
+        if all(w is ... or _key(w) == _key(v) for w, v in zip(wanted, values, strict=False))
+    }
+    if not outcomes:  # a combination scikit-learn rejects, or one the grid leaves out
+        return DATA, tuple(unknown)
+    if len(outcomes) == 1:
+        return outcomes.pop(), tuple(unknown)
+    return DATA, tuple(unknown)
 
 
-def _a_fraction(v: object) -> bool:
-    return isinstance(v, float)
-
-
-def _never(v: object) -> bool:
-    return False  # only on data larger than `subsample` rows: a linter cannot tell
-
-
-# scikit-learn name -> (parameter, when random_state has an effect, the parameter's
-# default). Everything else in data/sklearn_random_state.json always uses random_state.
-# A parameter given as a non-literal expression means "cannot tell": not reported.
-RANDOM_STATE_MATTERS_WHEN: dict[str, tuple[str, Callable[[object], bool], object]] = {
-    "KFold": ("shuffle", _one_of(True), False),
-    "StratifiedKFold": ("shuffle", _one_of(True), False),
-    "GroupKFold": ("shuffle", _one_of(True), False),
-    "StratifiedGroupKFold": ("shuffle", _one_of(True), False),
-    "check_cv": ("shuffle", _one_of(True), False),
-    "learning_curve": ("shuffle", _one_of(True), False),
-    "train_test_split": ("shuffle", _one_of(True), True),
-    "fetch_covtype": ("shuffle", _one_of(True), False),
-    "fetch_kddcup99": ("shuffle", _one_of(True), False),
-    "fetch_rcv1": ("shuffle", _one_of(True), False),
-    "LogisticRegression": ("solver", _one_of("sag", "saga", "liblinear"), "lbfgs"),
-    "LogisticRegressionCV": ("solver", _one_of("sag", "saga", "liblinear"), "lbfgs"),
-    "SVC": ("probability", _one_of(True), False),
-    "NuSVC": ("probability", _one_of(True), False),
-    "LinearSVC": ("dual", _none_of(False), "auto"),
-    "LinearSVR": ("dual", _none_of(False), "auto"),
-    "Ridge": ("solver", _one_of("sag", "saga"), "auto"),
-    "RidgeClassifier": ("solver", _one_of("sag", "saga"), "auto"),
-    "ridge_regression": ("solver", _one_of("sag", "saga"), "auto"),
-    "Lasso": ("selection", _one_of("random"), "cyclic"),
-    "LassoCV": ("selection", _one_of("random"), "cyclic"),
-    "ElasticNet": ("selection", _one_of("random"), "cyclic"),
-    "ElasticNetCV": ("selection", _one_of("random"), "cyclic"),
-    "MultiTaskLasso": ("selection", _one_of("random"), "cyclic"),
-    "MultiTaskLassoCV": ("selection", _one_of("random"), "cyclic"),
-    "MultiTaskElasticNet": ("selection", _one_of("random"), "cyclic"),
-    "MultiTaskElasticNetCV": ("selection", _one_of("random"), "cyclic"),
-    "Lars": ("jitter", _given, None),
-    "LassoLars": ("jitter", _given, None),
-    "PCA": ("svd_solver", _one_of("arpack", "randomized"), "auto"),
-    "NMF": ("init", _one_of("random", "nndsvdar"), None),
-    "GaussianProcessRegressor": ("n_restarts_optimizer", _above_zero, 0),
-    "GaussianProcessClassifier": ("n_restarts_optimizer", _above_zero, 0),
-    "DummyClassifier": ("strategy", _one_of("stratified", "uniform"), "prior"),
-    "IterativeImputer": ("sample_posterior", _one_of(True), False),
-    "ClassifierChain": ("order", _one_of("random"), None),
-    "RegressorChain": ("order", _one_of("random"), None),
-    "HalvingGridSearchCV": ("resource", _none_of("n_samples"), "n_samples"),
-    "TunedThresholdClassifierCV": ("cv", _a_fraction, None),
-    "silhouette_score": ("sample_size", _given, None),
-    "extract_patches_2d": ("max_patches", _given, None),
-    "PatchExtractor": ("max_patches", _given, None),
-    "QuantileTransformer": ("subsample", _never, None),
-    "quantile_transform": ("subsample", _never, None),
-    "KBinsDiscretizer": ("subsample", _never, None),
-}
 _SKLEARN_TABLE = Path(__file__).resolve().parents[2] / "data" / "sklearn_random_state.json"
 
 
@@ -374,6 +389,46 @@ def _seeded(call: CallFact, keywords: tuple[str, ...]) -> bool:
         return True
     value = _argument(call, keywords, (0,))
     return value is not None and not is_none(value)
+
+
+# A draw that happens at some later point the scan cannot place: after every seed.
+LATE: tuple[int, ...] = (1 << 30,)
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    """The plain names an assignment binds (``a = ...``, ``a, b = ...``, ``a: T = ...``)."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        targets = [stmt.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _configures(ref: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    """``model.compile(...)``, ``model.to(device)``: a call that configures without drawing."""
+    attr = parents.get(id(ref))
+    if not (isinstance(attr, ast.Attribute) and attr.value is ref and attr.attr in _CONFIGURE_ONLY):
+        return False
+    call = parents.get(id(attr))
+    return isinstance(call, ast.Call) and call.func is attr
+
+
+def _wrapped(ref: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    """Is ``ref`` an argument of a constructor (a capitalised callee: ``DataLoader(ds)``,
+    ``ImageFolder(root, transform=t)``, ``Sequential([layer])``), so the draw moves to
+    whatever that builds?"""
+    node: ast.AST = ref
+    for _ in range(10):
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.List, ast.Tuple, ast.keyword, ast.Starred)):
+            node = parent
+            continue
+        if isinstance(parent, ast.Call) and parent.func is not node:
+            callee = (dotted_name(parent.func) or "").rpartition(".")[2]
+            return callee[:1].isupper()
+        return False
+    return False
 
 
 def written(call: CallFact) -> str:
@@ -520,6 +575,7 @@ class Use:
     call: CallFact
     label: str  # the callee as written (shown as code), maybe with the telling argument
     note: str = ""  # plain words after it
+    at: Position | None = None  # where a deferred draw happens, when not at the call
 
 
 @dataclass(frozen=True)
@@ -537,7 +593,8 @@ class Scan:
     uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
     seeds: dict[str, list[CallFact]] = field(default_factory=lambda: defaultdict(list))
     generators: list[Use] = field(default_factory=list)
-    random_state: list[Use] = field(default_factory=list)
+    random_state: list[Use] = field(default_factory=list)  # the seed changes the result (NB106)
+    random_state_maybe: list[Use] = field(default_factory=list)  # ... on some data only (NB109)
     remote: list[Remote] = field(default_factory=list)
 
     def first_seed(self, library: str) -> tuple[Position, CallFact] | None:
@@ -561,6 +618,7 @@ class _Scanner:
         self.nb = nb
         self.scan = Scan(order=_Order(nb.parsed_cells, nb.calls))
         self._tf_datasets: set[str] | None = None
+        self._parent_maps: dict[int, dict[int, ast.AST]] = {}
         self._strings: dict[str, list[tuple[tuple[int, int], ast.expr]]] | None = None
 
     def run(self) -> Scan:
@@ -637,48 +695,140 @@ class _Scanner:
             self.scan.seeds[lib].append(call)
 
     def _torch(self, call: CallFact, q: str) -> None:
-        uses = self.scan.uses[TORCH]
         kw = call.keywords
         if "generator" in kw and not is_none(kw["generator"]):
             return
         name = q.rpartition(".")[2]
         if q in _TORCH_FUNCS:
-            uses.append(Use(call, written(call)))
+            self._use(TORCH, call, NOW)
         elif q.startswith("torch.nn.init.") and name in _TORCH_INIT:
-            uses.append(Use(call, written(call)))
-        elif q in _TORCH_LAYER_NAMES or (
-            q.startswith("torch.nn.modules.") and name in _TORCH_LAYERS
-        ):
-            uses.append(Use(call, written(call)))
+            self._use(TORCH, call, NOW)
+        elif q in _TORCH_LAYER_NAMES or (q.startswith("torch.nn.modules.") and name in _TORCH_LAYERS):
+            self._use(TORCH, call, _TORCH_MODULE_DRAWS[name])
         elif q in ("torch.nn.functional.dropout", "torch.nn.functional.dropout2d"):
             if _literal(kw.get("training")) is not False:
-                uses.append(Use(call, written(call)))
+                self._use(TORCH, call, NOW)
         elif q == "torch.utils.data.DataLoader":
             if _literal(kw.get("shuffle")) is True and not call.has_star_kwargs:
-                uses.append(Use(call, f"{written(call)}(shuffle=True)"))
+                self._use(TORCH, call, ITERATE, f"{written(call)}(shuffle=True)")
         elif q == "torch.utils.data.random_split":
             if len(call.node.args) < 3 and not call.has_star_kwargs:
-                uses.append(Use(call, written(call)))
+                self._use(TORCH, call, NOW)
         elif q in _TORCH_SAMPLERS:
             if not call.has_star_kwargs:
-                uses.append(Use(call, written(call)))
+                self._use(TORCH, call, ITERATE)
         elif q.startswith(("torchvision.transforms.Random", "torchvision.transforms.v2.Random")):
-            uses.append(Use(call, written(call)))
+            self._use(TORCH, call, ITERATE)
 
     def _tensorflow(self, call: CallFact, q: str) -> None:
         kw = call.keywords
         if call.has_star_kwargs or ("seed" in kw and not is_none(kw["seed"])):
             return
         name = q.rpartition(".")[2]
-        uses = self.scan.uses[TENSORFLOW]
         if q in _TF_RANDOM or q.replace(".compat.v1.", ".", 1) in _TF_RANDOM:
-            uses.append(Use(call, written(call)))
-        elif ".layers." in q and (name in _KERAS_LAYERS or name.startswith("Random")):
-            uses.append(Use(call, written(call)))
+            self._use(TENSORFLOW, call, NOW)
+        elif ".layers." in q and name in _KERAS_LAYERS:
+            self._use(TENSORFLOW, call, _KERAS_LAYER_DRAWS[name])
+        elif ".layers." in q and name.startswith("Random"):  # RandomFlip, RandomRotation...
+            self._use(TENSORFLOW, call, FORWARD)
         elif ".initializers." in q and name in _KERAS_INITIALIZERS:
-            uses.append(Use(call, written(call)))
+            self._use(TENSORFLOW, call, BUILD)
         elif name in _TF_DIRECTORY_DATASETS and _literal(kw.get("shuffle")) is not False:
-            uses.append(Use(call, written(call)))
+            self._use(TENSORFLOW, call, NOW)
+
+    # -- where a draw happens ---------------------------------------------------------------
+    def _use(self, library: str, call: CallFact, draws: str, label: str | None = None) -> None:
+        """Record a use of ``library``'s global state, placed where it draws (see ``NOW``)."""
+        label = label or written(call)
+        if draws == BUILD and self._built_here(call):
+            draws = NOW
+        if draws == NOW:
+            self.scan.uses[library].append(Use(call, label))
+            return
+        at = self._draw_position(call)
+        if at is not None:  # None: never used in the notebook, so it never draws here
+            what = "applied" if draws == FORWARD else "iterated" if draws == ITERATE else "built"
+            self.scan.uses[library].append(Use(call, label, f" (it draws when {what})", at))
+
+    def _statement(self, call: CallFact) -> ast.stmt | None:
+        tree = call.cell.parsed.tree
+        for stmt in tree.body if tree is not None else ():
+            if stmt.lineno <= call.node.lineno <= (stmt.end_lineno or stmt.lineno):
+                return stmt
+        return None
+
+    def _parents(self, stmt: ast.stmt) -> dict[int, ast.AST]:
+        found = self._parent_maps.get(id(stmt))
+        if found is None:
+            found = {id(child): node for node in ast.walk(stmt) for child in ast.iter_child_nodes(node)}
+            self._parent_maps[id(stmt)] = found
+        return found
+
+    def _built_here(self, call: CallFact) -> bool:
+        """Is a Keras layer built where it is created: ``Dense(8)(x)``, ``Dense(8, input_shape=...)``,
+        or an element of ``Sequential([Input(...), ...])``?"""
+        if _KERAS_SHAPE_KWARGS & set(call.keywords):
+            return True
+        stmt = self._statement(call)
+        if stmt is None:
+            return True
+        parents = self._parents(stmt)
+        node: ast.AST = call.node
+        for _ in range(30):
+            parent = parents.get(id(node))
+            if parent is None:
+                return False
+            if isinstance(parent, ast.Call) and parent.func is node and isinstance(node, ast.Call):
+                return True  # the layer (or a wrapper of it) is called on a tensor
+            if isinstance(parent, ast.Call) and (dotted_name(parent.func) or "").rpartition(".")[2] == "Sequential":
+                return any(
+                    isinstance(n, ast.Call) and (
+                        (dotted_name(n.func) or "").rpartition(".")[2] in ("Input", "InputLayer")
+                        or any(k.arg in _KERAS_SHAPE_KWARGS for k in n.keywords)
+                    )
+                    for n in ast.walk(parent)
+                )
+            node = parent
+        return False
+
+    def _draw_position(self, call: CallFact) -> Position | None:
+        """Where an object that draws later first draws: the first later use of the name it is
+        bound to (through constructors that wrap it). ``LATE`` when it cannot be followed
+        (created inside a function or class); None when it is never used."""
+        stmt = self._statement(call)
+        if stmt is None or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return LATE
+        names = _bound_names(stmt)
+        if not names:
+            return self.scan.order.position(call)  # used where it is created
+        return self._first_use(names, call.cell.index, stmt.end_lineno or stmt.lineno, 0)
+
+    def _first_use(self, names: set[str], cell_index: int, after: int, depth: int) -> Position | None:
+        order = self.scan.order
+        for cell in self.nb.parsed_cells:
+            if cell.index < cell_index or "skip" in cell.nb2prod_tags:
+                continue
+            for stmt in cell.parsed.tree.body:  # type: ignore[union-attr]
+                if cell.index == cell_index and stmt.lineno <= after:
+                    continue
+                refs = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names]
+                if not refs:
+                    continue
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    span = next((sp for sp in order.spans(cell) if sp.first == stmt.lineno), None)
+                    entry = order._entry(span, 0) if span is not None else None
+                    if entry is not None:
+                        return entry
+                    continue
+                parents = self._parents(stmt)
+                if all(_configures(ref, parents) for ref in refs):
+                    continue
+                if depth < 4 and isinstance(stmt, ast.Assign) and all(_wrapped(ref, parents) for ref in refs):
+                    wrapped_in = _bound_names(stmt)
+                    if wrapped_in:
+                        return self._first_use(wrapped_in, cell.index, stmt.end_lineno or stmt.lineno, depth + 1)
+                return (cell.index, stmt.lineno, stmt.col_offset)
+        return None
 
     def _sklearn(self, call: CallFact, q: str) -> None:
         if call.has_star_kwargs or _has_star_args(call):
@@ -687,23 +837,34 @@ class _Scanner:
         if not accepts:
             return
         kw = call.keywords
+        given: dict[str, object] = {k: _literal(v) for k, v in kw.items() if k != "random_state"}
         if "random_state" in kw:
             if is_none(kw["random_state"]):
-                self.scan.random_state.append(Use(call, written(call), " with `random_state=None`"))
+                self._random_state_use(call, q, given, " with `random_state=None`")
             return
         if position is not None and len(call.node.args) > position:
             return
-        label = written(call)
-        condition = RANDOM_STATE_MATTERS_WHEN.get(q.rpartition(".")[2])
-        if condition is not None:
-            param, when, default = condition
-            given = param in kw
-            value = _literal(kw[param]) if given else default
-            if value is ... or not when(value):
-                return  # random_state has no effect here (or we cannot tell)
-            if given:
-                label = f"{label}({param}={value!r})"
-        self.scan.random_state.append(Use(call, label, " without `random_state`"))
+        self._random_state_use(call, q, given, " without `random_state`")
+
+    def _random_state_use(self, call: CallFact, q: str, given: dict[str, object], note: str) -> None:
+        """Record the call for NB106 (the seed changes the result) or NB109 (it may)."""
+        outcome, unknown = seed_effect(q, given)
+        if outcome == NEVER:
+            return
+        table, by_name = sklearn_effects()
+        effect = table.get(q) or by_name.get(q.rpartition(".")[2])
+        shown = [
+            f"{p}={given[p]!r}" for p in (effect.params if effect else ()) if p in given and given[p] is not ...
+        ]
+        label = f"{written(call)}({', '.join(shown)})" if shown else written(call)
+        if outcome == ALWAYS:
+            self.scan.random_state.append(Use(call, label, note))
+        else:
+            why = (
+                f"; `{'`, `'.join(unknown)}` is not a literal, and for some values the seed changes the result"
+                if unknown else "; on some data (ties, many rows) the seed changes its result"
+            )
+            self.scan.random_state_maybe.append(Use(call, label, note + why))
 
     # -- calls not through an import ---------------------------------------------------
     def _unresolved(self, call: CallFact) -> None:

@@ -35,7 +35,8 @@ class _UnseededGlobalRandom(Rule):
             return
         order = scan.order
         seed = scan.first_seed(self.library)
-        placed = sorted(((order.position(u.call), u) for u in uses), key=lambda pu: pu[0])
+        # A use counts where it draws: a DataLoader when iterated, a Keras layer when built.
+        placed = sorted(((u.at or order.position(u.call), u) for u in uses), key=lambda pu: pu[0])
         early = [u for pos, u in placed if seed is None or pos < seed[0]]
         if not early:
             return
@@ -45,7 +46,7 @@ class _UnseededGlobalRandom(Rule):
         if seed is None:
             message = f"`{first.label}`{first.note} {what}, and no seed is ever set{more}: {fix}"
         else:
-            where = seed[1].cell.index
+            where = seed[0][0]  # where the seed runs: a helper's seed, where it is called
             message = (
                 f"`{first.label}`{first.note} {what} before the seed in cell {where} (`{written(seed[1])}`)"
                 f"{more}: set the seed in the first code cell"

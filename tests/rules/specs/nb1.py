@@ -36,6 +36,21 @@ FIXTURES = {
             code("import random\nimport lightning as L\nL.seed_everything(42)"),
             code("x = random.random()"),
         ),
+        # A seed helper seeds where it is called, not where it is defined.
+        "fires_between_helper_definition_and_call": nb(
+            code("import random\n\ndef seed_everything(s):\n    random.seed(s)\n"),
+            code("x = random.random()  # expect: NB101"),
+            code("seed_everything(0)\ny = random.random()"),
+        ),
+        "clean_helper_called_under_main_guard": nb(
+            code("import random\n\ndef seed_everything(s):\n    random.seed(s)\n"),
+            code("if __name__ == '__main__':\n    seed_everything(0)"),
+            code("y = random.random()"),
+        ),
+        "clean_keras_set_random_seed": nb(
+            code("import random\nimport numpy as np\nimport keras\nkeras.utils.set_random_seed(7)"),
+            code("x = random.random()\nz = np.random.rand(2)"),
+        ),
     },
     "NB102": {
         "fires": nb(
@@ -89,6 +104,39 @@ FIXTURES = {
         "fires_dataloader": nb(
             code("from torch.utils.data import DataLoader\ntrain = list(range(10))"),
             code("loader = DataLoader(train, batch_size=2, shuffle=True)  # expect: NB104"),
+            code("for batch in loader:\n    print(batch)"),
+        ),
+        # A shuffling DataLoader draws when iterated: iterated before the seed, it is unseeded.
+        "fires_dataloader_iterated_before_seed": nb(
+            code("import torch\nfrom torch.utils.data import DataLoader\n"
+                 "loader = DataLoader(list(range(10)), shuffle=True)  # expect: NB104"),
+            code("first = next(iter(loader))"),
+            code("torch.manual_seed(0)"),
+        ),
+        "fires_layer_initialised_before_seed": nb(
+            code("import torch\nfrom torch import nn\nlayer = nn.Linear(4, 2)  # expect: NB104\n"
+                 "drop = nn.Dropout(0.5)"),
+            code("torch.manual_seed(0)\nout = drop(layer(torch.ones(4)))"),
+        ),
+        # Constructed before the seed, but drawing only when applied or iterated, after it.
+        "clean_dropout_and_loader_draw_after_seed": nb(
+            code("import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader\n"
+                 "drop = nn.Dropout(0.5)\nloader = DataLoader(list(range(10)), batch_size=2, shuffle=True)"),
+            code("torch.manual_seed(0)"),
+            code("for batch in loader:\n    out = drop(batch.float())"),
+        ),
+        "clean_dropout_in_model_seeded_before_training": nb(
+            code("import torch\nfrom torch import nn\n\nclass Head(nn.Module):\n    def __init__(self):\n"
+                 "        super().__init__()\n        self.drop = nn.Dropout(0.1)\n"),
+            code("head = Head()"),
+            code("torch.manual_seed(0)\nout = head.drop(torch.ones(3))"),
+        ),
+        "clean_random_transforms_applied_after_seed": nb(
+            code("import torch\nfrom torchvision import datasets, transforms\nfrom torch.utils.data import DataLoader\n"
+                 "aug = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()])\n"
+                 "train = datasets.ImageFolder('data/train', transform=aug)\nloader = DataLoader(train, batch_size=8)"),
+            code("torch.manual_seed(0)"),
+            code("for images, labels in loader:\n    break"),
         ),
         "clean": nb(
             code("import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, random_split\n"
@@ -110,7 +158,29 @@ FIXTURES = {
         "fires": nb(
             code("import tensorflow as tf"),
             code("model = tf.keras.Sequential([\n    tf.keras.layers.Dense(10),  # expect: NB105\n"
-                 "    tf.keras.layers.Dropout(0.5),\n])"),
+                 "    tf.keras.layers.Dropout(0.5),\n])\nmodel.compile('adam', 'mse')"),
+            code("model.fit(X, y, epochs=2)"),
+        ),
+        # A layer given its input shape is built, and draws its weights, where it is created.
+        "fires_built_before_seed": nb(
+            code("from tensorflow import keras\n"
+                 "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])  # expect: NB105"),
+            code("keras.utils.set_random_seed(0)\nmodel.fit(X, y)"),
+        ),
+        "fires_functional_layer_called": nb(
+            code("from tensorflow import keras\ninputs = keras.Input((4,))\n"
+                 "outputs = keras.layers.Dense(3)(inputs)  # expect: NB105"),
+        ),
+        # Layer constructors draw nothing: weights are drawn when the model is built or fit.
+        "clean_layers_never_built": nb(
+            code("from tensorflow import keras\n"
+                 "model = keras.Sequential([keras.layers.Dense(3), keras.layers.Dropout(0.2)])\n"
+                 "model.compile('adam', 'mse')"),
+        ),
+        "clean_built_after_seed": nb(
+            code("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(3)])\n"
+                 "model.compile('adam', 'mse')"),
+            code("keras.utils.set_random_seed(0)\nmodel.fit(X, y)"),
         ),
         "fires_dataset_shuffle": nb(
             code("import tensorflow as tf\nds = tf.data.Dataset.from_tensor_slices([1, 2, 3])"),
@@ -152,6 +222,47 @@ FIXTURES = {
         "clean_global_numpy_seed": nb(
             code("import numpy as np\nfrom sklearn.cluster import KMeans\nnp.random.seed(0)"),
             code("km = KMeans(n_clusters=3)"),
+        ),
+        # Measured (tools/sklearn_seed_experiment.py): the seed changes these results.
+        "fires_parameters_that_use_the_seed": nb(
+            code("from sklearn.linear_model import LogisticRegression\nfrom sklearn.svm import SVC\n"
+                 "from sklearn.tree import DecisionTreeClassifier\nfrom sklearn.decomposition import PCA"),
+            code("l1 = LogisticRegression(solver='liblinear', penalty='l1')  # expect: NB106\n"
+                 "sg = LogisticRegression(solver='saga')  # expect: NB106\n"
+                 "sv = SVC(probability=True)  # expect: NB106\n"
+                 "dt = DecisionTreeClassifier(max_depth=3)  # expect: NB106\n"
+                 "pc = PCA(n_components=2, svd_solver='randomized')  # expect: NB106"),
+        ),
+        # ... and cannot change these: bit-identical for every seed.
+        "clean_seed_cannot_change_the_result": nb(
+            code("from sklearn.linear_model import LogisticRegression, Ridge\nfrom sklearn.svm import SVC, LinearSVC\n"
+                 "from sklearn.decomposition import PCA\nfrom sklearn.datasets import make_moons"),
+            code("lr = LogisticRegression(solver='liblinear')\nlr2 = LogisticRegression(max_iter=1000)\n"
+                 "lr3 = LogisticRegression(solver='newton-cg', random_state=None)\n"
+                 "sv = SVC(kernel='rbf')\nls = LinearSVC(dual=False)\npc = PCA()\nrd = Ridge(alpha=1.0)\n"
+                 "X, y = make_moons(100, shuffle=False)"),
+        ),
+    },
+    "NB109": {
+        "fires": nb(
+            code("from sklearn.preprocessing import QuantileTransformer\n"
+                 "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+                 "from sklearn.linear_model import LogisticRegression"),
+            code("qt = QuantileTransformer(n_quantiles=100)  # expect: NB109\n"
+                 "hgb = HistGradientBoostingClassifier()  # expect: NB109\n"
+                 "lr = LogisticRegression(solver=SOLVER)  # expect: NB109"),
+        ),
+        "clean": nb(
+            code("from sklearn.preprocessing import QuantileTransformer\n"
+                 "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+                 "from sklearn.linear_model import LogisticRegression"),
+            code("qt = QuantileTransformer(n_quantiles=100, random_state=0)\n"
+                 "hgb = HistGradientBoostingClassifier(random_state=0)\n"
+                 "lr = LogisticRegression(solver='lbfgs')"),
+        ),
+        "clean_global_numpy_seed": nb(
+            code("import numpy as np\nfrom sklearn.preprocessing import QuantileTransformer\nnp.random.seed(0)"),
+            code("qt = QuantileTransformer()"),
         ),
     },
 }
