@@ -252,15 +252,17 @@ def _human(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S|^\s*<h[1-6][\s>]", re.M | re.I)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S|<h[1-6][\s>]", re.M | re.I)
 _SETEXT = re.compile(r"^\S.*\n\s{0,3}(=+|-+)\s*$", re.M)
 
 
 @register
 class NoTitle(Rule):
     """## What it does
-    Checks that the notebook starts with a title: a Markdown heading in its first
-    Markdown cell (or a `title` in the notebook metadata).
+    Checks that the notebook starts with a title: a Markdown (or HTML) heading in a
+    Markdown cell above the first code cell, or in the first Markdown cell when code
+    comes first (or a `title` in the notebook metadata). A banner or navigation cell
+    above the title is fine.
 
     ## Why is this bad?
     A notebook without a title and description is hard to find, review and hand over;
@@ -293,7 +295,15 @@ class NoTitle(Rule):
         if not nb.nb.cells:
             return
         first_md = next((c for c in nb.nb.cells if c.cell_type == "markdown" and c.source.strip()), None)
-        if first_md is not None and (_HEADING.search(first_md.source) or _SETEXT.search(first_md.source)):
+        preamble = []  # the Markdown cells above the first code cell, else the first one
+        for c in nb.nb.cells:
+            if c.is_code and c.source.strip():
+                break
+            if c.cell_type == "markdown":
+                preamble.append(c)
+        if first_md is not None and not preamble:
+            preamble = [first_md]
+        if any(_HEADING.search(c.source) or _SETEXT.search(c.source) for c in preamble):
             return
         target = first_md or nb.nb.cells[0]
         if first_md is None:

@@ -79,6 +79,14 @@ FIXTURES = {
         "fires_no_markdown": nb(code("x = 1")),
         "clean": nb(md("# Iris classifier\nTrains a model."), code("x = 1")),
         "clean_setext": nb(md("Iris classifier\n===============\n"), code("x = 1")),
+        "fires_title_only_after_code": nb(md("Some notes"), code("x = 1"), md("# Results"), expect_cells=[1]),
+        "clean_banner_before_title": nb(
+            md('<img src="cover.png">\n\n*An excerpt from the book*'),
+            md("< [Previous](prev.ipynb) | [Next](next.ipynb) >"),
+            md("# Combining datasets"),
+            code("x = 1"),
+        ),
+        "clean_html_heading": nb(md('<div align="center"><h1>Iris classifier</h1></div>'), code("x = 1")),
     },
     "NB706": {
         "fires": nb(
