@@ -63,8 +63,9 @@ class OutOfOrderExecution(Rule):
 class UnexecutedCell(Rule):
     """## What it does
     Finds non-empty code cells that were never run although a cell below them was,
-    including cells above the first executed one. Cells tagged `skip`, and cells below
-    the last executed cell (a notebook run part of the way), are not reported.
+    including cells above the first executed one. Cells tagged `skip`, cells with
+    nothing to run (only comments), and cells below the last executed cell (a notebook
+    run part of the way) are not reported.
 
     ## Why is this bad?
     The saved outputs below such a cell were produced without it. Either the cell is
@@ -102,8 +103,15 @@ class UnexecutedCell(Rule):
         # Every cell above the last executed one, also above the first executed one: a
         # cell never run before the first run cell is as missing from the outputs.
         for cell in cells[:last_executed]:
-            if cell.execution_count is None and "skip" not in cell.nb2prod_tags:
+            if cell.execution_count is None and "skip" not in cell.nb2prod_tags and not _only_comments(nb, cell):
                 yield self.at(cell, "cell was never executed, but cells below it were")
+
+
+def _only_comments(nb: Analysis, cell: Cell) -> bool:
+    """A Python cell with nothing to run: only comments (running it changes nothing)."""
+    if not nb.nb.is_python or cell.parsed.cell_magic is not None:
+        return False
+    return all(not line.strip() or line.lstrip().startswith("#") for line in cell.source.splitlines())
 
 
 @register

@@ -43,6 +43,11 @@ FIXTURES = {
             code("print(x)", count=2),
             code("x = 5"),
         ),
+        "clean_comment_only_cell": nb(
+            code("x = 1", count=1),
+            code("# print(x)  -- kept for later\n#\n"),
+            code("print(x)", count=2),
+        ),
         "clean_nothing_executed": nb(
             code("x = 1"),
             code("print(x)"),
