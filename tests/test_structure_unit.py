@@ -30,3 +30,11 @@ def test_huge_output_limit_counts_bytes_not_characters(tmp_path: Path) -> None:
     # 400k characters, 1.2 MB in UTF-8
     path = write(tmp_path / "nb.ipynb", code("print(text)", count=1, outputs=[stream("漢" * 400_000)]))
     assert [f.code for f in lint_file(path, Overrides(select=("NB704",))).findings] == ["NB704"]
+
+
+def test_long_cell_limit_is_the_max_cell_lines_option(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nb2prod]\nmax-cell-lines = 5\n", encoding="utf-8")
+    path = write(tmp_path / "nb.ipynb", code("x = 1\n" * 6), code("x = 1\n" * 5 + "# one\n\n# two\n"))
+    found = [(f.code, f.cell) for f in lint_file(path, Overrides(select=("NB715",))).findings]
+    assert found == [("NB715", 1)]
+    assert "6 lines of code (limit 5)" in lint_file(path, Overrides(select=("NB715",))).findings[0].message
