@@ -303,8 +303,6 @@ _YAML = re.compile(rf"^[ \t]*(?:-[ \t]+)?(?P<name>{_NAME})[ \t]*:[ \t]+(?P<v1>[^
 _DSN_PASSWORD = re.compile(r"(?<![\w.])(?P<name>password|passwd|pwd)[ \t]*=[ \t]*(?P<v1>[^\s;\"'&{}()<>]{1,256})", re.I)
 # name=value anywhere in a line, unquoted (free text given to `redact`; judged strictly)
 _INLINE = re.compile(rf"(?<![\w.\-])(?P<name>{_NAME})=(?P<v1>[^\s\"'`&,;)}}\]<>]{{16,512}})")
-# a value that is code, not a secret: `PASSWORD=getpass()`, `pwd=os.environ["PWD"]`
-_CODE_VALUE = re.compile(r"[A-Za-z_][\w.]*(?:\(.*\)|\[.*\])")
 _DSN_OTHER_KEY = re.compile(
     r"(?<![\w.])(?:user|uid|user id|username|host|server|dbname|database|data source)[ \t]*=", re.I
 )
@@ -365,7 +363,12 @@ _IDENT_SEGMENT = re.compile(
     r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[a-z]+(?:[A-Z][a-z]+)+|[a-z]+\d{1,4}|\d{1,4}|\d{1,2}[a-z]{1,2}"
 )
 _SEPARATORS = re.compile(r"[-_./: +~]")
-_PATH_SEGMENT = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}|\d+)(?:[A-Z][a-z]+|[A-Z]+\d*|\d+)*")
+# Each run of capitals or digits is taken whole (the lookaheads): a segment is cut into words
+# in one way only, so that a long run (`ABCDEFGHIJKLMNOPQRSTUVWXYZ...+`) fails in linear time.
+_PATH_SEGMENT = re.compile(
+    r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![A-Z](?![a-z]))|\d+(?!\d))"
+    r"(?:[A-Z][a-z]+|[A-Z]+(?![A-Z](?![a-z]))\d*(?!\d)|\d+(?!\d))*"
+)
 _UUID = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}", re.I)
 _AUTH_SCHEME = re.compile(r"^(?:Bearer|Token|Basic|token|bearer)[ \t]+(?=\S)")
 _EXAMPLE_HOST = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)\b|@(?:host|hostname)\b", re.I)
@@ -468,9 +471,36 @@ def _is_path_or_url(value: str) -> bool:
     return bool(re.search(r"[-_.]", value)) or all(_PATH_SEGMENT.fullmatch(p) for p in value.split("/") if p)
 
 
+def _mostly_sequential(value: str) -> bool:
+    """Runs of an alphabet (``ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=``,
+    the base64 table of a JavaScript library): most neighbours are successive characters."""
+    if len(value) < 8:
+        return False
+    steps = sum(ord(b) - ord(a) == 1 for a, b in zip(value, value[1:], strict=False))
+    return steps * 10 >= (len(value) - 1) * 6
+
+
+# Characters a token (base64, hex, url-safe, JWT, `id:secret`) is made of; a value with any
+# other (`(`, `,`, `;`, brackets, quotes) is code or prose: `key: d3_map_unescape(key),`,
+# `"...: "+e),e.slice(0,-1)+"` between two string literals of minified JavaScript.
+_TOKEN_VALUE = re.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
+# An unquoted value that is an expression: a call or subscript (`f(key)`, `t[0x1c]`,
+# `this._keyFor(idx),`), a member chain (`n.token`, `process.env.API_KEY_1234567`).
+# (Member chains, `n.token`, are words: `_is_identifier_like` already rejects them.)
+_CODE_EXPRESSION = re.compile(
+    r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*[(\[].*[)\]](?:\.[\w$]+)*[,;]?"
+)
+
+
+def looks_like_code(value: str) -> bool:
+    """Is an unquoted ``name: value`` value an expression of code (a call, a subscript)
+    rather than a literal? ``getpass()``, ``os.environ["PWD"]``, ``d3_map_unescape(key),``."""
+    return _CODE_EXPRESSION.fullmatch(value) is not None
+
+
 def _is_random(value: str) -> bool:
     """Random-looking enough to be a key: long, letters and digits, high entropy."""
-    if len(value) < 16 or _UUID.search(value):
+    if len(value) < 16 or _UUID.search(value) or not _TOKEN_VALUE.fullmatch(value):
         return False
     if not (re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
         return False
@@ -494,6 +524,8 @@ def _judge(name: str, value: str, strict: bool) -> str | None:
         return None
     if _is_placeholder(value) or _is_path_or_url(value) or value.lower() == name.lower():
         return None
+    if cls.strength != "password" and _mostly_sequential(value):
+        return None  # an alphabet (`_keyStr = "ABCDEFGHIJ..."`), not a key
     if strict or cls.strength == "weak":
         ok = _is_random(value)
     elif cls.strength == "password":
@@ -563,7 +595,7 @@ def _name_hits(line: str, context: str, covered: Iterable[tuple[int, int]] = ())
             if hit:
                 yield hit
     env = _ENV.match(line) if equals else None
-    if env and (env.group("cmd") or context in ("raw", "output", "markdown", "text")) and not _CODE_VALUE.fullmatch(
+    if env and (env.group("cmd") or context in ("raw", "output", "markdown", "text")) and not looks_like_code(
             env.group("v1")):
         name = env.group("name")
         # NAME=value with an upper-case name is an environment variable being set.
@@ -573,7 +605,7 @@ def _name_hits(line: str, context: str, covered: Iterable[tuple[int, int]] = ())
             yield hit
     if context != "code" and colon:
         yaml_line = _YAML.match(line)
-        if yaml_line:
+        if yaml_line and not looks_like_code(yaml_line.group("v1")):
             hit = value_hit(yaml_line.group("name"), yaml_line.group("v1"), yaml_line.start("v1"),
                             yaml_line.end("v1"), True)
             if hit:
@@ -582,13 +614,15 @@ def _name_hits(line: str, context: str, covered: Iterable[tuple[int, int]] = ())
         for m in _DSN_PASSWORD.finditer(line):
             if context == "code" and line.count('"', 0, m.start()) % 2 == 0 and line.count("'", 0, m.start()) % 2 == 0:
                 continue  # in code, only inside a string literal: `pwd=os.getcwd()` is not one
-            if _CODE_VALUE.fullmatch(m.group("v1")):
+            if looks_like_code(m.group("v1")):
                 continue
             hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), False)
             if hit:
                 yield Hit("password in connection string", hit.start, hit.end, hit.value, 1)
     if context == "text" and equals:
         for m in _matches_at(_INLINE, line, name_starts):
+            if looks_like_code(m.group("v1")):
+                continue
             hit = value_hit(m.group("name"), m.group("v1"), m.start("v1"), m.end("v1"), True)
             if hit:
                 yield hit

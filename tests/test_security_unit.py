@@ -531,3 +531,32 @@ def test_more_formats_in_outputs(line: str, kind: str) -> None:
 )
 def test_bearer_look_alikes(line: str) -> None:
     assert scan.line_hits(line, "", "output") == []
+
+
+# -- code in outputs is not a secret (issue 13) ------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["d3_map_unescape(key),", "getpass()", 'os.environ["PWD"]', "_0x3f2a[0x1c4b9e]",
+                                   "this._keyForUser123(idx)", "f(x).y;"])
+def test_an_expression_is_code(value: str) -> None:
+    assert scan.looks_like_code(value)
+
+
+@pytest.mark.parametrize("value", [HEX, AWS_SECRET, JWT, "Tr0ub4dor3x", "p@ss(w)rd"])
+def test_a_literal_is_not_code(value: str) -> None:
+    assert not scan.looks_like_code(value)
+
+
+def test_a_base64_alphabet_is_judged_quickly_and_is_not_a_secret() -> None:
+    # JavaScript base64 helpers carry the alphabet; a path check once backtracked on it for minutes
+    line = 'var _keyStr="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";'
+    scan.line_hits("x", "", "output")  # imports and plugin set-up out of the timing
+    start = time.perf_counter()
+    assert scan.line_hits(line, "", "output") == []
+    assert scan.line_hits(line.replace("_keyStr", "api_key"), "", "code") == []
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_known_format_in_javascript_is_still_a_secret() -> None:
+    line = f'var m = init({{apiKey:"{HF}", token: n.token, key: f(key)}});'
+    assert [h.value for h in scan.line_hits(line, "", "output")] == [HF]

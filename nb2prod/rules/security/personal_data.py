@@ -38,6 +38,32 @@ _CREDIT_LINE = re.compile(
     r"(?:[-_ ]e-?mail)?[ \t]*:",
     re.I,
 )
+# ... and credits elsewhere on the line before the address: package metadata printed as a
+# dict or keywords (`'Author-email': ...`, `author_email='...'`, `__email__ = ...`), a
+# copyright notice.
+_CREDIT_BEFORE = re.compile(
+    r"(?i:\b(?:author|maintainer|creator|contributor|committer)s?(?:[-_ ]?e-?mail)?[\"']?[ \t]*[:=]"
+    r"|__(?:author|email|maintainer|credits)__|copyright\b|\(c\)|©)"
+)
+# `help(module)` prints its AUTHOR and CREDITS sections as a heading, then indented lines.
+_CREDIT_HEADING = re.compile(r"(?:AUTHORS?|CREDITS|MAINTAINERS?)[ \t]*")
+# Words that make an address a role's when they are a part of it (`support-eu@`, `sales.team@`).
+_ROLE_PARTS = frozenset(
+    {"info", "admin", "support", "contact", "help", "sales", "team", "office", "webmaster", "postmaster",
+     "abuse", "security", "privacy", "press", "jobs", "careers", "feedback", "notifications", "newsletter",
+     "billing", "legal", "marketing", "noreply", "enquiries", "inquiries", "hr", "service", "helpdesk"}
+)
+_LOCAL_PARTS = re.compile(r"[-._+]")
+# Mailing lists and automated senders: not the address of a person.
+_LIST_LOCAL = re.compile(
+    r"(?i:.+-(?:users?|devel|dev|announce|request|owner|bounces?|unsubscribe|subscribe|help|discuss|"
+    r"discussion|list|digest|admin|join|leave|l|info|general|commits?|bugs|issues|notifications?)"
+    r"|owner-.+|(?:.*(?:mailbot|mailer|bounce|majordomo|listserv|mailman|daemon|unsubscribe)).*)"
+)
+_LIST_DOMAIN = re.compile(
+    r"(?i:(?:^|\.)(?:googlegroups\.com|groups\.google\.com|yahoogroups\.com|egroups\.com|groups\.io|"
+    r"freelists\.org|topica\.com|reply\.github\.com)$|^(?:[\w-]+\.)*(?:lists?|listserv|mailman|groups)\.)"
+)
 
 
 def emails(text: str) -> Iterator[str]:
@@ -51,10 +77,29 @@ def emails(text: str) -> Iterator[str]:
             continue  # a@b.com: a toy address
         if local.startswith(("noreply", "no-reply", "test")) or local.endswith(".") or ".." in local:
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if _CREDIT_LINE.match(text, line_start):
+        if len(set(local.lower())) == 1 or _LIST_LOCAL.fullmatch(local) or _LIST_DOMAIN.search(domain) or any(
+                p in _ROLE_PARTS for p in _LOCAL_PARTS.split(local.lower())):
+            continue  # zzzz@ (an anonymised address), a mailing list, a mailer
+        if _credited(text, m.start()):
             continue
         yield m.group()
+
+
+def _credited(text: str, at: int) -> bool:
+    """Is the address at ``at`` a public attribution: a credit line, metadata, a copyright?"""
+    line_start = text.rfind("\n", 0, at) + 1
+    if _CREDIT_LINE.match(text, line_start) or _CREDIT_BEFORE.search(text, line_start, at):
+        return True
+    # an indented line under an AUTHOR heading (help() output), up to a few lines below it
+    pos = line_start
+    for _ in range(4):
+        if pos == 0 or not text[pos:pos + 1].isspace():
+            return False
+        prev_start = text.rfind("\n", 0, pos - 1) + 1
+        if _CREDIT_HEADING.fullmatch(text, prev_start, pos - 1):
+            return True
+        pos = prev_start
+    return False
 
 
 def mask_email(email: str) -> str:
@@ -74,6 +119,7 @@ _PHONE = re.compile(
 _PHONE_BACK = {"+": 0, ")": 4, "-": 3, ".": 3}  # where the number starts, before the anchor
 _BEFORE_PHONE = frozenset("+-./#_0123456789")
 _SIGNED_FLOAT = re.compile(r"\+\d+\.\d+")
+_VERSION_BEFORE = re.compile(r"(?i:(?<![a-z])(?:v|ver|version|release|build|rev|revision)[ \t:=_'\"]*)$")
 
 
 def phone_numbers(text: str) -> Iterator[str]:
@@ -88,6 +134,8 @@ def phone_numbers(text: str) -> Iterator[str]:
         digits = sum(c.isdigit() for c in candidate)
         if not 8 <= digits <= 15 or _SIGNED_FLOAT.fullmatch(candidate):
             continue
+        if "." in candidate and _VERSION_BEFORE.search(text, max(0, start - 24), start):
+            continue  # `version 415.555.2671`, `v123.456.7890`: a version, not a number to call
         if _is_valid_phone(candidate):
             yield candidate
 

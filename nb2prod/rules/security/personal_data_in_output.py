@@ -51,9 +51,13 @@ class EmailInOutput(_PersonalDataRule):
     Finds email addresses in saved outputs (streams, text, HTML, tracebacks): a
     `df.head()` of customer records, a printed user object, a log line.
 
-    Addresses that are not personal are not reported: reserved example domains
-    (`example.com`, `*.test`), role and no-reply addresses (`info@`, `noreply@`, `git@`),
-    file names such as `logo@2x.png`, and the author fields of `pip show`.
+    Only the address of a person is reported. Addresses that are not personal are not:
+    reserved example domains (`example.com`, `*.test`), role and no-reply addresses
+    (`info@`, `noreply@`, `git@`, `support-eu@`, `sales.team@`), mailing lists and
+    mailers (`*-users@`, `*-unsubscribe@`, `owner-*@`, `*@googlegroups.com`, `*@lists.*`,
+    `mailbot@`), anonymised ones (`zzzz@`), file names such as `logo@2x.png`, and public
+    credits: the author fields of `pip show` and of package metadata (`author_email=`,
+    `__email__`), a copyright notice, the AUTHOR section of `help()`.
 
     ## Why is this bad?
     An email address is personal data (GDPR, CCPA). Saved in a notebook it is copied to
@@ -98,7 +102,8 @@ class PhoneNumberInOutput(_PersonalDataRule):
     considered: with a `+` country code (`+44 20 7946 0958`) or in the North American
     format with separators (`(415) 555-2671`, `415-555-2671`); each must be a valid
     number for its country (checked with the phonenumbers library). Plain digit runs,
-    such as ids and amounts in a DataFrame, are never reported.
+    such as ids and amounts in a DataFrame, signed floats, timestamps with a time zone
+    offset and version strings (`version 415.555.2671`) are never reported.
 
     ## Why is this bad?
     A phone number is personal data (GDPR, CCPA). Saved in a notebook it is copied to

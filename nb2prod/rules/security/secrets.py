@@ -124,6 +124,12 @@ class SecretInOutput(Rule):
     its access key id), `NAME=value` lines. Streams, text, HTML, JSON and tracebacks are
     read (the first 64 kB of each); images are not. Detection is the same as NB601's.
 
+    Code in an output is not taken for a secret: in the minified JavaScript that plotly,
+    bokeh, altair or widgets embed in HTML, `key: f(key)`, `token:n.token` and
+    `password:e` give a secret-looking name an expression, not a value. A key of a known
+    format (`sk-...`, `AKIA...`, `AIza...`) or a random literal given to such a name in
+    that code is still reported.
+
     ## Why is this bad?
     Outputs are saved in the `.ipynb` file and shown wherever the notebook is rendered
     (GitHub, nbviewer, a shared drive). A secret printed once is as leaked as one

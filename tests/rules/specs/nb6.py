@@ -223,6 +223,38 @@ FIXTURES = {
                 )],
             ),
         ),
+        # minified JavaScript in HTML and JavaScript outputs (plotly, bokeh, d3, widgets):
+        # `name: expression` is code, never a secret
+        "clean_minified_javascript": nb(
+            code(
+                "fig.show()",
+                outputs=[display({
+                    "text/html": (
+                        "<script>\n"
+                        "entries.push({\n\t  key: d3_map_unescape(key),\n\t  value: this._[key]\n});\n"
+                        "  key: this._keyForUser123(idx)\n"
+                        "   key: _0x3f2a[0x1c4b9e]\n"
+                        'warn("bad argument to arrayDefaultKey: "+e),e.slice(0,-1)+"defaults"\n'
+                        "a&&t.key===ei)this.isAnchorHoveredFocused=!1,this.updateTooltipVisibility()\n"
+                        'var _keyStr="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";\n'
+                        "function(e){return{key:f(key),token:n.token,password:e}}\n"
+                        "</script>"
+                    ),
+                    "text/plain": "<Figure>",
+                })],
+            ),
+        ),
+        "fires_key_in_javascript": nb(
+            code(
+                "m.show()",
+                outputs=[display({
+                    "text/html": f'<script>var map = init({{apiKey:"{GOOGLE}", zoom: 3}});</script>',
+                    "text/plain": "<Map>",
+                })],
+            ),
+            code("print(cfg)", outputs=[stream(f"  key:  {HEX_KEY}\n")]),
+            expect_cells=[1, 2],
+        ),
     },
     "NB603": {
         "fires": nb(
@@ -253,6 +285,32 @@ FIXTURES = {
             ),
             code("plot()", outputs=[display({"image/svg+xml": "<svg>ana.lima@gmail.com</svg>"})]),
         ),
+        # mailing lists, mailers, roles, anonymised addresses and public credits: not a person's
+        "clean_lists_and_credits": nb(
+            code(
+                "print(messages[0])",
+                outputs=[stream(
+                    "To unsubscribe from this group, send an email to:\nforteana-unsubscribe@egroups.com\n"
+                    "Return-Path : <12a1mailbot1@web.de>\nDelivered-To : zzzz@spamassassin.taint.org\n"
+                    "List-Post: <mailto:keras-users@googlegroups.com>, numpy-discussion@python.org\n"
+                    "Reply to owner-linux@vger.kernel.org or announce@lists.python.org\n"
+                    "support-eu@acme.io sales.team@acme.io\n"
+                )],
+            ),
+            code(
+                "importlib.metadata.metadata('x').json",
+                outputs=[result("{'Author-email': 'Jane Smith <jane.smith@univ.edu>', 'Name': 'x'}")],
+            ),
+            code("print(LICENSE)", outputs=[stream("Copyright (c) 2020 Jane Smith <jane.smith@univ.edu>\n")]),
+            code("help(x)", outputs=[stream("AUTHOR\n    Jane Smith <jane.smith@univ.edu>\n")]),
+        ),
+        "fires_person_beside_a_list": nb(
+            code(
+                "print(header)",
+                outputs=[stream("From: Ana Lima <ana.lima@gmail.com>\nTo: pandas-dev@googlegroups.com\n")],
+            ),
+            expect_cells=[1],
+        ),
     },
     "NB604": {
         "fires": nb(
@@ -275,6 +333,7 @@ FIXTURES = {
             ),
             code("print(ids)", outputs=[stream("(555) 555-5555 555-123-4567 +1 234 567 ISBN 978-1-491-91205-8\n")]),
             code('phone = "+44 20 7946 0958"'),  # in the source: not an output
+            code("print(lib.__version__)", outputs=[stream("version 415.555.2671\n__version__ = '212.555.0199'\n")]),
         ),
     },
 }
