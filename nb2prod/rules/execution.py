@@ -11,14 +11,19 @@ from nb2prod.rules._base import Rule, register
 
 
 def _executed(nb: Analysis) -> list[tuple[Cell, int]]:
-    """The code cells that ran, with their execution counts, in notebook order."""
-    return [(c, c.execution_count) for c in nb.code_cells if c.execution_count is not None]
+    """The code cells that ran, with their execution counts, in notebook order. A kernel
+    counts from 1: a count of 0 (or below) was written by a tool that generated or
+    converted the notebook (Colab exports, jupytext), not by a run, so it means "not run"."""
+    return [(c, c.execution_count) for c in nb.code_cells
+            if isinstance(c.execution_count, int) and c.execution_count >= 1]
 
 
 @register
 class OutOfOrderExecution(Rule):
     """## What it does
-    Checks that the execution counts of code cells grow from top to bottom.
+    Checks that the execution counts of code cells grow from top to bottom. Empty cells
+    are left out, and a count of 0 is read as "not run" (kernels count from 1; tools that
+    generate notebooks write 0).
 
     ## Why is this bad?
     A cell run before the cells above it may depend on state that a top-down run
@@ -50,6 +55,8 @@ class OutOfOrderExecution(Rule):
     def check(self, nb: Analysis) -> Iterator[Finding]:
         previous: tuple[Cell, int] | None = None
         for cell, count in _executed(nb):
+            if not cell.source.strip():
+                continue  # an empty cell depends on nothing and changes nothing
             if previous is not None and count <= previous[1]:
                 yield self.at(
                     cell,
@@ -136,6 +143,8 @@ class ErrorOutput(Rule):
     ## Fix
     Fix the error, restart the kernel and run all cells. If the error is the point of
     the cell (a teaching example), add the tag `raises-exception` as papermill does.
+    A cell whose code is now all commented out is not reported: its error output is left
+    over from before, and it cannot stop a top-down run.
     """
 
     code = "NB303"
@@ -146,8 +155,8 @@ class ErrorOutput(Rule):
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for cell in nb.code_cells:
-            if "raises-exception" in cell.tags:
-                continue
+            if "raises-exception" in cell.tags or _only_comments(nb, cell):
+                continue  # a cell now commented out cannot raise again: its error is stale
             for i, out in enumerate(cell.outputs, start=1):
                 if out.get("output_type") == "error":
                     ename = str(out.get("ename") or "Error")

@@ -254,6 +254,16 @@ def _human(n: int) -> str:
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S|<h[1-6][\s>]", re.M | re.I)
 _SETEXT = re.compile(r"^\S.*\n\s{0,3}(=+|-+)\s*$", re.M)
+# A first line that is all bold (`**Chapter 5 - Support Vector Machines**`): many books
+# and courses set their title this way instead of as a heading.
+_BOLD_TITLE = re.compile(r"^\s{0,3}(\*\*|__)(?=\S)[^\n]{3,}?(?<=\S)\1\s*$")
+
+
+def _has_title(source: str) -> bool:
+    if _HEADING.search(source) or _SETEXT.search(source):
+        return True
+    first = next((line for line in source.splitlines() if line.strip()), "")
+    return bool(_BOLD_TITLE.match(first))
 
 
 @register
@@ -261,8 +271,9 @@ class NoTitle(Rule):
     """## What it does
     Checks that the notebook starts with a title: a Markdown (or HTML) heading in a
     Markdown cell above the first code cell, or in the first Markdown cell when code
-    comes first (or a `title` in the notebook metadata). A banner or navigation cell
-    above the title is fine.
+    comes first (or a `title` in the notebook metadata). A cell whose first line is all
+    bold (`**Chapter 5 - Support Vector Machines**`) has a title too, as books and
+    courses often write it. A banner or navigation cell above the title is fine.
 
     ## Why is this bad?
     A notebook without a title and description is hard to find, review and hand over;
@@ -303,7 +314,7 @@ class NoTitle(Rule):
                 preamble.append(c)
         if first_md is not None and not preamble:
             preamble = [first_md]
-        if any(_HEADING.search(c.source) or _SETEXT.search(c.source) for c in preamble):
+        if any(_has_title(c.source) for c in preamble):
             return
         target = first_md or nb.nb.cells[0]
         if first_md is None:

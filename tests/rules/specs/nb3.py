@@ -13,6 +13,22 @@ FIXTURES = {
             code("y = x + 1", count=2),
             code("z = 3"),  # never run, but nothing below it ran either
         ),
+        "clean_zero_counts_from_a_generator": nb(
+            code("import numpy as np", count=0),
+            code("x = np.ones(3)", count=0),
+            code("y = x * 2", count=0),
+        ),
+        "clean_empty_cell_run_twice": nb(
+            code("x = 1", count=4),
+            code("", count=4),
+            code("y = x + 1", count=5),
+        ),
+        "fires_around_an_empty_cell": nb(
+            code("x = 1", count=4),
+            code("", count=7),
+            code("y = x + 1", count=3),
+            expect_cells=[3],
+        ),
     },
     "NB302": {
         "fires": nb(
@@ -62,6 +78,15 @@ FIXTURES = {
             code("1 / 0", count=1, outputs=[error("ZeroDivisionError", "division by zero")],
                  tags=["raises-exception"]),
             code("print(1)", count=2, outputs=[stream("1\n", name="stderr")]),
+        ),
+        "clean_cell_commented_out_since": nb(
+            code("# import os\n# os.remove('data')", count=1,
+                 outputs=[error("IsADirectoryError", "[Errno 21] Is a directory: 'data'")]),
+        ),
+        "fires_code_left_beside_comments": nb(
+            code("# clean up\nos.remove('data')", count=1,
+                 outputs=[error("IsADirectoryError", "[Errno 21] Is a directory: 'data'")]),
+            expect_cells=[1],
         ),
     },
     "NB304": {

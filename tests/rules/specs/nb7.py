@@ -87,6 +87,10 @@ FIXTURES = {
             code("x = 1"),
         ),
         "clean_html_heading": nb(md('<div align="center"><h1>Iris classifier</h1></div>'), code("x = 1")),
+        "clean_bold_first_line": nb(md("**Chapter 5 – Support Vector Machines**\n\n_This notebook contains..._"),
+                                    code("x = 1")),
+        "fires_bold_word_inside_text": nb(md("This uses **bold** words but has no title."), code("x = 1"),
+                                          expect_cells=[1]),
     },
     "NB706": {
         "fires": nb(
