@@ -224,7 +224,7 @@ def _key(v: object) -> tuple[str, object]:
 
 
 def seed_effect(qualname: str, given: dict[str, object]) -> tuple[str, tuple[str, ...]]:
-    """(outcome, the parameters the linter could not read) for a call of ``qualname``.
+    """(outcome, why the linter cannot tell, if so) for a call of ``qualname``.
 
     ``given`` maps the call's keyword arguments to their literal values, or ``...`` for an
     expression. An unread parameter, or a literal the experiment did not try, matches every
@@ -244,16 +244,20 @@ def seed_effect(qualname: str, given: dict[str, object]) -> tuple[str, tuple[str
     unknown: list[str] = []
     for i, p in enumerate(names):
         v = given[p] if p in given else effect.params[p]
-        if v is ... or _key(v) not in tried[i]:
-            unknown.append(p)
+        if v is ...:
+            unknown.append(f"`{p}` is not a literal")
+        elif _key(v) not in tried[i]:
+            unknown.append(f"`{p}={v!r}` was not measured")
             v = ...
         wanted.append(v)
     outcomes = {
         out for values, out in effect.cases
         if all(w is ... or _key(w) == _key(v) for w, v in zip(wanted, values, strict=False))
     }
-    if not outcomes:  # a combination scikit-learn rejects, or one the grid leaves out
-        return DATA, tuple(unknown)
+    if not outcomes:
+        # Every value was tried, so scikit-learn rejects this combination (lbfgs with an L1
+        # penalty): the call fails, there is nothing to reproduce.
+        return NEVER, tuple(unknown)
     if len(outcomes) == 1:
         return outcomes.pop(), tuple(unknown)
     return DATA, tuple(unknown)
@@ -861,7 +865,7 @@ class _Scanner:
             self.scan.random_state.append(Use(call, label, note))
         else:
             why = (
-                f"; `{'`, `'.join(unknown)}` is not a literal, and for some values the seed changes the result"
+                f"; {' and '.join(unknown)}, and for some values the seed changes the result"
                 if unknown else "; on some data (ties, many rows) the seed changes its result"
             )
             self.scan.random_state_maybe.append(Use(call, label, note + why))
