@@ -866,7 +866,7 @@ class _Scanner:
         else:
             why = (
                 f"; {' and '.join(unknown)}, and for some values the seed changes the result"
-                if unknown else "; on some data (ties, many rows) the seed changes its result"
+                if unknown else "; on some data (ties, many rows or many features) the seed changes its result"
             )
             self.scan.random_state_maybe.append(Use(call, label, note + why))
 
