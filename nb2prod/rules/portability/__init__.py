@@ -13,6 +13,7 @@ interactive run differ from the build.
 from nb2prod.rules.portability import (  # noqa: F401  (imported for their side effect)
     absolute_path,
     change_directory,
+    gpu_only,
     non_portable_magic,
     path_outside_project,
     shell_command,

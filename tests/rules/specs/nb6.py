@@ -336,4 +336,93 @@ FIXTURES = {
             code("print(lib.__version__)", outputs=[stream("version 415.555.2671\n__version__ = '212.555.0199'\n")]),
         ),
     },
+    "NB605": {
+        "fires": nb(
+            code(
+                "import tarfile, urllib.request, shutil, requests, io\n"
+                'urllib.request.urlretrieve("https://acme.io/data.tgz", "data.tgz")\n'
+                'with tarfile.open("data.tgz") as tar:\n'
+                '    tar.extractall("data")  # expect: NB605'
+            ),
+            code("!wget -q https://acme.io/v2/images.tar.gz"),
+            code('tarfile.open("images.tar.gz", "r:gz").extractall()  # expect: NB605'),
+            code(
+                'r = requests.get("https://acme.io/corpus.tar")\n'
+                "t = tarfile.open(fileobj=io.BytesIO(r.content))\n"
+                "t.extractall(path='corpus')  # expect: NB605"
+            ),
+            code(
+                "from tensorflow import keras\n"
+                'path = keras.utils.get_file("aclImdb.tar.gz", "https://acme.io/aclImdb.tar.gz")\n'
+                'shutil.unpack_archive(path, "imdb")  # expect: NB605'
+            ),
+        ),
+        "clean": nb(
+            code(
+                "import tarfile, urllib.request, zipfile, shutil\n"
+                'urllib.request.urlretrieve("https://acme.io/data.tgz", "data.tgz")\n'
+                'with tarfile.open("data.tgz") as tar:\n'
+                '    tar.extractall("data", filter="data")\n'
+                'with tarfile.open("data.tgz") as tar:\n'
+                '    tar.extractall("data", members=safe_members(tar))'
+            ),
+            # archives the notebook did not download: its own, or shipped with the project
+            code('tarfile.open("artifacts.tgz").extractall("out")'),
+            # zip files: zipfile drops `..` and absolute paths from member names
+            code(
+                '!wget https://acme.io/data.zip\n'
+                'zipfile.ZipFile("data.zip").extractall("data")\n'
+                'shutil.unpack_archive("data.zip", "data")'
+            ),
+        ),
+    },
+    "NB606": {
+        "fires": nb(
+            code(
+                "import pickle, joblib, urllib.request, requests, torch\n"
+                "import numpy as np\n"
+                "import pandas as pd\n"
+                'urllib.request.urlretrieve("https://acme.io/model.pkl", "model.pkl")\n'
+                'model = joblib.load("model.pkl")  # expect: NB606'
+            ),
+            code(
+                'r = requests.get("https://acme.io/vocab.pickle")\n'
+                "vocab = pickle.loads(r.content)  # expect: NB606"
+            ),
+            code('frame = pd.read_pickle("https://acme.io/frame.pkl")  # expect: NB606'),
+            code(
+                "!curl -L -o weights.pt https://acme.io/weights.pt\n"
+                'state = torch.load("weights.pt", weights_only=False)  # expect: NB606'
+            ),
+            code(
+                "!wget https://acme.io/emb.npy\n"
+                'with open("emb.npy", "rb") as f:\n'
+                "    emb = np.load(f, allow_pickle=True)  # expect: NB606"
+            ),
+            code(
+                "from huggingface_hub import hf_hub_download\n"
+                'clf = joblib.load(hf_hub_download("acme/model", "sklearn_model.joblib"))  # expect: NB606'
+            ),
+        ),
+        "clean": nb(
+            code(
+                "import pickle, joblib, urllib.request, torch\n"
+                "import numpy as np\n"
+                "joblib.dump(model, 'model.pkl')\n"
+                "model = joblib.load('model.pkl')\n"  # the notebook wrote it itself
+                'with open("enc.pkl", "wb") as f:\n'
+                "    pickle.dump(enc, f)\n"
+                'with open("enc.pkl", "rb") as f:\n'
+                "    enc = pickle.load(f)"
+            ),
+            code(
+                'urllib.request.urlretrieve("https://acme.io/weights.pt", "weights.pt")\n'
+                'state = torch.load("weights.pt")\n'  # torch>=2.6: weights only by default
+                'state = torch.load("weights.pt", weights_only=True)\n'
+                "!wget https://acme.io/emb.npy\n"
+                'emb = np.load("emb.npy")'  # no pickles
+            ),
+            code('cache = pickle.load(open("cache/features.pkl", "rb"))'),  # not downloaded
+        ),
+    },
 }
