@@ -219,8 +219,20 @@ def sklearn_effects() -> tuple[dict[str, SeedEffect], dict[str, SeedEffect]]:
 def _key(v: object) -> tuple[str, object]:
     """Literals compared as Python compares them, but True is not 1 (and 1 is 1.0)."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return "number", float(v)
+        try:
+            return "number", float(v)
+        except OverflowError:  # an integer no float holds: no experiment tried it
+            return "number", None
     return type(v).__name__, v
+
+
+def _shown(v: object) -> str:
+    """A literal as code, shortened (``repr`` of a 5,000-digit integer raises)."""
+    try:
+        text = repr(v)
+    except ValueError:
+        return "..."
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def seed_effect(qualname: str, given: dict[str, object]) -> tuple[str, tuple[str, ...]]:
@@ -247,7 +259,7 @@ def seed_effect(qualname: str, given: dict[str, object]) -> tuple[str, tuple[str
         if v is ...:
             unknown.append(f"`{p}` is not a literal")
         elif _key(v) not in tried[i]:
-            unknown.append(f"`{p}={v!r}` was not measured")
+            unknown.append(f"`{p}={_shown(v)}` was not measured")
             v = ...
         wanted.append(v)
     outcomes = {
@@ -858,7 +870,7 @@ class _Scanner:
         table, by_name = sklearn_effects()
         effect = table.get(q) or by_name.get(q.rpartition(".")[2])
         shown = [
-            f"{p}={given[p]!r}" for p in (effect.params if effect else ()) if p in given and given[p] is not ...
+            f"{p}={_shown(given[p])}" for p in (effect.params if effect else ()) if p in given and given[p] is not ...
         ]
         label = f"{written(call)}({', '.join(shown)})" if shown else written(call)
         if outcome == ALWAYS:
