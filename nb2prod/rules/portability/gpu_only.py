@@ -1,4 +1,4 @@
-"""NB507: code that needs a CUDA GPU, with no CPU path anywhere in the notebook."""
+"""NB507: code that needs a GPU (or a TPU), with no CPU path anywhere in the notebook."""
 
 from __future__ import annotations
 
@@ -19,10 +19,21 @@ _DEVICE_CHECKS = frozenset({
     "torch.accelerator.is_available", "torch.accelerator.current_accelerator",
     "tensorflow.config.list_physical_devices", "tensorflow.test.is_gpu_available",
     "tensorflow.config.experimental.list_physical_devices", "jax.devices",
-    "accelerate.Accelerator", "lightning.Trainer", "pytorch_lightning.Trainer", "lightning.pytorch.Trainer",
+    "accelerate.Accelerator",
 })
-# Keyword values that let a library choose: `device_map="auto"`, `accelerator="auto"`.
+# Lightning's Trainer picks the device itself unless told `accelerator="gpu"`.
+_LIGHTNING_TRAINERS = frozenset({"lightning.Trainer", "pytorch_lightning.Trainer", "lightning.pytorch.Trainer"})
+# Keyword values that let a library choose: `device_map="auto"`, `accelerator="auto"`. A
+# literal naming an accelerator (`accelerator="gpu"`, `device_map="cuda"`) chooses nothing.
 _DELEGATING_KEYWORDS = frozenset({"device_map", "accelerator"})
+_ACCELERATOR_LITERAL = re.compile(r"(?:cuda|gpu|tpu)(?::\d+)?$", re.I)
+# Calls that only work on a TPU: connecting to one, or Colab's TPU set-up.
+_TPU_CALLS = frozenset({
+    "tensorflow.distribute.cluster_resolver.TPUClusterResolver",
+    "tensorflow.tpu.experimental.initialize_tpu_system", "tensorflow.config.experimental_connect_to_cluster",
+    "jax.tools.colab_tpu.setup_tpu",
+})
+_GPU_DEVICE = re.compile(r"^/?(?:job:\w+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?gpu:\d+$", re.I)
 
 
 def _is_cuda(node: ast.expr | None) -> bool:
@@ -36,8 +47,10 @@ def _has_cpu_path(nb: Analysis) -> bool:
         local = call.local_name or ""
         if local.endswith(("cuda.is_available", "cuda.device_count")):
             return True  # through an alias the imports do not show
+        if call.qualname in _LIGHTNING_TRAINERS and not any(k.arg == "accelerator" for k in call.node.keywords):
+            return True  # accelerator="auto" by default
         for k in call.node.keywords:
-            if k.arg in _DELEGATING_KEYWORDS:
+            if k.arg in _DELEGATING_KEYWORDS and not _names_accelerator(k.value):
                 return True
     for cell in nb.parsed_cells:
         assert cell.parsed.tree is not None
@@ -48,6 +61,19 @@ def _has_cpu_path(nb: Analysis) -> bool:
             if isinstance(node, ast.Constant) and node.value in ("cpu", "mps") and _in_condition(node, cell):
                 return True
     return False
+
+
+def _names_accelerator(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and bool(_ACCELERATOR_LITERAL.match(node.value)))
+
+
+def _in_try(node: ast.AST, cell: Cell) -> bool:
+    """Is ``node`` in the body of a `try` with an `except` (a fallback when it fails)?"""
+    tree = cell.parsed.tree
+    assert tree is not None
+    return any(isinstance(t, ast.Try) and t.handlers and any(n is node for b in t.body for n in ast.walk(b))
+               for t in ast.walk(tree))
 
 
 def _in_condition(node: ast.Constant, cell: Cell) -> bool:
@@ -70,14 +96,19 @@ def _in_condition(node: ast.Constant, cell: Cell) -> bool:
 @register
 class GpuOnlyCode(Rule):
     """## What it does
-    Finds code that needs a CUDA GPU when nothing in the notebook gives it a CPU path:
+    Finds code that needs a GPU (or a TPU) when nothing in the notebook gives it a CPU path:
     `model.cuda()`, `.to("cuda")`, `torch.device("cuda")`, `torch.Generator("cuda")`,
     `device="cuda"` or `map_location="cuda"` given to a call, `device = "cuda"` assigned;
     with no `torch.cuda.is_available()` (or `device_count()`,
     `tf.config.list_physical_devices("GPU")`, `"cuda" if ... else "cpu"`, an `else` or
     `except` branch choosing `"cpu"`) anywhere in the notebook. A device chosen by a
-    library (`device_map="auto"`, `accelerator=...`, `accelerate.Accelerator()`, a
-    Lightning `Trainer`) is a CPU path too. Not reported: `tf.device("/GPU:0")`
+    library (`device_map="auto"`, `accelerator="auto"`, `accelerate.Accelerator()`, a
+    Lightning `Trainer` without `accelerator=`) is a CPU path too; one that names the
+    accelerator (`Trainer(accelerator="gpu")`, `device_map="cuda"`) is not, and is
+    reported. TPU-only code counts too: `TPUClusterResolver()`,
+    `tf.tpu.experimental.initialize_tpu_system`, Colab's `jax.tools.colab_tpu.setup_tpu()`
+    outside a `try` with an `except` fallback, as does
+    `tf.distribute.MirroredStrategy(devices=["/gpu:0", ...])`. Not reported: `tf.device("/GPU:0")`
     (TensorFlow 2 places ops on the CPU when there is no GPU), code in `skip` cells.
     One finding per notebook, at the first use, with the count of the others.
 
@@ -108,7 +139,7 @@ class GpuOnlyCode(Rule):
     code = "NB507"
     name = "gpu-only-code"
     severity = Severity.WARNING
-    summary = "Code needs a CUDA GPU and the notebook has no CPU path"
+    summary = "Code needs a GPU or TPU and the notebook has no CPU path"
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         found: dict[int, list[tuple[ast.AST, int, str]]] = {}
@@ -117,6 +148,8 @@ class GpuOnlyCode(Rule):
             if "skip" in call.cell.nb2prod_tags:
                 continue
             what = self._gpu_call(call.node, call.qualname)
+            if what and call.qualname in _TPU_CALLS and _in_try(call.node, call.cell):
+                continue  # `try: TPUClusterResolver() ... except ValueError: default strategy`
             if what:
                 found.setdefault(call.cell.index, []).append((call.node, call.offset, what))
                 cells[call.cell.index] = call.cell
@@ -145,16 +178,32 @@ class GpuOnlyCode(Rule):
             n_cells = len(found) - 1
             where = f" in {n_cells} other cell{'s' if n_cells > 1 else ''}" if n_cells else ""
             more = f" (and {others} more use{'s' if others > 1 else ''}{where})"
+        tpu = any(what.startswith(f"`{q.rsplit('.', 1)[-1]}(") for q in _TPU_CALLS)
         yield self.at(
             cells[first],
-            f"{what} needs a CUDA GPU and nothing in the notebook falls back to the CPU{more}: "
-            'choose the device with `"cuda" if torch.cuda.is_available() else "cpu"`',
+            f"{what} needs {'a TPU' if tpu else 'a GPU'} and nothing in the notebook falls back to the CPU{more}: "
+            + ('connect to the TPU inside `try:` with the default strategy in `except ValueError:`'
+               if tpu else
+               'choose the device with `"cuda" if torch.cuda.is_available() else "cpu"`'
+               + (' (Lightning: `accelerator="auto"`)' if "Trainer" in what else "")),
             node=node, offset=offset,
         )
 
     @staticmethod
     def _gpu_call(node: ast.Call, qualname: str | None) -> str | None:
         func = node.func
+        if qualname in _TPU_CALLS:
+            return f"`{qualname.rsplit('.', 1)[-1]}()`"
+        if qualname == "tensorflow.distribute.MirroredStrategy":
+            devices = next((k.value for k in node.keywords if k.arg == "devices"), node.args[0] if node.args else None)
+            if isinstance(devices, (ast.List, ast.Tuple)) and devices.elts and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) and _GPU_DEVICE.match(e.value)
+                    for e in devices.elts):
+                return "`MirroredStrategy(devices=[GPUs])`"
+        if qualname in _LIGHTNING_TRAINERS or (isinstance(func, ast.Attribute) and func.attr == "Trainer"):
+            acc = next((k.value for k in node.keywords if k.arg == "accelerator"), None)
+            if acc is not None and _names_accelerator(acc):
+                return f'`Trainer(accelerator="{acc.value}")`'  # type: ignore[attr-defined]
         if qualname in ("torch.device", "torch.Generator") and node.args and _is_cuda(node.args[0]):
             return f'`{qualname}("{node.args[0].value}")`'  # type: ignore[attr-defined]
         if isinstance(func, ast.Attribute):
@@ -164,6 +213,8 @@ class GpuOnlyCode(Rule):
             if func.attr == "to" and node.args and _is_cuda(node.args[0]):
                 return f'`.to("{node.args[0].value}")`'  # type: ignore[attr-defined]
         for k in node.keywords:
+            if k.arg == "device_map" and _names_accelerator(k.value):
+                return f'`device_map="{k.value.value}"`'  # type: ignore[attr-defined]
             if k.arg in ("device", "map_location") and _is_cuda(k.value):
                 return f'`device="{k.value.value}"`'  # type: ignore[attr-defined]
         return None

@@ -15,6 +15,28 @@ FIXTURES = {
         "fires_torch_device": nb(
             code('import torch\ndev = torch.device("cuda:0")  # expect: NB507'),
         ),
+        "fires_lightning_told_gpu": nb(
+            code("import lightning as L\ntrainer = L.Trainer(accelerator='gpu', devices=1)  # expect: NB507"),
+        ),
+        "fires_tpu_only": nb(
+            code("import tensorflow as tf\n"
+                 "resolver = tf.distribute.cluster_resolver.TPUClusterResolver()  # expect: NB507\n"
+                 "tf.tpu.experimental.initialize_tpu_system(resolver)"),
+        ),
+        "fires_named_gpus": nb(
+            code("import tensorflow as tf\n"
+                 "strategy = tf.distribute.MirroredStrategy(devices=['/gpu:0', '/gpu:1'])  # expect: NB507"),
+        ),
+        "clean_tpu_with_fallback": nb(
+            code("import tensorflow as tf\ntry:\n    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()\n"
+                 "    tf.tpu.experimental.initialize_tpu_system(resolver)\n"
+                 "    strategy = tf.distribute.TPUStrategy(resolver)\nexcept ValueError:\n"
+                 "    strategy = tf.distribute.get_strategy()"),
+        ),
+        "clean_lightning_chooses": nb(
+            code("import lightning as L\ntrainer = L.Trainer(max_epochs=3)\nmodel.cuda()"),
+            code("trainer2 = L.Trainer(accelerator='auto')"),
+        ),
         "clean_is_available": nb(
             code("import torch\nif torch.cuda.is_available():\n    model = model.cuda()"),
             code('x = batch.to("cuda")'),
