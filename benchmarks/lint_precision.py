@@ -11,7 +11,9 @@ commit, path, licence and sha256 of every file; ``choose_notebooks.py`` drew the
 finding nb2prod reports on them is judged in ``labels/*.tsv`` (one file per group of
 rules) by reading the cell: *right*
 (a real problem, correctly described), *wrong*, or *debatable*, with a one-line reason.
-``misses.tsv`` lists real problems a reader found that a rule should report.
+``misses.tsv`` lists real problems a reader found that a rule should report (file, cell,
+the codes that would report it, the problem, and optionally the line when another finding
+of the same code sits in that cell).
 
 The notebooks are linted as they sit in their repositories: the script copies each
 repository's folder into a temporary directory with a ``.git`` folder at its root (where
@@ -22,7 +24,7 @@ A finding is identified by (file, cell, line, column, output, code); its message
 in the label files for the reader, not for matching. A label that matches no finding any
 more is *stale* (the rule changed; it is not counted, and ``--prune`` removes it). Precision leaves debatable
 findings out: right / (right + wrong). Recall over the known misses counts a miss as
-caught when a finding of one of its codes is in its cell.
+caught when a finding of one of its codes is in its cell (on its line, when it gives one).
 
 Targets (issue 13): errors >= 0.95, overall >= 0.90, no rule below 0.80 at its default
 severity, and no notebook blocked from ``nb2prod build`` (an error) by wrong errors only.
@@ -137,10 +139,12 @@ def evaluate(found: dict[str, list[dict[str, Any]]], labels: list[dict[str, str]
     unlabelled: list[dict[str, Any]] = []
     used: set[Key] = set()
     cells_with: set[tuple[str, str, str]] = set()
+    lines_with: set[tuple[str, str, str, str]] = set()
     for file, findings in sorted(found.items()):
         for f in findings:
             k = key_of(f, file)
             cells_with.add((file, k[1], f["code"]))
+            lines_with.add((file, k[1], k[2], f["code"]))
             severity.setdefault(f["code"], f["severity"])
             row = by_key.get(k)
             if row is None:
@@ -160,7 +164,11 @@ def evaluate(found: dict[str, list[dict[str, Any]]], labels: list[dict[str, str]
     caught, left = [], []
     for m in misses:
         codes = [c.strip() for c in m["codes"].split("|") if c.strip()]
-        (caught if any((m["file"], m["cell"], c) in cells_with for c in codes) else left).append(m)
+        if m.get("line"):
+            hit = any((m["file"], m["cell"], m["line"], c) in lines_with for c in codes)
+        else:
+            hit = any((m["file"], m["cell"], c) in cells_with for c in codes)
+        (caught if hit else left).append(m)
     return Figures(total, errors, dict(per_rule), severity, dict(blocked), stale, unlabelled, caught, left)
 
 
