@@ -17,6 +17,21 @@ FIXTURES = {
             code("def testing_data():\n    return [1, 2]"),
             expect_cells=[1],
         ),
+        "fires_preconditions_and_training_steps": nb(
+            code("import tensorflow as tf\nimport torch"),
+            code("class PositionalEncoding:\n    def __init__(self, size):\n        assert size % 2 == 0\n"
+                 "        self.size = size"),
+            code("def test_step(model, loader):\n    loss = 0.0\n    for x, y in loader:\n"
+                 "        loss += float(model(x) != y)\n    return loss / len(loader)"),
+            code("ds = tf.data.Dataset.range(10).apply(tf.data.experimental.assert_cardinality(10))"),
+            expect_cells=[1],
+        ),
+        "clean_test_function": nb(
+            code("import numpy as np\n\ndef test_scale():\n    assert np.isclose(2 * 0.5, 1.0)"),
+        ),
+        "clean_top_level_check_in_a_loop": nb(
+            code("def scale(x):\n    assert x >= 0\n    return x / 2\n\nfor v in [0, 2]:\n    assert scale(v) <= v"),
+        ),
         "fires_markdown_test_cell": nb(
             md("Tests to be written", tags=["test"]),
             code("x = [1, 2]"),
