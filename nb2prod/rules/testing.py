@@ -58,8 +58,26 @@ def _returns_value(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
+def _can_fail(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does the function check anything: an `assert`, a `raise`, or a checking call
+    (`assert_*`, `pytest.raises`...)? One that only computes and prints can fail only by
+    crashing, as NB403 says of a test cell."""
+    for node in _outside_functions(ast.Module(body=list(fn.body), type_ignores=[])):
+        if isinstance(node, (ast.Assert, ast.Raise)):
+            return True
+        if isinstance(node, ast.Call):
+            f = node.func
+            last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if last not in _NOT_CHECKS and (last.startswith("assert") or last in _CHECK_NAMES):
+                return True
+    return False
+
+
 def _is_test_def(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    return _is_test_function(fn.name) and not _returns_value(fn)
+    """A pytest-style test function: named `test*`, returns nothing, and checks something
+    (a `test_step(model, loader)` of a training loop that returns or prints the loss is
+    not a test)."""
+    return _is_test_function(fn.name) and not _returns_value(fn) and _can_fail(fn)
 
 
 def _is_test_class(node: ast.ClassDef) -> bool:

@@ -23,6 +23,7 @@ FIXTURES = {
                  "        self.size = size"),
             code("def test_step(model, loader):\n    loss = 0.0\n    for x, y in loader:\n"
                  "        loss += float(model(x) != y)\n    return loss / len(loader)"),
+            code("def test_loop(model, loader):\n    for x, y in loader:\n        print(model(x), y)"),
             code("ds = tf.data.Dataset.range(10).apply(tf.data.experimental.assert_cardinality(10))"),
             expect_cells=[1],
         ),
