@@ -264,8 +264,9 @@ class NoTests(Rule):
             return
         yield self.at(
             target,
-            "the notebook has no tests: no `test` cell, no `assert`, no `test_*` function "
-            "and no test tool (pytest, unittest, ipytest, testbook)",
+            "the notebook has no tests: no `test` cell, no `assert` on what the code computes "
+            "(version checks and argument checks inside functions do not count), no `test_*` "
+            "function that checks something and no test tool (pytest, unittest, ipytest, testbook)",
         )
 
 
