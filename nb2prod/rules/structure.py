@@ -637,8 +637,11 @@ class ScatteredImports(Rule):
     repeated `import numpy as np`). One finding per import statement.
 
     Setting up is not work: imports, calls and other expressions (`%matplotlib inline`,
-    `print(np.__version__)`, `warnings.filterwarnings(...)`), assignments of constants
-    (`SEED = 42`), configuration (`os.environ["X"] = "1"`, `plt.rcParams[...] = ...`),
+    `print(np.__version__)`, `warnings.filterwarnings(...)`), function and class
+    definitions (they run where they are called), assignments of constants and of values
+    built from them (`SEED = 42`, `IMAGES = Path() / "images" / "ch05"`,
+    `out = f"{name}-finetuned"`, `device = "cuda" if torch.cuda.is_available() else "cpu"`,
+    a distribution strategy), configuration (`os.environ["X"] = "1"`, `plt.rcParams[...] = ...`),
     checks of the environment (`assert sklearn.__version__ >= "1.0"`,
     `if sys.version_info < (3, 8): raise ...`), and `if`/`try` blocks of only these
     (`try: import x / except ImportError: %pip install x`). Cells tagged `predict`,
@@ -741,27 +744,83 @@ def _reads_environment(expr: ast.expr) -> bool:
     return False
 
 
-def _is_setup_value(value: ast.expr | None) -> bool:
+# Calls that only build a path or pick a device or a distribution strategy: setting up.
+_SETUP_CALLS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "join", "joinpath", "expanduser",
+                          "abspath", "device", "get_strategy", "is_available", "device_count", "str", "int", "float",
+                          "dict", "list", "tuple"})
+_SETUP_CALL_SUFFIXES = ("Strategy", "ClusterResolver")
+
+
+def _is_setup_value(value: ast.expr | None, constants: frozenset[str] = frozenset()) -> bool:
+    """A value that sets up rather than computes: a literal, a read of the environment, or
+    an expression of those, of names holding them (``constants``), of paths
+    (`Path() / "images" / "ch05"`), of f-strings, and of device or strategy choices
+    (`"cuda" if torch.cuda.is_available() else "cpu"`, `TPUStrategy(resolver)`)."""
     if value is None:
         return True
     try:
         ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _reads_environment(value)
+        pass
+    else:
+        return True
+    if _reads_environment(value):
+        return True
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call):
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if not (last in _SETUP_CALLS or last.endswith(_SETUP_CALL_SUFFIXES)):
+                return False
+        elif isinstance(node, ast.Name):
+            if node.id not in constants and not isinstance(node.ctx, ast.Store):
+                return False
+        elif isinstance(node, (ast.Subscript, ast.Lambda, ast.comprehension, ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
     return True
+
+
+def _setup_names(nb: Analysis) -> frozenset[str]:
+    return nb.fact(_compute_setup_names)
+
+
+def _compute_setup_names(nb: Analysis) -> frozenset[str]:
+    """Names that every top-level assignment in the notebook gives a setup value (see
+    :func:`_is_setup_value`), found by growing the set until it stops changing; module
+    aliases count too (`Path`, `torch` in `torch.device("cpu")`)."""
+    assigned: dict[str, list[ast.expr | None]] = {}
+    for cell in nb.parsed_cells:
+        for stmt in cell.parsed.tree.body:  # type: ignore[union-attr]
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            assigned.setdefault(n.id, []).append(stmt.value)
+    modules = {a.asname or a.name.split(".", 1)[0] for imp in nb.imports for a in imp.node.names}
+    names = frozenset(modules)
+    while True:
+        grown = names | {n for n, values in assigned.items()
+                         if n not in names and all(_is_setup_value(v, names) for v in values)}
+        if grown == names:
+            break
+        names = frozenset(grown)
+    return names
 
 
 def _is_work(stmt: ast.stmt, nb: Analysis) -> bool:
     """Whether ``stmt`` does real work, rather than set the notebook up (see NB713)."""
     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Expr, ast.Pass, ast.Raise)):
         return False
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False  # defining computes nothing; the work is where it is called
     if isinstance(stmt, ast.Assert):
         return not _reads_environment(stmt.test)
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if all(_configures_module(t, nb) for t in targets):
             return False  # os.environ["X"] = "1", plt.rcParams["figure.dpi"] = 100
-        return not _is_setup_value(stmt.value)
+        return not _is_setup_value(stmt.value, _setup_names(nb))
     if isinstance(stmt, ast.If):
         return any(_is_work(s, nb) for s in [*stmt.body, *stmt.orelse])
     if isinstance(stmt, ast.Try):

@@ -162,6 +162,20 @@ FIXTURES = {
             code("import pandas as pd\ndf = pd.DataFrame()"),
             code("import seaborn as sns  # expect: NB713\nsns.set()"),
         ),
+        "fires_after_a_value_computed_from_data": nb(
+            code("from pathlib import Path\nROOT = Path() / 'data'\nrows = open(ROOT / 'x.csv').read().split()"),
+            code("import numpy as np  # expect: NB713\nX = np.array(rows)"),
+        ),
+        "clean_after_setup_of_paths_helpers_and_devices": nb(
+            code("import sys\nfrom pathlib import Path\nimport torch\n"
+                 "from IPython.core.magic import register_cell_magic"),
+            code("IMAGES_PATH = Path() / 'images' / 'svm'\nIMAGES_PATH.mkdir(parents=True, exist_ok=True)\n\n"
+                 "def save_fig(fig_id):\n    return IMAGES_PATH / f'{fig_id}.png'\n\n"
+                 "@register_cell_magic\ndef backend(line, cell):\n    pass"),
+            code("language = 'is'\nmodel_dir = 'distilgpt2' + f'-pretrained-{language}'\n"
+                 "device = 'cuda' if torch.cuda.is_available() else 'cpu'"),
+            code("import numpy as np\nX = np.ones(3)"),
+        ),
         "clean": nb(
             code("import pandas as pd\nimport seaborn as sns"),
             code("df = pd.DataFrame()\nsns.set()"),
