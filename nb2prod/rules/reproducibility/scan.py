@@ -162,6 +162,10 @@ _SEEDS: dict[str, frozenset[str]] = {
     "transformers.trainer_utils.set_seed": frozenset({PYTHON, NUMPY, TORCH, TENSORFLOW}),
     "accelerate.utils.set_seed": frozenset({PYTHON, NUMPY, TORCH}),
     "fastai.torch_core.set_seed": frozenset({PYTHON, NUMPY, TORCH}),
+    # transformers' Trainer calls set_seed(args.seed) (42 by default) when it is created.
+    "transformers.Trainer": frozenset({PYTHON, NUMPY, TORCH, TENSORFLOW}),
+    "transformers.Seq2SeqTrainer": frozenset({PYTHON, NUMPY, TORCH, TENSORFLOW}),
+    "transformers.trainer.Trainer": frozenset({PYTHON, NUMPY, TORCH, TENSORFLOW}),
 }
 # Functions that take an explicit seed: a call without one (or with None) seeds nothing.
 _SEED_REQUIRES_VALUE = frozenset(
@@ -458,6 +462,13 @@ def written(call: CallFact) -> str:
     return text if len(text) <= 40 else "..." + text[-37:]
 
 
+def _samples(call: CallFact) -> bool:
+    """`x.generate(..., do_sample=True)`: a language model sampling its output."""
+    func = call.node.func
+    return (isinstance(func, ast.Attribute) and func.attr == "generate"
+            and _literal(call.keywords.get("do_sample")) is True)
+
+
 def _short_url(url: str) -> str:
     url = url.replace(UNKNOWN, "{...}")
     return url if len(url) <= 90 else url[:60] + "..." + url[-27:]
@@ -642,6 +653,8 @@ class _Scanner:
             if "skip" in call.cell.nb2prod_tags:
                 continue
             q = call.qualname
+            if _samples(call):
+                self._sampling(call)
             if q is None or call.local_name in self.nb.functions:
                 self._unresolved(call)
             else:
@@ -668,6 +681,8 @@ class _Scanner:
                 scan.generators.append(Use(call, written(call)))
         elif q in _ALWAYS_UNSEEDED:
             scan.generators.append(Use(call, written(call)))
+        elif top == "transformers" and q.endswith(".from_pretrained"):
+            self._new_head(call, q)
         elif top == "torch" or top == "torchvision":
             self._torch(call, q)
         elif top in _KERAS_TOPS:
@@ -735,6 +750,25 @@ class _Scanner:
                 self._use(TORCH, call, ITERATE)
         elif q.startswith(("torchvision.transforms.Random", "torchvision.transforms.v2.Random")):
             self._use(TORCH, call, ITERATE)
+
+    def _new_head(self, call: CallFact, q: str) -> None:
+        """`AutoModelForSequenceClassification.from_pretrained(ckpt, num_labels=3)`: the
+        checkpoint has no head of that size, so transformers initialises a new one from
+        the framework's global generator (the "newly initialized" warning), now."""
+        cls = q.rsplit(".", 2)[-2]
+        if "For" not in cls or cls.startswith("Flax") or "num_labels" not in call.keywords:
+            return
+        library = TENSORFLOW if cls.startswith("TF") else TORCH
+        self.scan.uses[library].append(Use(call, f"{written(call)}(..., num_labels=...)",
+                                           " (it initialises a new classification head at random)"))
+
+    def _sampling(self, call: CallFact) -> None:
+        """`model.generate(..., do_sample=True)` draws every token from the framework's
+        global generator."""
+        tops = {imp.top for imp in self.nb.imports}
+        library = TORCH if "torch" in tops else TENSORFLOW if tops & {"tensorflow", "keras"} else None
+        if library is not None:
+            self.scan.uses[library].append(Use(call, f"{written(call)}(do_sample=True)"))
 
     def _tensorflow(self, call: CallFact, q: str) -> None:
         kw = call.keywords

@@ -153,6 +153,24 @@ FIXTURES = {
         "clean_no_randomness": nb(
             code("import torch\nx = torch.zeros(3)\nloader = torch.utils.data.DataLoader([1, 2], shuffle=False)"),
         ),
+        "fires_new_head_and_sampling": nb(
+            code("import torch\nfrom transformers import AutoModelForSequenceClassification, AutoModelForCausalLM"),
+            code("clf = AutoModelForSequenceClassification.from_pretrained('bert-base-cased', "
+                 "num_labels=3)  # expect: NB104"),
+        ),
+        "fires_sampling": nb(
+            code("import torch\nfrom transformers import AutoModelForCausalLM"),
+            code("lm = AutoModelForCausalLM.from_pretrained('gpt2')\n"
+                 "out = lm.generate(ids, do_sample=True, top_p=0.9)  # expect: NB104"),
+        ),
+        "clean_heads_after_a_seed_or_trainer": nb(
+            code("import torch\nfrom transformers import (AutoModelForSequenceClassification, AutoModelForCausalLM,\n"
+                 "    Trainer, set_seed)"),
+            code("lm = AutoModelForCausalLM.from_pretrained('gpt2')\nout = lm.generate(ids, max_new_tokens=5)"),
+            code("trainer = Trainer(model=lm, args=args)\nsample = lm.generate(ids, do_sample=True)"),
+            code("set_seed(0)\n"
+                 "clf = AutoModelForSequenceClassification.from_pretrained('bert-base-cased', num_labels=3)"),
+        ),
     },
     "NB105": {
         "fires": nb(
