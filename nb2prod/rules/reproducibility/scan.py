@@ -925,6 +925,8 @@ class _Scanner:
             self._dataset_shuffle(call)
         elif attr == "sample":
             self._frame_sample(call)
+        elif attr == "train_test_split":
+            self._hf_split(call)
         elif (
             local is not None
             and local.rpartition(".")[2] in _SEED_HELPERS
@@ -933,6 +935,16 @@ class _Scanner:
         ):
             for lib in _ALL_LIBRARIES:
                 self.scan.seeds[lib].append(call)
+
+    def _hf_split(self, call: CallFact) -> None:
+        """``ds["train"].train_test_split(test_size=0.2)`` on a Hugging Face dataset
+        without ``seed=``: datasets takes the seed from numpy's global state."""
+        kw = call.keywords
+        if call.has_star_kwargs or any(k in kw and not is_none(kw[k]) for k in ("seed", "generator")):
+            return
+        if _literal(kw.get("shuffle")) is False or "datasets" not in {imp.top for imp in self.nb.imports}:
+            return
+        self.scan.uses[NUMPY].append(Use(call, f"{written(call)}()", " of a Hugging Face dataset without `seed=`"))
 
     def _dataset_shuffle(self, call: CallFact) -> None:
         """``ds.shuffle(1000)`` on a tf.data dataset, without an operation seed."""

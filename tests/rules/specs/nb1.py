@@ -78,6 +78,15 @@ FIXTURES = {
             code("import numpy as np\n\ndef make_data():\n    return np.random.randn(5)\n"),
             code("np.random.seed(0)\ndata = make_data()"),
         ),
+        "fires_hugging_face_split": nb(
+            code("from datasets import load_dataset\nds = load_dataset('csv', data_files='data.csv')"),
+            code("parts = ds['train'].train_test_split(test_size=0.2)  # expect: NB102"),
+        ),
+        "clean_hugging_face_split_seeded": nb(
+            code("from datasets import load_dataset\nds = load_dataset('csv', data_files='data.csv')"),
+            code("parts = ds['train'].train_test_split(test_size=0.2, seed=42)\n"
+                 "ordered = ds['train'].train_test_split(test_size=0.2, shuffle=False)"),
+        ),
     },
     "NB103": {
         "fires": nb(
