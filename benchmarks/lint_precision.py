@@ -4,6 +4,8 @@
     python benchmarks/lint_precision.py --todo FILE    # unlabelled findings, with their code, to judge
     python benchmarks/lint_precision.py --json         # the figures as JSON
     python benchmarks/lint_precision.py --prune        # drop stale labels from the label files
+    python benchmarks/lint_precision.py --code REV     # score the linter of a git revision instead,
+                                                      # with every label ever committed
 
 The set (``benchmarks/precision/``) is 51 notebooks drawn at random from eight public
 repositories that are not in ../shared/corpus (``SOURCES.tsv`` records repository,
@@ -100,16 +102,17 @@ def notebooks() -> list[str]:
     return [r["file"] for r in rows if r["file"].endswith(".ipynb")]
 
 
-def lint_set() -> dict[str, list[dict[str, Any]]]:
-    """file (relative to the set) -> findings, linted as the files sit in their repositories."""
+def lint_set(code_root: Path = ROOT) -> dict[str, list[dict[str, Any]]]:
+    """file (relative to the set) -> findings, linted as the files sit in their repositories,
+    by the nb2prod found in ``code_root``."""
     with tempfile.TemporaryDirectory(prefix="nb2prod-precision-") as tmp:
         root = Path(tmp) / "set"
         shutil.copytree(SET / "notebooks", root)
         for repo in root.iterdir():
             (repo / ".git").mkdir()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+        env = {**os.environ, "PYTHONPATH": str(code_root), "NO_COLOR": "1"}
         proc = subprocess.run([sys.executable, "-m", "nb2prod", "lint", str(root), "--format", "json"],
-                              cwd=ROOT, env=env, capture_output=True, check=False)
+                              cwd=code_root, env=env, capture_output=True, check=False)
         if proc.returncode not in (0, 1):
             sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
             raise SystemExit(2)
@@ -233,6 +236,26 @@ def write_todo(fig: Figures, path: Path) -> None:
             fh.write("\t".join([*k[:5], f["code"], f["severity"], "", "", msg]) + "\n")
 
 
+def labels_in_history() -> list[dict[str, str]]:
+    """Every label row ever committed under labels/ (the newest judgement of each key),
+    so the linter of an older revision is scored on findings that were judged then and
+    pruned since."""
+    git = ["git", "-C", str(ROOT)]
+    commits = subprocess.run([*git, "log", "--reverse", "--format=%H", "--", str(SET / "labels")],
+                             capture_output=True, text=True, check=True).stdout.split()
+    rel = (SET / "labels").relative_to(ROOT).as_posix()
+    rows: dict[tuple[str, ...], dict[str, str]] = {}
+    for commit in commits:
+        names = subprocess.run([*git, "ls-tree", "--name-only", f"{commit}:{rel}"],
+                               capture_output=True, text=True, check=True).stdout.split()
+        for name in names:
+            text = subprocess.run([*git, "show", f"{commit}:{rel}/{name}"], capture_output=True,
+                                  text=True, check=True).stdout
+            for row in csv.DictReader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE):
+                rows[tuple(row[f] for f in LABEL_FIELDS[:6])] = row
+    return list(rows.values())
+
+
 def prune(stale: list[dict[str, str]]) -> None:
     """Rewrite each label file without the stale rows (row order and text kept)."""
     drop = {tuple(row[f] for f in LABEL_FIELDS) for row in stale}
@@ -249,8 +272,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--todo", type=Path, metavar="FILE", help="write the unlabelled findings to FILE")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--prune", action="store_true", help="remove labels that match no finding any more")
+    parser.add_argument("--code", metavar="REV", help="score the nb2prod of this git revision (labels from history)")
     args = parser.parse_args(argv)
     files = notebooks()
+    if args.code:
+        with tempfile.TemporaryDirectory(prefix="nb2prod-precision-code-") as tmp:
+            tree = Path(tmp) / "tree"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), args.code],
+                           check=True)
+            try:
+                found = lint_set(tree)
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+        fig = evaluate(found, labels_in_history(), read_tsv(SET / "misses.tsv", MISS_FIELDS))
+        print(f"nb2prod at {args.code}, scored with every label ever committed:")
+        print(report(fig, len(files)))
+        return 0
     found = lint_set()
     labels = [row for path in sorted((SET / "labels").glob("*.tsv")) for row in read_tsv(path, LABEL_FIELDS)]
     fig = evaluate(found, labels, read_tsv(SET / "misses.tsv", MISS_FIELDS))
