@@ -46,15 +46,27 @@ class _NodeChecker(checker.Checker):
         self.found.append((kind, name, node, top, in_function))
 
     def _checks_availability(self, node: ast.AST) -> bool:
-        """``node`` is in the body of a ``try`` that handles ImportError (or everything)."""
+        """``node`` is in the body of a ``try`` that handles ImportError (or everything), or
+        in such a handler that imports again what the body tried (`except ImportError:
+        %pip install x` then `import x`): installing a missing package, not using it."""
         child, parent = node, self._parents.get(node)
         while parent is not None:
-            if isinstance(parent, ast.Try) and child in parent.body and any(
-                _catches_import_error(h) for h in parent.handlers
-            ):
-                return True
+            if isinstance(parent, ast.Try) and any(_catches_import_error(h) for h in parent.handlers):
+                if child in parent.body:
+                    return True
+                if child in parent.handlers and _imported_modules(node) & {
+                        m for stmt in parent.body for n in ast.walk(stmt) for m in _imported_modules(n)}:
+                    return True
             child, parent = parent, self._parents.get(parent)
         return False
+
+
+def _imported_modules(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    if isinstance(node, ast.ImportFrom) and node.module:
+        return {node.module}
+    return set()
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

@@ -462,6 +462,23 @@ def written(call: CallFact) -> str:
     return text if len(text) <= 40 else "..." + text[-37:]
 
 
+def _root_of(target: ast.expr) -> str | None:
+    """The name an assignment target stores into: `m` for `m`, `m.head`, `m["k"].w`."""
+    node = target
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _plain_names(target: ast.expr) -> list[ast.Name]:
+    """The names a target binds outright: `a`, `a, b`, `(a, *b)`; not `a.x` or `a[0]`."""
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _plain_names(e.value if isinstance(e, ast.Starred) else e)]
+    return []
+
+
 def _samples(call: CallFact) -> bool:
     """`x.generate(..., do_sample=True)`: a language model sampling its output."""
     func = call.node.func
@@ -793,7 +810,8 @@ class _Scanner:
         if draws == BUILD and self._built_here(call):
             draws = NOW
         if draws == NOW:
-            self.scan.uses[library].append(Use(call, label))
+            if not self._overwritten_unread(call):
+                self.scan.uses[library].append(Use(call, label))
             return
         at = self._draw_position(call)
         if at is not None:  # None: never used in the notebook, so it never draws here
@@ -853,6 +871,34 @@ class _Scanner:
             return self.scan.order.position(call)  # used where it is created
         return self._first_use(names, call.cell.index, stmt.end_lineno or stmt.lineno, 0)
 
+    def _overwritten_unread(self, call: CallFact) -> bool:
+        """Is what the call draws thrown away unread: stored in a name (or an attribute of
+        one, `model.head = nn.Linear(...)`) that a later statement binds anew before anything
+        reads it? Then the draw cannot reach a result; the new binding's own draws are
+        judged where they happen."""
+        stmt = self._statement(call)
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            return False
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        roots = {r for t in targets if (r := _root_of(t)) is not None}
+        if not roots:
+            return False
+        for cell in self.nb.parsed_cells:
+            if cell.index < call.cell.index or "skip" in cell.nb2prod_tags:
+                continue
+            for later in cell.parsed.tree.body:  # type: ignore[union-attr]
+                if cell.index == call.cell.index and later.lineno <= (stmt.end_lineno or stmt.lineno):
+                    continue
+                if not any(isinstance(n, ast.Name) and n.id in roots for n in ast.walk(later)):
+                    continue
+                if not isinstance(later, ast.Assign):
+                    return False
+                reads = any(isinstance(n, ast.Name) and n.id in roots for n in ast.walk(later.value))
+                rebound = {n.id for t in later.targets for n in _plain_names(t)}
+                touched = {n.id for t in later.targets for n in ast.walk(t) if isinstance(n, ast.Name)} & roots
+                return not reads and roots <= rebound and touched <= rebound
+        return False
+
     def _first_use(self, names: set[str], cell_index: int, after: int, depth: int) -> Position | None:
         order = self.scan.order
         for cell in self.nb.parsed_cells:
@@ -863,6 +909,12 @@ class _Scanner:
                     continue
                 refs = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names]
                 if not refs:
+                    continue
+                if isinstance(stmt, ast.Assign) and all(isinstance(r.ctx, ast.Store) for r in refs):
+                    rebound = {n.id for t in stmt.targets for n in _plain_names(t)}
+                    if names <= rebound:
+                        return None  # bound anew before any use: the object never draws
+                    names = names - rebound
                     continue
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     span = next((sp for sp in order.spans(cell) if sp.first == stmt.lineno), None)

@@ -134,6 +134,18 @@ FIXTURES = {
             code("torch.manual_seed(0)"),
             code("for batch in loader:\n    out = drop(batch.float())"),
         ),
+        "clean_head_replaced_before_use": nb(
+            code("import torch\nfrom torch import nn\nmodel = torchvision.models.efficientnet_b2()"),
+            code("model.classifier = nn.Sequential(nn.Dropout(p=0.3), nn.Linear(1408, 3))"),
+            code("def create_model(seed=42):\n    torch.manual_seed(seed)\n"
+                 "    m = torchvision.models.efficientnet_b2()\n    m.classifier = nn.Linear(1408, 3)\n    return m"),
+            code("model = create_model()\nopt = torch.optim.Adam(model.parameters())"),
+        ),
+        "fires_head_used_before_replaced": nb(
+            code("import torch\nfrom torch import nn\nmodel = torchvision.models.efficientnet_b2()"),
+            code("model.classifier = nn.Linear(1408, 3)  # expect: NB104\nprint(model(x))"),
+            code("torch.manual_seed(0)\nmodel = torchvision.models.efficientnet_b2()"),
+        ),
         "clean_dropout_in_model_seeded_before_training": nb(
             code("import torch\nfrom torch import nn\n\nclass Head(nn.Module):\n    def __init__(self):\n"
                  "        super().__init__()\n        self.drop = nn.Dropout(0.1)\n"),

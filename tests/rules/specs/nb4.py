@@ -27,7 +27,7 @@ FIXTURES = {
             code("ds = tf.data.Dataset.range(10).apply(tf.data.experimental.assert_cardinality(10))"),
             expect_cells=[1],
         ),
-        "clean_test_function": nb(
+        "clean_test_function_that_checks": nb(
             code("import numpy as np\n\ndef test_scale():\n    assert np.isclose(2 * 0.5, 1.0)"),
         ),
         "clean_top_level_check_in_a_loop": nb(

@@ -39,6 +39,11 @@ FIXTURES = {
         ),
     },
     "NB702": {
+        "clean_install_then_import_again": nb(
+            code("try:\n    import torchmetrics\nexcept:\n    !pip install -q torchmetrics==1.4.0\n"
+                 "    import torchmetrics"),
+            code("from torchmetrics import Accuracy\nacc = Accuracy(task='binary')"),
+        ),
         "fires": nb(
             code("import os  # expect: NB702\nimport numpy as np"),
             code("x = np.zeros(3)"),
