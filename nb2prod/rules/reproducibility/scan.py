@@ -1,7 +1,7 @@
 """The reproducibility scan: one pass over :attr:`Analysis.calls` per notebook.
 
-It finds the uses of random state, the seeds, the generators, the scikit-learn calls
-that accept ``random_state`` and the data read from URLs, in notebook order (see the
+It finds the uses of random state, the seeds, the generators and the scikit-learn calls
+that accept ``random_state``, in notebook order (see the
 package docstring for what "before" means). :func:`scan_of` returns the
 :class:`Scan` of a notebook, computed once (an :meth:`Analysis.fact`); every NB1 rule
 reads it.
@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from nb2prod.analysis import Analysis, CallFact, dotted_name
-from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.notebook import Cell
-from nb2prod.rules.reproducibility.urls import DATA_FILE, UNKNOWN, looks_like_data, unpinned
 
 # -- which calls are randomness, seeds, generators ---------------------------------------
 
@@ -317,64 +314,6 @@ def sklearn_position(qualname: str) -> tuple[bool, int | None]:
     return False, None
 
 
-# -- remote data -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reader:
-    positions: tuple[int, ...]  # where the URL may be passed positionally
-    keywords: tuple[str, ...]  # ... or by keyword
-    hashes: tuple[str, ...] = ()  # keywords that verify a checksum: pinned when given
-    any_url: bool = True  # False: a generic HTTP client, only data-file URLs count
-
-
-_PANDAS_PATH_KW = ("filepath_or_buffer", "io", "path", "path_or_buf", "path_or_buffer", "filepath")
-_READERS: dict[str, _Reader] = {
-    **{
-        f"pandas.read_{n}": _Reader((0,), _PANDAS_PATH_KW)
-        for n in ("csv", "table", "fwf", "excel", "json", "html", "xml", "parquet", "feather",
-                  "orc", "pickle", "stata", "sas", "spss")
-    },
-    **{f"polars.{n}": _Reader((0,), ("source",)) for n in ("read_csv", "read_parquet", "read_json",
-                                                           "read_excel", "scan_csv", "scan_parquet")},
-    "dask.dataframe.read_csv": _Reader((0,), ("urlpath",)),
-    "geopandas.read_file": _Reader((0,), ("filename",)),
-    "xarray.open_dataset": _Reader((0,), ("filename_or_obj",)),
-    "numpy.loadtxt": _Reader((0,), ("fname",)),
-    "numpy.genfromtxt": _Reader((0,), ("fname",)),
-    "numpy.load": _Reader((0,), ("file",)),
-    "urllib.request.urlretrieve": _Reader((0,), ("url",)),
-    "urllib.urlretrieve": _Reader((0,), ("url",)),
-    "wget.download": _Reader((0,), ("url",)),
-    "gdown.download": _Reader((0,), ("url",)),
-    "tensorflow.keras.utils.get_file": _Reader((1, 0), ("origin", "fname"), ("file_hash", "md5_hash")),
-    "keras.utils.get_file": _Reader((1, 0), ("origin", "fname"), ("file_hash", "md5_hash")),
-    "tf_keras.utils.get_file": _Reader((1, 0), ("origin", "fname"), ("file_hash", "md5_hash")),
-    "torch.hub.load_state_dict_from_url": _Reader((0,), ("url",), ("check_hash",)),
-    "torch.hub.download_url_to_file": _Reader((0,), ("url",), ("hash_prefix",)),
-    "torchvision.datasets.utils.download_url": _Reader((0,), ("url",), ("md5",)),
-    "torchvision.datasets.utils.download_and_extract_archive": _Reader((0,), ("url",), ("md5",)),
-    "pooch.retrieve": _Reader((0,), ("url",), ("known_hash",)),
-    "urllib.request.urlopen": _Reader((0,), ("url",), any_url=False),
-    "urllib.urlopen": _Reader((0,), ("url",), any_url=False),
-    "urllib2.urlopen": _Reader((0,), ("url",), any_url=False),
-    "requests.get": _Reader((0,), ("url",), any_url=False),
-    "httpx.get": _Reader((0,), ("url",), any_url=False),
-}
-# Positional index of each hash keyword, for readers that also take it positionally.
-_HASH_POSITIONS = {"pooch.retrieve": 1, "torch.hub.download_url_to_file": 2,
-                   "torchvision.datasets.utils.download_url": 3}
-
-_HF_PACKAGED_BUILDERS = frozenset(
-    {"csv", "json", "parquet", "text", "arrow", "pandas", "imagefolder", "audiofolder",
-     "videofolder", "webdataset", "sql", "generator", "xml"}
-)
-
-_URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
-_SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl)(?=\s)")
-_CURL_SAVES = re.compile(r"(?:^|\s)(-[a-zA-Z]*[oO]|--output|--remote-name)")
-
-
 def _literal(node: ast.expr | None) -> object:
     """The value of a literal (str, number, bool, None), else ``...``."""
     if isinstance(node, ast.Constant):
@@ -438,6 +377,11 @@ def _wrapped(ref: ast.Name, parents: dict[int, ast.AST]) -> bool:
     """Is ``ref`` an argument of a constructor (a capitalised callee: ``DataLoader(ds)``,
     ``ImageFolder(root, transform=t)``, ``Sequential([layer])``), so the draw moves to
     whatever that builds?"""
+    return _wrapper(ref, parents) is not None
+
+
+def _wrapper(ref: ast.Name, parents: dict[int, ast.AST]) -> ast.Call | None:
+    """The constructor call ``ref`` is an argument of (see :func:`_wrapped`)."""
     node: ast.AST = ref
     for _ in range(10):
         parent = parents.get(id(node))
@@ -446,9 +390,9 @@ def _wrapped(ref: ast.Name, parents: dict[int, ast.AST]) -> bool:
             continue
         if isinstance(parent, ast.Call) and parent.func is not node:
             callee = (dotted_name(parent.func) or "").rpartition(".")[2]
-            return callee[:1].isupper()
-        return False
-    return False
+            return parent if callee[:1].isupper() else None
+        return None
+    return None
 
 
 def written(call: CallFact) -> str:
@@ -470,6 +414,16 @@ def _root_of(target: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _joins(stmt: ast.stmt, node: ast.Call) -> str | None:
+    """The model a statement `model.add(<node>)` adds the object to."""
+    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+        return None
+    outer = stmt.value
+    if not (isinstance(outer.func, ast.Attribute) and outer.func.attr == "add" and node in outer.args):
+        return None
+    return _root_of(outer.func.value)
+
+
 def _plain_names(target: ast.expr) -> list[ast.Name]:
     """The names a target binds outright: `a`, `a, b`, `(a, *b)`; not `a.x` or `a[0]`."""
     if isinstance(target, ast.Name):
@@ -484,11 +438,6 @@ def _samples(call: CallFact) -> bool:
     func = call.node.func
     return (isinstance(func, ast.Attribute) and func.attr == "generate"
             and _literal(call.keywords.get("do_sample")) is True)
-
-
-def _short_url(url: str) -> str:
-    url = url.replace(UNKNOWN, "{...}")
-    return url if len(url) <= 90 else url[:60] + "..." + url[-27:]
 
 
 def _root_name(node: ast.expr) -> str | None:
@@ -622,15 +571,6 @@ class Use:
     at: Position | None = None  # where a deferred draw happens, when not at the call
 
 
-@dataclass(frozen=True)
-class Remote:
-    cell: Cell
-    message: str
-    call: CallFact | None = None  # None for shell commands
-    line: int = 1
-    column: int = 1
-
-
 @dataclass
 class Scan:
     order: _Order
@@ -639,7 +579,6 @@ class Scan:
     generators: list[Use] = field(default_factory=list)
     random_state: list[Use] = field(default_factory=list)  # the seed changes the result (NB106)
     random_state_maybe: list[Use] = field(default_factory=list)  # ... on some data only (NB109)
-    remote: list[Remote] = field(default_factory=list)
 
     def first_seed(self, library: str) -> tuple[Position, CallFact] | None:
         """The earliest seed of a library that runs (a `def set_seed()` never called does not)."""
@@ -676,9 +615,6 @@ class _Scanner:
                 self._unresolved(call)
             else:
                 self._resolved(call, q)
-        for cell in self.nb.code_cells:
-            if "skip" not in cell.nb2prod_tags:
-                self._shell(cell)
         return self.scan
 
     # -- calls through an import -------------------------------------------------------
@@ -711,27 +647,6 @@ class _Scanner:
                 scan.uses[NUMPY].append(Use(call, written(call)))
         elif q.rpartition(".")[2] in _SEED_HELPERS:
             self._seed(call, q, _ALL_LIBRARIES)
-        if q in _READERS:
-            self._read(call, q, _READERS[q])
-        elif q == "datasets.load_dataset":
-            self._hf_dataset(call)
-        elif q == "sklearn.datasets.fetch_openml":
-            self._openml(call)
-        elif q == "seaborn.load_dataset":
-            self.scan.remote.append(Remote(
-                call.cell,
-                f"`{written(call)}` downloads from the `master` branch of github.com/mwaskom/"
-                "seaborn-data, which can change: keep a copy with the project, or read a "
-                "commit-pinned URL",
-                call,
-            ))
-        elif top == "statsmodels" and q.endswith("datasets.get_rdataset"):
-            self.scan.remote.append(Remote(
-                call.cell,
-                f"`{written(call)}` downloads from the `master` branch of the Rdatasets "
-                "repository, which can change: keep a copy with the project",
-                call,
-            ))
 
     def _seed(self, call: CallFact, q: str, libraries: frozenset[str]) -> None:
         if q in _SEED_REQUIRES_VALUE:
@@ -867,9 +782,15 @@ class _Scanner:
         if stmt is None or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return LATE
         names = _bound_names(stmt)
+        after = stmt.end_lineno or stmt.lineno
         if not names:
+            if isinstance(stmt, ast.Expr) and stmt.value is call.node:
+                return None  # `layers.Dense(10)` on its own: shown and dropped, never used
+            joined = _joins(stmt, call.node)
+            if joined is not None:  # `model.add(layers.Dense(8))`: it draws where the model does
+                return self._first_use({joined}, call.cell.index, after, 0)
             return self.scan.order.position(call)  # used where it is created
-        return self._first_use(names, call.cell.index, stmt.end_lineno or stmt.lineno, 0)
+        return self._first_use(names, call.cell.index, after, 0)
 
     def _overwritten_unread(self, call: CallFact) -> bool:
         """Is what the call draws thrown away unread: stored in a name (or an attribute of
@@ -925,6 +846,8 @@ class _Scanner:
                 parents = self._parents(stmt)
                 if all(_configures(ref, parents) for ref in refs):
                     continue
+                if isinstance(stmt, ast.Expr) and all(_wrapper(ref, parents) is stmt.value for ref in refs):
+                    continue  # `Dense(10, kernel_initializer=init)` shown and dropped: never built
                 if depth < 4 and isinstance(stmt, ast.Assign) and all(_wrapped(ref, parents) for ref in refs):
                     wrapped_in = _bound_names(stmt)
                     if wrapped_in:
@@ -1041,167 +964,3 @@ class _Scanner:
         if "seed" in kw or ("random_state" in kw and not is_none(kw["random_state"])):
             return  # polars and others name it `seed`
         self.scan.random_state.append(Use(call, written(call), " without `random_state`"))
-
-    # -- remote data ---------------------------------------------------------------------
-    def _read(self, call: CallFact, q: str, reader: _Reader) -> None:
-        if call.has_star_kwargs:
-            return
-        for h in reader.hashes:
-            value = call.keywords.get(h)
-            if value is not None and not is_none(value) and _literal(value) is not False:
-                return
-        pos = _HASH_POSITIONS.get(q)
-        if pos is not None and len(call.node.args) > pos and not is_none(call.node.args[pos]):
-            return
-        url = None
-        for arg in (_argument(call, (k,)) for k in reader.keywords):
-            url = self._url_of(arg, call)
-            if url:
-                break
-        if not url:
-            for i in reader.positions:
-                url = self._url_of(_argument(call, (), (i,)), call)
-                if url:
-                    break
-        if not url:
-            return
-        if not reader.any_url and not looks_like_data(url):
-            return
-        reason = unpinned(url)
-        if reason:
-            self.scan.remote.append(Remote(
-                call.cell, f"`{written(call)}` reads `{_short_url(url)}` {reason}", call
-            ))
-
-    def _url_of(self, node: ast.expr | None, call: CallFact) -> str | None:
-        if node is None:
-            return None
-        text = self._string(node, (call.cell.index, call.node.lineno), 0)
-        if text is None or not text.lower().startswith(("http://", "https://", "ftp://")):
-            return None
-        return text
-
-    def _string(self, node: ast.expr, before: tuple[int, int], depth: int) -> str | None:
-        """A string expression's value, with unknown parts as ``UNKNOWN``; None if not a string."""
-        if depth > 8:
-            return None
-        if isinstance(node, ast.Constant):
-            return node.value if isinstance(node.value, str) else None
-        if isinstance(node, ast.JoinedStr):
-            parts = []
-            for v in node.values:
-                if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                    parts.append(v.value)
-                else:
-                    inner = v.value if isinstance(v, ast.FormattedValue) else None
-                    known = self._string(inner, before, depth + 1) if inner is not None else None
-                    parts.append(known if known is not None and UNKNOWN not in known else UNKNOWN)
-            return "".join(parts)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left = self._string(node.left, before, depth + 1)
-            if left is None:
-                return None
-            right = self._string(node.right, before, depth + 1)
-            return left + (right if right is not None else UNKNOWN)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-            left = self._string(node.left, before, depth + 1)
-            return None if left is None else re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[sdrif]", UNKNOWN, left)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-            template = self._string(node.func.value, before, depth + 1)
-            return None if template is None else re.sub(r"\{[^{}]*\}", UNKNOWN, template)
-        if isinstance(node, ast.Name):
-            value = self._assigned(node.id, before)
-            return None if value is None else self._string(value, before, depth + 1)
-        return None
-
-    def _assigned(self, name: str, before: tuple[int, int]) -> ast.expr | None:
-        """The last top-level ``name = <expr>`` above ``before`` (cell, line)."""
-        if self._strings is None:
-            table: dict[str, list[tuple[tuple[int, int], ast.expr]]] = defaultdict(list)
-            for cell in self.nb.parsed_cells:
-                if "skip" in cell.nb2prod_tags:
-                    continue
-                for stmt in cell.parsed.tree.body:  # type: ignore[union-attr]
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0], ast.Name)
-                        and isinstance(stmt.value, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call, ast.Name))
-                    ):
-                        table[stmt.targets[0].id].append(((cell.index, stmt.lineno), stmt.value))
-            self._strings = table
-        found = None
-        for where, value in self._strings.get(name, ()):
-            if where <= before:
-                found = value
-        return found
-
-    def _hf_dataset(self, call: CallFact) -> None:
-        kw = call.keywords
-        if call.has_star_kwargs or ("revision" in kw and not is_none(kw["revision"])):
-            return
-        path_node = _argument(call, ("path",), (0,))
-        path = self._string(path_node, (call.cell.index, call.node.lineno), 0) if path_node else None
-        if not path or UNKNOWN in path:
-            return
-        if path in _HF_PACKAGED_BUILDERS:
-            files = kw.get("data_files")
-            for node in ast.walk(files) if files is not None else ():
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    reason = unpinned(node.value) if node.value.startswith(("http://", "https://")) else None
-                    if reason:
-                        self.scan.remote.append(Remote(
-                            call.cell, f"`{written(call)}` reads `{_short_url(node.value)}` {reason}", call
-                        ))
-                        return
-            return
-        if path.startswith((".", "/", "~")) or "\\" in path or DATA_FILE.search(path):
-            return  # a local directory or file
-        self.scan.remote.append(Remote(
-            call.cell,
-            f"`{written(call)}({path!r})` without `revision=` loads whatever the dataset "
-            "repository holds today: pass `revision=` with a commit SHA or tag",
-            call,
-        ))
-
-    def _openml(self, call: CallFact) -> None:
-        kw = call.keywords
-        if call.has_star_kwargs or ("data_id" in kw and not is_none(kw["data_id"])):
-            return
-        version = _argument(call, ("version",), (1,))
-        if version is not None and _literal(version) != "active":
-            return
-        name = _literal(_argument(call, ("name",), (0,)))
-        shown = f"{written(call)}({name!r})" if isinstance(name, str) else written(call)
-        self.scan.remote.append(Remote(
-            call.cell,
-            f"`{shown}` without `version=` loads the version active on OpenML today: "
-            "pass `version=` (or `data_id=`)",
-            call,
-        ))
-
-    def _shell(self, cell: Cell) -> None:
-        """``!wget URL``, ``!curl -O URL`` and the same in ``%%bash`` cells."""
-        parsed = cell.parsed
-        commands: list[tuple[int, int, str]] = [
-            (m.line, m.column, m.args) for m in parsed.magics if m.kind in ("shell", "shell_capture")
-        ]
-        cm = parsed.cell_magic
-        if cm is not None and cm.name in SHELL_SCRIPT_CELL_MAGICS:
-            for i, text in enumerate(cell.lines[cm.line :], start=cm.line + 1):
-                commands.append((i, 1, text))
-        for line, column, text in commands:
-            m = _SHELL_FETCH.search(text)
-            if m is None:
-                continue
-            tool = m.group(1)
-            for url in _URL.findall(text, m.end()):
-                if tool == "curl" and not (looks_like_data(url) or _CURL_SAVES.search(text)):
-                    continue
-                url = re.sub(r"\{[^{}]*\}|\$\{?\w+\}?", UNKNOWN, url)
-                reason = unpinned(url)
-                if reason:
-                    self.scan.remote.append(Remote(
-                        cell, f"`{tool}` downloads `{_short_url(url)}` {reason}", None, line, column
-                    ))
-                    break

@@ -234,6 +234,19 @@ FIXTURES = {
             code("import tensorflow as tf\nimport random\nds = tf.data.Dataset.range(10).shuffle(10, seed=1)\n"
                  "x = tf.random.uniform((2,), seed=3)\nrandom.shuffle([1, 2])"),
         ),
+        "clean_layers_shown_or_added_then_built_after_seed": nb(
+            code("import tensorflow as tf\nfrom tensorflow import keras"),
+            code("keras.layers.Dense(10, activation='relu', kernel_initializer='he_normal')"),
+            code("init = keras.initializers.VarianceScaling(scale=2.0)\n"
+                 "keras.layers.Dense(10, kernel_initializer=init)"),
+            code("model = keras.Sequential()\nmodel.add(keras.layers.Dense(8))\nmodel.compile(loss='mse')"),
+            code("tf.random.set_seed(42)\nmodel.fit(X, y)"),
+        ),
+        "fires_layer_added_and_trained_unseeded": nb(
+            code("import tensorflow as tf\nfrom tensorflow import keras"),
+            code("model = keras.Sequential()\nmodel.add(keras.layers.Dense(8))  # expect: NB105\n"
+                 "model.compile(loss='mse')\nmodel.fit(X, y)"),
+        ),
     },
     "NB106": {
         "fires": nb(
