@@ -73,6 +73,8 @@ class Finding:
     # For NB6xx: (start, end) columns (1-based, end exclusive) of text to mask in source_line.
     redact: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     name: str = ""
+    # A remedy the rule can apply (nb2prod.fixes.Fix), or None.
+    fix: Any = field(default=None, repr=False, compare=False)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (self.cell or 0, self.output or 0, self.line, self.column, self.code)
@@ -82,4 +84,5 @@ class Finding:
         d["severity"] = self.severity.label
         d["family"] = family_of(self.code).key
         d.pop("redact", None)
+        d["fix"] = self.fix.to_dict() if self.fix is not None else None
         return d

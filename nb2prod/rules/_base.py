@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from nb2prod.diagnostics import Family, Finding, Severity, family_of
+from nb2prod.fixes.model import Applicability, Fix
 
 if TYPE_CHECKING:
     from nb2prod.analysis import Analysis
@@ -32,6 +33,9 @@ class Rule:
     # Notebook-level facts that do not need Python code (kernel metadata, outputs...)
     # still run on notebooks in other languages when this is False.
     needs_python: ClassVar[bool] = True
+    # The fix the rule offers (``nb2prod lint --fix``): SAFE, UNSAFE, or None (no fix).
+    # A rule with a safe fix may still leave a finding unfixed where it cannot be sure.
+    fix: ClassVar[Applicability | None] = None
 
     @property
     def family(self) -> Family:
@@ -73,7 +77,15 @@ class Rule:
             "summary": self.summary,
             "doc": self.doc(),
             "sections": self.doc_sections(),
+            "fix": self.fix.label if self.fix is not None else None,
         }
+
+    @property
+    def fix_label(self) -> str:
+        """How the rule's fix is described in `nb2prod rule` and docs/rules.md."""
+        if self.fix is None:
+            return "none"
+        return "safe (`--fix`)" if self.fix is Applicability.SAFE else "unsafe (`--fix --unsafe-fixes`)"
 
     # -- building findings ---------------------------------------------------------
     def at(
@@ -89,6 +101,7 @@ class Rule:
         offset: int = 0,
         output: int | None = None,
         redact: tuple[tuple[int, int], ...] = (),
+        fix: Fix | None = None,
     ) -> Finding:
         """A finding of this rule. ``node`` positions are shifted by ``offset`` lines.
 
@@ -121,6 +134,7 @@ class Rule:
             severity=self.severity,
             source_line=source_line,
             redact=redact,
+            fix=fix,
         )
 
 
