@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
     lint.add_argument("--no-source", dest="show_source", action="store_false", help="no code frames in text output")
     lint.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+    fx = lint.add_argument_group("fixes (see docs/fixes.md)")
+    fx.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what remains")
+    fx.add_argument("--unsafe-fixes", action="store_true",
+                    help="with --fix, --fix-only or --diff: apply the unsafe fixes too")
+    fx.add_argument("--diff", action="store_true",
+                    help="print what --fix would change, cell by cell, and write nothing (exit 1 if anything would)")
+    fx.add_argument("--fix-only", action="store_true",
+                    help="apply the fixes and report only what was fixed (exit 0 unless a file cannot be read)")
     ex = lint.add_argument_group("re-execution (see docs/ci.md)")
     ex.add_argument("--execute", action="store_true",
                     help="also run each notebook top to bottom in a fresh kernel (NB307, NB310); never writes it")
@@ -243,6 +251,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if problem:
         return _error(problem)
 
+    fixing = args.fix or args.fix_only or args.diff
+    if fixing and execution is not None:
+        return _error("--fix, --fix-only and --diff cannot be combined with --execute or --reproduce")
     if not base.enabled(None):
         print("nb2prod: warning: no rules are selected (check select/ignore)", file=sys.stderr)
     targets = list(discover(args.paths, config))
@@ -251,7 +262,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
         report = Path(os.path.realpath(args.output))
         if any(Path(os.path.realpath(p)) == report for p in paths):  # symlinks resolved: an alias is the same file
             return _error(f"{args.output}: is one of the notebooks being linted; the report would replace it")
-    linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution).notebooks)
+    fixed: int | None = None
+    if fixing:
+        outcomes = _fix_paths(paths, overrides, config, args)
+        if args.diff:
+            return _print_diff(outcomes, targets, args)
+        fixed = sum(o.fixed_total for o in outcomes)
+        linted = iter(o.result for o in outcomes)
+    else:
+        linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution).notebooks)
     # Keep the order of the command line: unusable arguments stay where they were given.
     run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])
     fail_on = Severity.parse(args.fail_on) if args.fail_on else base.fail_on
@@ -261,6 +280,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
             # Machine formats keep stdout parseable; the one-line error goes to stderr
             # (one line: a newline in a file name is shown as \n).
             _error(f"{nb.path}: {nb.error}")
+    if args.fix_only:
+        if not args.quiet:
+            _fix_summary(run, fixed or 0, args)
+        return 2 if any(nb.error or nb.internal_errors for nb in run.notebooks) else 0
     if not args.quiet:
         color = args.color
         if color is None:
@@ -270,7 +293,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
                 and "NO_COLOR" not in os.environ
                 and os.environ.get("TERM") != "dumb"
             ) or "FORCE_COLOR" in os.environ
-        ctx = FormatContext(fail_on=fail_on, color=bool(color and not args.output), show_source=args.show_source)
+        ctx = FormatContext(fail_on=fail_on, color=bool(color and not args.output), show_source=args.show_source,
+                            fixed=fixed, unsafe_fixes=args.unsafe_fixes)
         text = render(args.format, run, ctx)
         if args.output:
             try:
@@ -279,7 +303,79 @@ def cmd_lint(args: argparse.Namespace) -> int:
                 return _error(f"{args.output}: cannot write: {exc.strerror or exc}")
         else:
             _write_report(text, args.format)
+        if fixed is not None and (args.format != "text" or args.output):
+            _fix_summary(run, fixed, args)  # machine formats: the summary goes to stderr
     return run.exit_code(fail_on)
+
+
+def _fix_paths(paths: list[Path], overrides: Any, config: Path | None, args: argparse.Namespace) -> list[Any]:
+    """Fix each notebook once (a notebook named twice, or through a symlink, is fixed once)."""
+    from nb2prod.fixes.run import fix_file
+
+    outcomes: list[Any] = []
+    done: dict[str, Any] = {}
+    for p in paths:
+        real = os.path.realpath(p)
+        if real in done:
+            again = done[real]
+            outcomes.append(type(again)(str(p), again.result))
+            continue
+        try:
+            outcome = fix_file(p, overrides, config, unsafe=args.unsafe_fixes, write=not args.diff)
+        except OSError as exc:
+            from nb2prod.engine import NotebookResult
+            from nb2prod.fixes.run import FixOutcome
+
+            outcome = FixOutcome(str(p), NotebookResult(path=str(p), error=f"cannot write: {exc.strerror or exc}"))
+        done[real] = outcome
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _fix_summary(run: Any, fixed: int, args: argparse.Namespace) -> None:
+    remaining = len(run.findings)
+    word = "finding" if fixed == 1 else "findings"
+    print(f"Fixed {fixed} {word} ({remaining} remaining).", file=sys.stderr if not args.fix_only else sys.stdout)
+
+
+def _print_diff(outcomes: list[Any], targets: list[Any], args: argparse.Namespace) -> int:
+    """``--diff``: the change each fix would make, cell by cell; nothing is written."""
+    from nb2prod.fixes.diff import file_diff, notebook_diff
+
+    parts: list[str] = []
+    would = 0
+    errors = False
+    for t in targets:
+        if t.error:
+            _error(f"{t.path}: {t.error}")
+            errors = True
+    shown_files: set[Path] = set()
+    for o in outcomes:
+        if o.result.error:
+            _error(f"{o.path}: {o.result.error}")
+            errors = True
+            continue
+        if o.result.internal_errors:
+            errors = True
+        if not o.changed:
+            continue
+        would += o.fixed_total
+        if o.text is not None and o.data_before is not None and o.data is not None:
+            parts.append(notebook_diff(o.path, o.data_before, o.data))
+        for file, (before, after) in o.files.items():
+            if file not in shown_files:
+                shown_files.add(file)
+                parts.append(file_diff(file, before, after))
+        for notice in o.result.notices:
+            if notice.startswith("not fixed:"):
+                print(f"{o.path}: note: {notice}", file=sys.stderr)
+    if not args.quiet:
+        _write_report("".join(parts), "text")
+        word = "finding" if would == 1 else "findings"
+        print(f"Would fix {would} {word}." if would else "No fixes available.", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return 1 if would else 0
 
 
 def _write_report(text: str, fmt: str) -> None:
@@ -325,7 +421,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
         print(json.dumps(rule.to_dict(), indent=2))
         return EXIT_OK
     header = f"{rule.code} {rule.name}"
-    meta = f"Family: {rule.family.title} · Default severity: {rule.severity.label}"
+    meta = f"Family: {rule.family.title} · Default severity: {rule.severity.label} · Fix: {rule.fix_label}"
     if args.format == "markdown":
         print(f"# {header}\n\n{meta}\n\n{rule.summary}.\n\n{rule.doc()}")
     else:
@@ -342,15 +438,16 @@ def rules_markdown() -> str:
     for fam in FAMILIES:
         fam_rules = [r for c, r in REGISTRY.items() if c.startswith(fam.prefix)]
         lines += [f"## {fam.title} ({fam.prefix}xx)", "", fam.summary, "",
-                  "| code | name | severity | summary |", "|---|---|---|---|"]
-        lines += [f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | {r.summary} |"
-                  for r in fam_rules]
+                  "| code | name | severity | fix | summary |", "|---|---|---|---|---|"]
+        lines += [f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | "
+                  f"{r.fix.label if r.fix else ''} | {r.summary} |" for r in fam_rules]
         lines.append("")
         for r in fam_rules:
             body = r.doc().replace("\n## ", "\n#### ")
             if body.startswith("## "):
                 body = "#### " + body[3:]
-            lines += [f"### {r.code} {r.name}", "", f"*{r.severity.label}* · {r.summary}.", "", body, ""]
+            lines += [f"### {r.code} {r.name}", "", f"*{r.severity.label}* · fix: {r.fix_label} · {r.summary}.", "",
+                      body, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -364,7 +461,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
     else:
         width = max(len(r.name) for r in REGISTRY.values())
         for r in REGISTRY.values():
-            print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {r.summary}")
+            fix = r.fix.label if r.fix else "-"
+            print(f"{r.code}  {r.name:<{width}}  {r.severity.label:<7}  {fix:<6}  {r.summary}")
     return EXIT_OK
 
 

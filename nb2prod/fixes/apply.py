@@ -52,7 +52,8 @@ def _conflicts(a: Edit, b: Edit) -> bool:
             b.start == b.end and a.start < b.start < a.end
         )
     if isinstance(a, ClearOutputs) and isinstance(b, ClearOutputs):
-        return False  # (identical ones were deduplicated)
+        # Removing one output shifts the others: one such edit per cell and pass.
+        return cell_a == cell_b and (a.output is not None or b.output is not None)
     if isinstance(a, SetMetadata) and isinstance(b, SetMetadata):
         return a.key == b.key
     if isinstance(a, Requirement) and isinstance(b, Requirement):
@@ -92,6 +93,18 @@ def _set_source(cell: dict[str, Any], text: str) -> None:
         cell["source"] = text
 
 
+def _set_key(table: dict[str, Any], key: str, value: Any) -> None:
+    """``table[key] = value``; a new key goes where a sorted table (nbformat's writer sorts
+    keys) keeps it sorted, else at the end."""
+    keys = list(table)
+    if key in table or keys != sorted(keys):
+        table[key] = value
+        return
+    items = [*table.items(), (key, value)]
+    table.clear()
+    table.update(sorted(items, key=lambda kv: kv[0]))
+
+
 def apply_to_data(data: dict[str, Any], edits: Sequence[Edit]) -> None:
     """Apply the notebook edits of ``edits`` to ``data`` (a v4 notebook) in place.
     Requirement edits are not the notebook's; the caller applies them to their files."""
@@ -117,16 +130,23 @@ def apply_to_data(data: dict[str, Any], edits: Sequence[Edit]) -> None:
             deletes.append(e)
         elif isinstance(e, ClearOutputs):
             cell = cell_at(e.cell, e.cell_id)
-            if cell.get("cell_type") == "code":
-                if "outputs" in cell:
-                    cell["outputs"] = []
-                if "execution_count" in cell:
-                    cell["execution_count"] = None
+            if cell.get("cell_type") != "code":
+                continue
+            outputs = cell.get("outputs")
+            if e.output is not None:
+                if not isinstance(outputs, list) or not 1 <= e.output <= len(outputs):
+                    raise FixConflict(f"cell {e.cell} has no output {e.output}")
+                del outputs[e.output - 1]
+                continue
+            if "outputs" in cell:
+                cell["outputs"] = []
+            if "execution_count" in cell:
+                cell["execution_count"] = None
         elif isinstance(e, SetMetadata):
             meta = data.setdefault("metadata", {})
             if not isinstance(meta, dict):
                 raise FixConflict("the notebook metadata is not an object")
-            meta[e.key] = e.value
+            _set_key(meta, e.key, e.value)
     for index, cell_edits in by_cell.items():
         cell = cell_at(index, cell_edits[0].cell_id)
         source = _cell_source(cell)

@@ -16,7 +16,7 @@ Edits
 ``SetMetadata``
     set a top-level notebook metadata key (``kernelspec``, ``language_info``).
 ``ClearOutputs``
-    clear a code cell's outputs and execution count.
+    clear a code cell's outputs and execution count, or remove one of its outputs.
 ``Requirement``
     add ``package`` to, or pin it in, a dependency file (requirements*.txt, pyproject.toml,
     environment.yml), written in that file's own syntax; creates ``requirements.txt`` when
@@ -101,9 +101,12 @@ class SetMetadata:
 class ClearOutputs:
     cell: int
     cell_id: str | None
+    # 1-based index of the one output to remove (the execution count stays); None: every
+    # output and the execution count.
+    output: int | None = None
 
     def to_dict(self, source: str | None = None) -> dict[str, Any]:
-        return {"kind": "clear_outputs", "cell": self.cell, "cell_id": self.cell_id}
+        return {"kind": "clear_outputs", "cell": self.cell, "cell_id": self.cell_id, "output": self.output}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,15 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
+def _overlay(files: dict[Path, str]) -> AbstractContextManager[Any]:
+    """The dependency files as edited so far, seen by the linter instead of the disk."""
+    if not files:
+        return nullcontext()
+    from nb2prod import deps
+
+    return deps.overlay(files)  # type: ignore[attr-defined,no-any-return]
+
+
 def fix_notebook_data(
     data: dict[str, Any],
     path: Path | None,
@@ -78,9 +88,6 @@ def fix_notebook_data(
     Returns (findings fixed by code, dependency files changed as path -> (before, after),
     the lint of the result). ``only`` limits the fixes to findings of those codes (the
     panel's Fix button on one finding's rule)."""
-    from nb2prod import deps
-    from nb2prod.fixes.depfiles import edit_requirements
-
     settings = settings or settings_for(path)
     fixed: Counter[str] = Counter()
     files: dict[Path, str] = {}
@@ -88,7 +95,7 @@ def fix_notebook_data(
     done: set[tuple[Any, ...]] = set()
     result: NotebookResult | None = None
     for _ in range(MAX_PASSES):
-        with deps.overlay(files):
+        with _overlay(files):
             result = lint_notebook(notebook_from_dict(data, path=path), settings)
         candidates: list[tuple[Any, Fix]] = [
             (f, f.fix) for f in result.findings
@@ -105,6 +112,8 @@ def fix_notebook_data(
             by_file.setdefault(Path(req.file), []).append((req.package, req.version))
         changed_files = False
         for file, reqs in by_file.items():
+            from nb2prod.fixes.depfiles import edit_requirements
+
             if file not in before:
                 before[file] = _read_text(file)
             current = files.get(file, before[file])
@@ -118,7 +127,7 @@ def fix_notebook_data(
         fixed.update(f.code for f, _ in plan.fixes)
         result = None
     if result is None:
-        with deps.overlay(files):
+        with _overlay(files):
             result = lint_notebook(notebook_from_dict(data, path=path), settings)
     changed = {p: (before[p], t) for p, t in files.items() if t != before[p]}
     return fixed, changed, result

@@ -22,6 +22,10 @@ class FormatContext:
     color: bool = False
     show_source: bool = True
     cwd: Path = field(default_factory=Path.cwd)
+    # Set after `--fix`: how many findings were fixed (the run holds what remains).
+    fixed: int | None = None
+    # `--unsafe-fixes`: unsafe fixes count as available in the summary.
+    unsafe_fixes: bool = False
 
 
 Renderer = Callable[[RunResult, FormatContext], str]

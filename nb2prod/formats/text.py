@@ -148,7 +148,12 @@ def _summary(run: RunResult, ctx: FormatContext) -> Text:
     if unreadable == n:
         t.append(f"No notebook could be read ({n} file{'s' if n != 1 else ''}).", style="bold red")
         return t
-    if run.findings:
+    if ctx.fixed:
+        total = ctx.fixed + len(run.findings)
+        t.append(f"Found {total} finding{'s' if total != 1 else ''} ({ctx.fixed} fixed, {len(run.findings)} remaining)",
+                 style="bold")
+        t.append(f" in {n} notebook{'s' if n != 1 else ''}.")
+    elif run.findings:
         parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 and s is not Severity.INFO else ''}"
                  for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s]]
         t.append(f"Found {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''} ({', '.join(parts)})",
@@ -170,4 +175,21 @@ def _summary(run: RunResult, ctx: FormatContext) -> Text:
     failing = sum(len(nb.failing(ctx.fail_on)) for nb in run.notebooks)
     if failing and ctx.fail_on is not Severity.ERROR:
         t.append(f" {failing} at or above --fail-on {ctx.fail_on.label}.", style="dim")
+    line = fixable_line(run, ctx.unsafe_fixes)
+    if line:
+        t.append("\n" + line, style="dim")
     return t
+
+
+def fixable_line(run: RunResult, unsafe: bool) -> str:
+    """``[*] 3 fixable with `--fix` (2 more with `--unsafe-fixes`).`` or ``""``."""
+    safe = sum(1 for f in run.findings if f.fix is not None and (f.fix.safe or unsafe))
+    hidden = 0 if unsafe else sum(1 for f in run.findings if f.fix is not None and not f.fix.safe)
+    if not safe and not hidden:
+        return ""
+    flag = "`--fix --unsafe-fixes`" if unsafe else "`--fix`"
+    if safe and hidden:
+        return f"[*] {safe} fixable with {flag} ({hidden} more with `--fix --unsafe-fixes`)."
+    if safe:
+        return f"[*] {safe} fixable with {flag}."
+    return f"[*] {hidden} fixable with `--fix --unsafe-fixes`."

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.common import clear_all_outputs
+from nb2prod.fixes.model import Applicability
 from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 
@@ -44,6 +46,9 @@ class OutOfOrderExecution(Rule):
 
     ## Fix
     Restart the kernel and run all cells (Kernel > Restart & Run All), then save.
+    `nb2prod lint --fix --unsafe-fixes` clears every cell's outputs and execution
+    counts, as `nb2prod clean` does: unsafe, because the saved results are lost until
+    you run the notebook again.
     """
 
     code = "NB301"
@@ -51,6 +56,7 @@ class OutOfOrderExecution(Rule):
     severity = Severity.WARNING
     summary = "Execution counts do not increase from top to bottom"
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         previous: tuple[Cell, int] | None = None
@@ -62,6 +68,7 @@ class OutOfOrderExecution(Rule):
                     cell,
                     f"cell ran as [{count}] after cell {previous[0].index} "
                     f"ran as [{previous[1]}]: the notebook was not run top to bottom",
+                    fix=clear_all_outputs(nb.nb),
                 )
             previous = cell, count
 
@@ -94,6 +101,9 @@ class UnexecutedCell(Rule):
 
     ## Fix
     Restart the kernel and run all cells, or remove the cell.
+    `nb2prod lint --fix --unsafe-fixes` clears every cell's outputs and execution
+    counts, as `nb2prod clean` does: unsafe, because the saved results are lost until
+    you run the notebook again.
     """
 
     code = "NB302"
@@ -101,6 +111,7 @@ class UnexecutedCell(Rule):
     severity = Severity.WARNING
     summary = "A code cell was not executed although cells below it were"
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         cells = [c for c in nb.code_cells if c.source.strip()]
@@ -111,7 +122,7 @@ class UnexecutedCell(Rule):
         # cell never run before the first run cell is as missing from the outputs.
         for cell in cells[:last_executed]:
             if cell.execution_count is None and "skip" not in cell.nb2prod_tags and not _only_comments(nb, cell):
-                yield self.at(cell, "cell was never executed, but cells below it were")
+                yield self.at(cell, "cell was never executed, but cells below it were", fix=clear_all_outputs(nb.nb))
 
 
 def _only_comments(nb: Analysis, cell: Cell) -> bool:
@@ -145,6 +156,9 @@ class ErrorOutput(Rule):
     the cell (a teaching example), add the tag `raises-exception` as papermill does.
     A cell whose code is now all commented out is not reported: its error output is left
     over from before, and it cannot stop a top-down run.
+    `nb2prod lint --fix --unsafe-fixes` clears every cell's outputs and execution
+    counts, as `nb2prod clean` does: unsafe, because the saved results are lost until
+    you run the notebook again.
     """
 
     code = "NB303"
@@ -152,6 +166,7 @@ class ErrorOutput(Rule):
     severity = Severity.ERROR
     summary = "A cell's saved output is an error"
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for cell in nb.code_cells:
@@ -163,7 +178,8 @@ class ErrorOutput(Rule):
                     evalue = " ".join(str(out.get("evalue") or "").split())
                     if len(evalue) > 120:
                         evalue = evalue[:117] + "..."
-                    yield self.at(cell, f"cell output is an error: {ename}: {evalue}".rstrip(": "), output=i)
+                    yield self.at(cell, f"cell output is an error: {ename}: {evalue}".rstrip(": "), output=i,
+                                  fix=clear_all_outputs(nb.nb))
 
 
 @register
@@ -295,6 +311,9 @@ class SkippedExecutionCounts(Rule):
 
     ## Fix
     Restart the kernel and run all cells, then save.
+    `nb2prod lint --fix --unsafe-fixes` clears every cell's outputs and execution
+    counts, as `nb2prod clean` does: unsafe, because the saved results are lost until
+    you run the notebook again.
     """
 
     code = "NB306"
@@ -302,6 +321,7 @@ class SkippedExecutionCounts(Rule):
     severity = Severity.INFO
     summary = "Execution counts have gaps (stale state)"
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         executed = _executed(nb)
@@ -316,6 +336,7 @@ class SkippedExecutionCounts(Rule):
                 first,
                 f"first executed cell ran as [{first_count}]: "
                 f"{first_count - 1} earlier run(s) are not in the notebook",
+                fix=clear_all_outputs(nb.nb),
             )
         for (_, prev_count), (cell, count) in zip(executed, executed[1:], strict=False):
             gap = count - prev_count - 1
@@ -324,6 +345,7 @@ class SkippedExecutionCounts(Rule):
                     cell,
                     f"ran as [{count}] right after [{prev_count}]: "
                     f"{gap} run(s) in between are not in the notebook",
+                    fix=clear_all_outputs(nb.nb),
                 )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.common import kernelspec_fix, language_version_fix
+from nb2prod.fixes.model import Applicability
 from nb2prod.rules._base import Rule, register
 from nb2prod.rules.environment.facts import has_code
 
@@ -33,6 +35,9 @@ class MissingKernelspec(Rule):
 
     ## Fix
     Open the notebook in Jupyter, select a kernel (Kernel > Change Kernel) and save.
+    `nb2prod lint --fix` (safe) writes ipykernel's default `python3` kernelspec into
+    the metadata of a Python notebook, keeping any keys the kernelspec already has;
+    notebooks in other languages are left for you to fix.
     """
 
     code = "NB205"
@@ -40,6 +45,7 @@ class MissingKernelspec(Rule):
     severity = Severity.WARNING
     summary = "The notebook's metadata does not name its kernel"
     needs_python = False
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         if not has_code(nb):
@@ -48,7 +54,8 @@ class MissingKernelspec(Rule):
             return
         ks = nb.nb.metadata.get("kernelspec")
         what = "no kernelspec" if not isinstance(ks, dict) else "a kernelspec without a kernel name"
-        yield self.at(nb.nb.cells[0], f"the notebook's metadata has {what}: tools that run it must guess the kernel")
+        yield self.at(nb.nb.cells[0], f"the notebook's metadata has {what}: tools that run it must guess the kernel",
+                      fix=kernelspec_fix(nb.nb))
 
 
 @register
@@ -76,6 +83,10 @@ class MissingLanguageVersion(Rule):
 
     ## Fix
     Run the notebook with its kernel and save it: Jupyter writes `language_info`.
+    `nb2prod lint --fix` (safe) records the version of the Python that nb2prod runs
+    with (the interpreter of this environment's `python3` kernel) in
+    `language_info.version` of a Python notebook, keeping the other keys; check that it
+    is the Python you ran the notebook with.
     """
 
     code = "NB206"
@@ -83,6 +94,7 @@ class MissingLanguageVersion(Rule):
     severity = Severity.INFO
     summary = "The notebook's metadata does not record the language version"
     needs_python = False
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         if not has_code(nb):
@@ -94,6 +106,7 @@ class MissingLanguageVersion(Rule):
             nb.nb.cells[0],
             "the notebook's metadata records no language version (`language_info.version`): "
             f"the {language} version it ran with is unknown",
+            fix=language_version_fix(nb.nb),
         )
 
 

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability
 from nb2prod.rules._base import Rule, register
+from nb2prod.rules.reproducibility.fixes import random_state_fix
 from nb2prod.rules.reproducibility.scan import NUMPY, Use, scan_of
 
 
@@ -62,6 +64,7 @@ class MissingRandomState(Rule):
     name = "missing-random-state"
     severity = Severity.ERROR
     summary = "A scikit-learn or pandas call that takes `random_state` is made without it"
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for use in _unseeded(nb, certain=True):
@@ -72,6 +75,7 @@ class MissingRandomState(Rule):
                 "pass `random_state=42` (any fixed integer)",
                 node=call.node,
                 offset=call.offset,
+                fix=random_state_fix(nb, call),
             )
 
 
@@ -129,6 +133,7 @@ class RandomStateMayMatter(Rule):
     name = "random-state-may-matter"
     severity = Severity.WARNING
     summary = "A scikit-learn call whose result the seed can change on some data is made without `random_state`"
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for use in _unseeded(nb, certain=False):
@@ -138,4 +143,5 @@ class RandomStateMayMatter(Rule):
                 f"`{use.label}` is called{use.note}: pass `random_state=42` (any fixed integer)",
                 node=call.node,
                 offset=call.offset,
+                fix=random_state_fix(nb, call),
             )

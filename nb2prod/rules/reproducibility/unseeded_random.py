@@ -6,19 +6,21 @@ from collections.abc import Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability
 from nb2prod.rules._base import Rule, register
+from nb2prod.rules.reproducibility.fixes import generator_seed_fix, seed_fix
 from nb2prod.rules.reproducibility.scan import NUMPY, PYTHON, TENSORFLOW, TORCH, is_none, scan_of, written
 
 _LIBRARY_TEXT = {
-    PYTHON: ("draws from Python's global `random` state", "call `random.seed(0)` in the first code cell"),
+    PYTHON: ("draws from Python's global `random` state", "call `random.seed(0)` right after `import random`"),
     NUMPY: (
         "draws from numpy's global random state",
-        "call `np.random.seed(0)` in the first code cell, or draw from `np.random.default_rng(0)`",
+        "call `np.random.seed(0)` right after numpy is imported, or draw from `np.random.default_rng(0)`",
     ),
-    TORCH: ("uses torch's global random generator", "call `torch.manual_seed(0)` in the first code cell"),
+    TORCH: ("uses torch's global random generator", "call `torch.manual_seed(0)` right after `import torch`"),
     TENSORFLOW: (
         "uses TensorFlow's random state",
-        "call `tf.keras.utils.set_random_seed(0)` in the first code cell",
+        "call `tf.keras.utils.set_random_seed(0)` right after TensorFlow is imported",
     ),
 }
 
@@ -27,6 +29,7 @@ class _UnseededGlobalRandom(Rule):
     """Shared check: the first use of a library's global random state before any seed."""
 
     library = ""
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         scan = scan_of(nb)
@@ -41,17 +44,18 @@ class _UnseededGlobalRandom(Rule):
         if not early:
             return
         first = early[0]
-        what, fix = _LIBRARY_TEXT[self.library]
+        what, advice = _LIBRARY_TEXT[self.library]
         more = f" (+{len(early) - 1} more before any seed)" if len(early) > 1 else ""
         if seed is None:
-            message = f"`{first.label}`{first.note} {what}, and no seed is ever set{more}: {fix}"
+            message = f"`{first.label}`{first.note} {what}, and no seed is ever set{more}: {advice}"
         else:
             where = seed[0][0]  # where the seed runs: a helper's seed, where it is called
             message = (
                 f"`{first.label}`{first.note} {what} before the seed in cell {where} (`{written(seed[1])}`)"
-                f"{more}: set the seed in the first code cell"
+                f"{more}: set the seed before the first draw"
             )
-        yield self.at(first.call.cell, message, node=first.call.node, offset=first.call.offset)
+        remedy = seed_fix(nb, self.library, placed[0][0], first.label) if seed is None else None
+        yield self.at(first.call.cell, message, node=first.call.node, offset=first.call.offset, fix=remedy)
 
 
 @register
@@ -165,6 +169,7 @@ class UnseededRandomGenerator(Rule):
     name = "unseeded-random-generator"
     severity = Severity.ERROR
     summary = "A random generator is created without a seed"
+    fix = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for use in scan_of(nb).generators:
@@ -176,6 +181,7 @@ class UnseededRandomGenerator(Rule):
                 f"different numbers: pass a seed, e.g. `{use.label}(42)`",
                 node=call.node,
                 offset=call.offset,
+                fix=generator_seed_fix(nb, call),
             )
 
 

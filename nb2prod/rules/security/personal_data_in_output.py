@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.common import remove_output
+from nb2prod.fixes.model import Applicability
 from nb2prod.rules._base import Rule, register
 from nb2prod.rules.security.outputs import outputs
 from nb2prod.rules.security.personal_data import emails, mask_email, mask_phone, phone_numbers
@@ -18,6 +20,7 @@ class _PersonalDataRule(Rule):
     noun: str = ""
     nouns: str = ""
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def find(self, text: str) -> Iterable[str]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -42,7 +45,7 @@ class _PersonalDataRule(Rule):
                 message = f"the output shows {article} {self.noun}: `{shown}`"
             else:
                 message = f"the output shows {len(distinct)} {self.nouns}, e.g. `{shown}`"
-            yield self.at(cell, message, output=i)
+            yield self.at(cell, message, output=i, fix=remove_output(nb.nb, cell.index, i, f"it shows {self.nouns}"))
 
 
 @register
@@ -75,7 +78,9 @@ class EmailInOutput(_PersonalDataRule):
 
     ## Fix
     Clear the output, and show data without the personal columns (or masked or
-    synthetic data) before saving the notebook.
+    synthetic data) before saving the notebook. `nb2prod lint --fix --unsafe-fixes`
+    removes that one output (the cell's other outputs and its execution count stay):
+    unsafe, because what the output showed is lost until the cell runs again.
     """
 
     code = "NB603"
@@ -121,7 +126,9 @@ class PhoneNumberInOutput(_PersonalDataRule):
 
     ## Fix
     Clear the output, and show data without the personal columns (or masked or
-    synthetic data) before saving the notebook.
+    synthetic data) before saving the notebook. `nb2prod lint --fix --unsafe-fixes`
+    removes that one output (the cell's other outputs and its execution count stay):
+    unsafe, because what the output showed is lost until the cell runs again.
     """
 
     code = "NB604"
