@@ -103,10 +103,11 @@ def test_lint_reports_the_findings_of_the_posted_notebook(fetch, jp_root_dir: Pa
         ("NB501", 4, "cell-4", 1, 14),
     ]
     nb102 = next(f for f in data["findings"] if f["code"] == "NB102")
-    assert nb102 | {"message": None} == {
+    assert nb102["fix"]["applicability"] == "safe"
+    assert nb102 | {"message": None, "fix": None} == {
         "code": "NB102", "name": "unseeded-numpy-random", "family": "reproducibility", "severity": "error",
         "message": None, "cell": 3, "cell_id": "cell-3", "line": 1, "column": 9, "end_line": 1,
-        "end_column": 27, "output": None, "source_line": "noise = np.random.rand(10)",
+        "end_column": 27, "output": None, "source_line": "noise = np.random.rand(10)", "fix": None,
     }
     assert "np.random.rand" in nb102["message"]
     assert data["counts"] == {"error": 1, "warning": 4, "info": 0}
@@ -125,6 +126,11 @@ def test_lint_answers_what_the_cli_reports_for_the_saved_file(fetch, jp_root_dir
     status, data = fetch("lint", body={"path": "churn.ipynb", "notebook": as_json(book)})
     assert status == 200, data
     cli = lint_file(path)
+    # The fixes' source edits carry UTF-16 offsets too (here equal to the Python ones: ASCII).
+    for f in data["findings"]:
+        for edit in (f["fix"] or {}).get("edits", []):
+            if edit["kind"] == "source":
+                assert (edit.pop("start_utf16"), edit.pop("end_utf16")) == (edit["start"], edit["end"])
     assert data["findings"] == [f.to_dict() for f in cli.findings]
     assert data["score"] == cli.score.to_dict()
 
@@ -255,7 +261,9 @@ def test_tags_are_the_vocabulary(fetch) -> None:
 # -- authentication ---------------------------------------------------------------------------
 
 
-def test_requests_without_the_token_are_refused(http_server_client, jp_asyncio_loop, jp_base_url, fetch) -> None:
+def test_requests_without_the_token_are_refused(
+    http_server_client, jp_asyncio_loop, jp_base_url, fetch, jp_root_dir: Path
+) -> None:
     assert fetch("rules")[0] == 200  # the same request with the token passes
 
     def raw(path: str, **kwargs: Any) -> tuple[int, Any]:
@@ -270,12 +278,239 @@ def test_requests_without_the_token_are_refused(http_server_client, jp_asyncio_l
         ("builds", {}),
         ("builds/0123abcd", {}),
         ("lint", {"method": "POST", "body": body}),
+        ("fix", {"method": "POST", "body": body}),
+        ("fix/file", {"method": "POST", "body": json.dumps({"path": "requirements.txt", "before": None,
+                                                           "after": "numpy==2.0\n"})}),
         ("builds", {"method": "POST", "body": json.dumps({"path": "nb.ipynb"})}),
     ]:
         for headers in ({}, {"Authorization": "token not-the-token"}):
             status, data = raw(path, headers=headers, **kwargs)
             assert status == 403, (path, headers, status)
             assert "findings" not in (data or {})
+            assert "edits" not in (data or {})
+    assert not (jp_root_dir / "requirements.txt").exists()
+
+
+# -- fixes ------------------------------------------------------------------------------------
+
+
+def utf16(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def apply_edits(book: dict[str, Any], edits: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the panel does with a fix's edits, on the notebook JSON (a copy): source edits
+    by their UTF-16 offsets, as JavaScript indexes strings, then deleted cells."""
+    out = json.loads(json.dumps(book))
+    cells = out["cells"]
+
+    def index(edit: dict[str, Any]) -> int:
+        (i,) = [i for i, c in enumerate(cells) if c.get("id") == edit["cell_id"]]
+        return i
+
+    sources = [e for e in edits if e["kind"] == "source"]
+    for e in sorted(sources, key=lambda e: (e["start"], e["end"]), reverse=True):
+        cell = cells[index(e)]
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        units = text.encode("utf-16-le")
+        cell["source"] = (units[: 2 * e["start_utf16"]] + e["text"].encode("utf-16-le")
+                          + units[2 * e["end_utf16"]:]).decode("utf-16-le")
+    for e in edits:
+        if e["kind"] == "clear_outputs":
+            cells[index(e)].update(outputs=[], execution_count=None)
+        elif e["kind"] == "metadata":
+            out["metadata"][e["key"]] = e["value"]
+    for i in sorted((index(e) for e in edits if e["kind"] == "delete_cell"), reverse=True):
+        del cells[i]
+    return out
+
+
+def test_lint_gives_each_source_edit_utf16_offsets_into_the_cell(fetch) -> None:
+    # An emoji (two UTF-16 units, one Python character) before the place the seed goes.
+    book = as_json(notebook(md("# Noise"), code('import numpy as np  # "🎲"\nx = np.random.rand(3)')))
+    status, data = fetch("lint", body={"notebook": book})
+    assert status == 200, data
+    nb102 = next(f for f in data["findings"] if f["code"] == "NB102")
+    assert nb102["fix"]["applicability"] == "safe"
+    (edit,) = [e for e in nb102["fix"]["edits"] if e["kind"] == "source"]
+    source = "".join(book["cells"][1]["source"])
+    assert source[edit["start"]:edit["end"]] == ""  # an insertion after the import line
+    assert source[: edit["start"]] == 'import numpy as np  # "🎲"'
+    assert (edit["start_utf16"], edit["end_utf16"]) == (utf16(source, edit["start"]), utf16(source, edit["end"]))
+    assert edit["start_utf16"] == edit["start"] + 1
+    fixed = apply_edits(book, nb102["fix"]["edits"])
+    status, again = fetch("lint", body={"notebook": fixed})
+    assert "NB102" not in {f["code"] for f in again["findings"]}
+
+
+def test_fix_returns_edits_for_the_live_notebook_and_writes_nothing(fetch, jp_root_dir: Path) -> None:
+    book = messy_notebook()
+    book.cells[2].source = "noise = np.random.rand(10)  # é🎲"
+    path = jp_root_dir / "churn.ipynb"
+    nbformat.write(book, path)
+    saved = path.read_bytes()
+    posted = as_json(book)
+    posted["metadata"] = {}  # unsaved: the kernel metadata removed (NB205, NB206)
+    before = {p.name for p in jp_root_dir.iterdir()}
+
+    status, data = fetch("fix", body={"path": "churn.ipynb", "notebook": posted})
+    assert status == 200, data
+    assert data["unsafe"] is False and data["path"] == "churn.ipynb"
+    assert data["fixed"]["NB102"] == 1 and {"NB205", "NB206"} <= set(data["fixed"])
+    assert data["fixed_total"] == sum(data["fixed"].values())
+    kinds = sorted(e["kind"] for e in data["edits"])
+    assert kinds == ["metadata", "metadata", "source"], data["edits"]
+    (seed,) = [e for e in data["edits"] if e["kind"] == "source"]
+    assert (seed["cell"], seed["cell_id"]) == (2, "cell-2")  # after `import numpy as np`, not where it draws
+    assert "np.random.seed(0)" in seed["text"]
+    # A minimal replacement: only the inserted text, not the whole cell.
+    assert seed["start"] == seed["end"] and len(seed["text"]) < 30
+    assert {e["key"] for e in data["edits"] if e["kind"] == "metadata"} == {"kernelspec", "language_info"}
+    assert "np.random.seed(0)" in data["diff"] and "churn.ipynb:cell 2" in data["diff"]
+    # Applied to the posted notebook, the edits give what the lint reports fixed.
+    fixed = apply_edits(posted, data["edits"])
+    status, after = fetch("lint", body={"path": "churn.ipynb", "notebook": fixed})
+    codes = {f["code"] for f in after["findings"]}
+    assert not codes & set(data["fixed"]), codes
+    assert data["remaining"] == len(after["findings"])
+    assert fixed["cells"][2]["source"] == posted["cells"][2]["source"]  # the drawing cell is untouched
+    # The server wrote nothing: the notebook on disk is as saved, no file was created.
+    assert path.read_bytes() == saved
+    assert {p.name for p in jp_root_dir.iterdir()} == before
+
+
+def test_fix_with_codes_fixes_those_rules_only(fetch) -> None:
+    posted = as_json(messy_notebook())
+    posted["metadata"] = {}
+    status, data = fetch("fix", body={"notebook": posted, "codes": ["nb205"]})
+    assert status == 200, data
+    assert data["fixed"] == {"NB205": 1}
+    assert [(e["kind"], e["key"]) for e in data["edits"]] == [("metadata", "kernelspec")]
+
+
+def test_nothing_to_fix_is_an_empty_answer(fetch) -> None:
+    book = notebook(md("# Clean"), code("x = 1", count=1))
+    status, data = fetch("fix", body={"notebook": as_json(book), "codes": ["NB102"]})
+    assert status == 200, data
+    assert (data["fixed"], data["edits"], data["files"], data["diff"]) == ({}, [], [], "")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"notebook": []}, "'notebook' must be the notebook"),
+        ({"notebook": {"nbformat": 3, "cells": []}}, "nbformat 4"),
+        ({"notebook": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}, "unsafe": "yes"},
+         "'unsafe' must be true or false"),
+        ({"notebook": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}, "codes": "NB102"},
+         "'codes' must be a list"),
+    ],
+)
+def test_fix_refuses_bad_bodies(fetch, body: dict[str, Any], expected: str) -> None:
+    status, data = fetch("fix", body=body)
+    assert status == 400 and expected in data["message"], data
+
+
+def test_notebook_edits_describe_deleted_cells_cleared_outputs_and_minimal_replacements() -> None:
+    from nb2prod.labserver.handlers import FixError, notebook_edits
+
+    before = as_json(notebook(
+        md("# T"), code("a = 1\nb = 2\nc = 3", count=1, outputs=[{"output_type": "stream", "name": "stdout",
+                                                                   "text": "x"}]),
+        code("", count=2), code("🎲 = 'x'\nd = 4", count=3),
+    ))
+    after = json.loads(json.dumps(before))
+    originals = list(after["cells"])
+    after["cells"][1]["source"] = "a = 1\nb = 20\nc = 3"
+    after["cells"][1].update(outputs=[], execution_count=None)
+    after["cells"][3]["source"] = "🎲 = 'x'\nd = 5"
+    del after["cells"][2]
+    after["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    edits = notebook_edits(before, originals, after)
+    assert edits == [
+        {"kind": "source", "cell": 2, "cell_id": "cell-2", "start": 11, "end": 11, "start_utf16": 11,
+         "end_utf16": 11, "text": "0"},
+        {"kind": "clear_outputs", "cell": 2, "cell_id": "cell-2"},
+        {"kind": "source", "cell": 4, "cell_id": "cell-4", "start": 12, "end": 13, "start_utf16": 13,
+         "end_utf16": 14, "text": "5"},
+        {"kind": "delete_cell", "cell": 3, "cell_id": "cell-3"},
+        {"kind": "metadata", "key": "kernelspec", "value": after["metadata"]["kernelspec"]},
+    ]
+    assert apply_edits(before, edits) == after
+    # What the edits cannot say is refused rather than half applied.
+    moved = json.loads(json.dumps(before))
+    originals = list(moved["cells"])
+    moved["cells"].reverse()
+    with pytest.raises(FixError):
+        notebook_edits(before, originals, moved)
+    tagged = json.loads(json.dumps(before))
+    originals = list(tagged["cells"])
+    tagged["cells"][1]["metadata"]["tags"] = ["x"]
+    with pytest.raises(FixError):
+        notebook_edits(before, originals, tagged)
+
+
+def write_file(fetch, path: str, before: str | None, after: str) -> tuple[int, Any]:
+    return fetch("fix", "file", body={"path": path, "before": before, "after": after})
+
+
+def test_fix_file_creates_and_updates_a_dependency_file_only_if_it_is_as_the_fix_saw_it(
+    fetch, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "work").mkdir()
+    req = jp_root_dir / "work" / "requirements.txt"
+    status, data = write_file(fetch, "work/requirements.txt", None, "numpy==2.0.1\n")
+    assert status == 200, data
+    assert data == {"path": "work/requirements.txt", "written": True, "created": True}
+    assert req.read_text() == "numpy==2.0.1\n"
+    # Computed from a file that did not exist: now it does.
+    status, data = write_file(fetch, "work/requirements.txt", None, "pandas==2.2\n")
+    assert status == 409 and "exists now" in data["message"], data
+    # Computed from an older text: the user changed the file since.
+    req.write_text("numpy==2.0.1\nscipy\n")
+    status, data = write_file(fetch, "work/requirements.txt", "numpy==2.0.1\n", "numpy==2.0.1\npandas==2.2\n")
+    assert status == 409 and "changed since the fix was computed" in data["message"], data
+    assert req.read_text() == "numpy==2.0.1\nscipy\n"
+    status, data = write_file(fetch, "work/requirements.txt", "numpy==2.0.1\nscipy\n", "numpy==2.0.1\nscipy==1.14\n")
+    assert status == 200 and data["written"] and not data["created"], data
+    assert req.read_text() == "numpy==2.0.1\nscipy==1.14\n"
+    assert [p.name for p in req.parent.iterdir()] == ["requirements.txt"]  # no temporary file left
+    # Deleted since: refused too.
+    req.unlink()
+    status, data = write_file(fetch, "work/requirements.txt", "numpy==2.0.1\n", "x\n")
+    assert status == 409 and "no longer exists" in data["message"], data
+    assert not req.exists()
+
+
+def test_fix_file_writes_only_dependency_files_inside_the_root(fetch, jp_root_dir: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (jp_root_dir / "link").symlink_to(outside, target_is_directory=True)
+    nbformat.write(messy_notebook(), jp_root_dir / "nb.ipynb")
+    saved = (jp_root_dir / "nb.ipynb").read_bytes()
+    for path, status in [
+        ("../requirements.txt", 403),
+        (str(outside / "requirements.txt"), 403),
+        ("link/requirements.txt", 403),
+        ("nb.ipynb", 403),
+        ("setup.py", 403),
+        ("nowhere/requirements.txt", 404),
+    ]:
+        code_, data = write_file(fetch, path, None, "numpy==2.0\n")
+        assert code_ == status, (path, code_, data)
+        assert data["message"]
+    assert not list(outside.iterdir())
+    assert (jp_root_dir / "nb.ipynb").read_bytes() == saved
+    for name in ("pyproject.toml", "environment.yml", "requirements-dev.txt", "requirements/base.txt"):
+        (jp_root_dir / name).parent.mkdir(exist_ok=True)
+        assert write_file(fetch, name, None, "x\n")[0] == 200, name
+    for body, expected in [
+        ({"path": "requirements.txt", "before": None}, "'after'"),
+        ({"path": "requirements.txt", "before": 3, "after": ""}, "'before'"),
+        ({"before": None, "after": ""}, "'path'"),
+    ]:
+        code_, data = fetch("fix", "file", body=body)
+        assert code_ == 400 and expected in data["message"], data
 
 
 # -- builds -----------------------------------------------------------------------------------
