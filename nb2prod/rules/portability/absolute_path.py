@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import ClassVar
 
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability
 from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 from nb2prod.rules.portability.paths import (
@@ -21,6 +23,7 @@ from nb2prod.rules.portability.paths import (
     leftmost_name,
     leftmost_string,
     module_strings,
+    relative_path_fix,
     shorten,
     simple_assignment,
     source_span,
@@ -67,12 +70,25 @@ class AbsolutePath(Rule):
     ## Fix
     Use a path relative to the notebook, or make the location a `parameters` value that
     the build and the service can set.
+
+    The automatic fix (unsafe: it assumes the notebook runs in its own folder, as
+    Jupyter, papermill and `nb2prod build` run it) rewrites an absolute path inside the
+    project (the notebook's folder, or the project root above it: the nearest folder
+    with `.git` or `pyproject.toml`) relative to the notebook's folder, in the same
+    quotes: `"/repo/data/iris.csv"` in `/repo/notebooks/nb.ipynb` becomes
+    `"../data/iris.csv"`; the start of an f-string too (`f"/repo/data/{name}.csv"`).
+    No fix for paths outside the project, Windows paths, a path that is not the whole
+    string or the start of an f-string, the notebook's folder or a folder above it
+    written without a final `/`, `%%writefile` targets, lines that IPython syntax
+    changes, or anywhere in a notebook that changes its working directory (`%cd`,
+    `os.chdir`).
     """
 
     code = "NB502"
     name = "absolute-path"
     severity = Severity.WARNING
     summary = "A file path is absolute"
+    fix: ClassVar[Applicability | None] = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         seen: set[int] = set()
@@ -92,14 +108,14 @@ class AbsolutePath(Rule):
                     for where, assigned, offset in strings.get(name, ()):
                         if id(assigned) not in seen:
                             seen.add(id(assigned))
-                            finding = self._judge(where, assigned, offset, strict=False)
+                            finding = self._judge(nb, where, assigned, offset, strict=False)
                             if finding is not None:
                                 yield finding
                     continue
                 if id(const) in seen:
                     continue
                 seen.add(id(const))
-                finding = self._judge(call.cell, const, call.offset, strict=False)
+                finding = self._judge(nb, call.cell, const, call.offset, strict=False)
                 if finding is not None:
                     yield finding
         for cell in nb.parsed_cells:
@@ -110,12 +126,12 @@ class AbsolutePath(Rule):
                     continue
                 if PATHY_NAME.search(target) and not ROUTEY_NAME.search(target):
                     seen.add(id(value))
-                    finding = self._judge(cell, value, off, strict=False)
+                    finding = self._judge(nb, cell, value, off, strict=False)
                     if finding is not None:
                         yield finding
         for s in nb.strings:
             if id(s.node) not in seen and DRIVE_STRICT.match(s.value.strip()):
-                finding = self._judge(s.cell, s.node, s.offset, strict=True)
+                finding = self._judge(nb, s.cell, s.node, s.offset, strict=True)
                 if finding is not None:
                     yield finding
         for cell in nb.code_cells:
@@ -130,7 +146,7 @@ class AbsolutePath(Rule):
                         column=cm.column,
                     )
 
-    def _judge(self, cell: Cell, const: ast.Constant, offset: int, *, strict: bool) -> Finding | None:
+    def _judge(self, nb: Analysis, cell: Cell, const: ast.Constant, offset: int, *, strict: bool) -> Finding | None:
         if not isinstance(const.value, str):
             return None
         value = const.value.strip()
@@ -147,4 +163,5 @@ class AbsolutePath(Rule):
             column=col,
             end_line=line if end is not None else None,
             end_column=end,
+            fix=relative_path_fix(nb, cell, const, offset),
         )

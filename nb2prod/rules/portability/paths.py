@@ -4,13 +4,18 @@ and the I/O calls and names that make a string a path."""
 from __future__ import annotations
 
 import ast
+import os
 import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from nb2prod.analysis import CallFact
+from nb2prod.analysis import Analysis, CallFact
+from nb2prod.code import PYTHON_BODY_CELL_MAGICS
+from nb2prod.fixes.model import Applicability, Fix, SourceEdit
+from nb2prod.fixes.text import node_span
 from nb2prod.notebook import Cell
+from nb2prod.rules.portability.magics import CHDIR_CALLS, CHDIR_MAGICS, all_magics
 
 # -- paths -------------------------------------------------------------------------------
 
@@ -249,3 +254,94 @@ def colab_or_kaggle(path: str) -> str | None:
     if path.startswith("/kaggle/"):
         return "exists only on Kaggle: make the location a `parameters` value or a path relative to the notebook"
     return None
+
+
+# -- the fix: an absolute path under the project made relative ----------------------------
+
+# A whole string literal (prefix, quotes, text), and how an f-string starts.
+_LITERAL = re.compile(r"""(?s)([rRuU]?)('''|\"\"\"|'|")(.*)\2""")
+_FSTRING_START = re.compile(r"""([fF][rR]?|[rR][fF])('''|\"\"\"|'|")""")
+
+
+def _changes_directory(nb: Analysis) -> bool:
+    """Whether the notebook changes its working directory anywhere (`%cd`, `os.chdir`)."""
+    if any(m.kind == "line" and m.name in CHDIR_MAGICS for _, m in all_magics(nb)):
+        return True
+    return any(call.qualname in CHDIR_CALLS for call in nb.calls)
+
+
+def _path_text(cell: Cell, const: ast.Constant, offset: int) -> tuple[int, int, str] | None:
+    """Where the text of string ``const`` is in the cell's source, as written (no escapes):
+    (start, end, quote). ``const`` is a whole string literal, or the first part of an
+    f-string (``f"/data/{name}.csv"``: the ``/data/`` before the first brace)."""
+    parsed = cell.parsed
+    value = const.value
+    if parsed.tree is None or not isinstance(value, str) or not value:
+        return None
+    if parsed.cell_magic is not None and parsed.cell_magic.name not in PYTHON_BODY_CELL_MAGICS:
+        return None
+    if len(cell.source.splitlines()) != len(parsed.code.splitlines()) + parsed.line_offset:
+        return None  # IPython's transforms moved lines
+    joined = next((n for n in ast.walk(parsed.tree) if isinstance(n, ast.JoinedStr)
+                   and n.values and n.values[0] is const), None)
+    node: ast.expr = joined if joined is not None else const
+    span = node_span(cell.source, node, offset)
+    if span is None:
+        return None
+    text = cell.source[span[0]:span[1]]
+    if text != ast.get_source_segment(parsed.code, node):
+        return None
+    if joined is None:
+        m = _LITERAL.fullmatch(text)
+        if m is None or m.group(3) != value:
+            return None
+        return span[0] + len(m.group(1)) + len(m.group(2)), span[1] - len(m.group(2)), m.group(2)
+    f = _FSTRING_START.match(text)
+    if f is None or any(c in value for c in "{}\\") or not text.startswith(value, f.end()):
+        return None
+    return span[0] + f.end(), span[0] + f.end() + len(value), f.group(2)
+
+
+def relative_path_fix(nb: Analysis, cell: Cell, const: ast.Constant, offset: int) -> Fix | None:
+    """The fix that writes the absolute POSIX path of string ``const`` relative to the
+    notebook's folder (the kernel's working folder when Jupyter runs the notebook), when
+    the path is inside the project: the notebook's folder or the project root above it
+    (:func:`project_root`). ``"/repo/data/x.csv"`` in ``/repo/notebooks/nb.ipynb`` becomes
+    ``"../data/x.csv"``, in the same quotes; ``f"/repo/data/{name}"`` becomes
+    ``f"../data/{name}"``.
+
+    None (no fix) when the path is outside the project, is not the whole string (or
+    the start of an f-string), is not in its normal form (`..`, `.`, `//`), is a Windows
+    path, is the notebook's folder or a folder above it without a final `/` (what is
+    added to it may not start with one), or is on a line that IPython's transforms
+    changed; and whenever the notebook changes its working directory (a relative path
+    would then start somewhere else)."""
+    value = const.value
+    if nb.path is None or os.sep != "/" or not isinstance(value, str):
+        return None
+    if not value.startswith("/") or value.startswith("//") or posixpath.normpath(value) != value.rstrip("/"):
+        return None
+    where = _path_text(cell, const, offset)
+    if where is None or nb.fact(_changes_directory):
+        return None
+    start, end, quote = where
+    try:
+        here = nb.path.absolute().parent
+    except OSError:
+        return None
+    root = str(project_root(here) or here)
+    norm = value.rstrip("/")
+    if not (norm == root or norm.startswith(root.rstrip("/") + "/")):
+        return None
+    rel = posixpath.relpath(norm, str(here))
+    if value.endswith("/"):
+        rel += "/"
+    elif all(part in (".", "..") for part in rel.split("/")):
+        return None  # "/repo" + "_old/x.csv" is not ".." + "_old/x.csv"
+    if quote in rel or "\\" in rel or "\n" in rel or "{" in rel or "}" in rel:
+        return None
+    return Fix(
+        f"write the path relative to the notebook's folder, where Jupyter runs it: `{shorten(rel)}`",
+        (SourceEdit(cell.index, cell.id, start, end, rel),),
+        Applicability.UNSAFE,
+    )

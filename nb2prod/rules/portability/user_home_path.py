@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import ClassVar
 
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability
 from nb2prod.rules._base import Rule, register
-from nb2prod.rules.portability.paths import HOME, home_kind, shorten, source_span
+from nb2prod.rules.portability.paths import HOME, home_kind, relative_path_fix, shorten, source_span
 
 
 @register
@@ -42,12 +44,23 @@ class UserHomePath(Rule):
     ## Fix
     Move the file into the project (or download it in the notebook from a pinned URL)
     and use a path relative to the notebook, or make the location a `parameters` value.
+
+    The automatic fix (unsafe: it assumes the notebook runs in its own folder, as
+    Jupyter runs it) applies when the home folder path is inside the project, the
+    notebook's folder or the project root above it (the nearest folder with `.git` or
+    `pyproject.toml`): `"/home/jake/proj/data/iris.csv"` in
+    `/home/jake/proj/notebooks/nb.ipynb` becomes `"../data/iris.csv"`, in the same
+    quotes. No fix for paths outside the project (the file has to be moved first), `~`
+    paths, `Path.home() / ...`, Windows paths, a path that is only part of its string,
+    cell magics, lines that IPython syntax changes, or anywhere in a notebook that
+    changes its working directory.
     """
 
     code = "NB501"
     name = "user-home-path"
     severity = Severity.WARNING
     summary = "A path points into a user's home folder"
+    fix: ClassVar[Applicability | None] = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for s in nb.strings:
@@ -65,6 +78,7 @@ class UserHomePath(Rule):
                 column=col,
                 end_line=line if end is not None else None,
                 end_column=end,
+                fix=relative_path_fix(nb, s.cell, s.node, s.offset) if path == s.value else None,
             )
         yield from self._home_calls(nb)
         for cell in nb.code_cells:
