@@ -46,7 +46,7 @@ def _candidates(text: str) -> list[Layout]:
     body = text[1:] if text.startswith("\ufeff") else text
     newline = "\r\n" if "\r\n" in body else "\n"
     trailing = body.endswith(newline)
-    lines = body.split(newline)
+    lines = (body[: -len(newline)] if trailing else body).split(newline)
     indents: list[int | str | None] = []
     if len(lines) > 1:
         second = lines[1]

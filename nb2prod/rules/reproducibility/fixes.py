@@ -101,7 +101,7 @@ def _applicability(call: CallFact) -> Applicability:
 def seed_fix(nb: Analysis, library: str, first_draw: tuple[int, ...], label: str) -> Fix | None:
     """Seed ``library`` right after its first top-level import that runs before ``first_draw``
     (a scan position: cell index, tree line, ...)."""
-    for imp in nb.imports:
+    for imp in sorted(nb.imports, key=lambda i: (i.cell.index, i.node.lineno, i.node.col_offset)):
         cell = imp.cell
         tree = cell.parsed.tree
         if tree is None or imp.node not in tree.body or imp.level or "skip" in cell.nb2prod_tags:
