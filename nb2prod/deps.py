@@ -30,7 +30,9 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +76,10 @@ __all__ = [
     "is_lock_file_name",
     "parse_install_command",
     "clear_caches",
+    "overlay",
+    "file_text",
+    "is_file",
+    "parse_dependency_text",
 ]
 
 # -- names ------------------------------------------------------------------------------
@@ -407,6 +413,51 @@ _EMPTY = _Listing(frozenset(), frozenset(), (), (), (), False)
 _MODULE_FILE = re.compile(r"^([A-Za-z_]\w*)(?:\.py|(?:\.[^.]+)?\.(?:so|pyd))$")
 
 
+# -- the overlay: texts that stand in for files on disk while a fix is computed ----------
+
+_OVERLAY: ContextVar[dict[str, str] | None] = ContextVar("nb2prod_deps_overlay", default=None)
+
+
+@contextmanager
+def overlay(files: Mapping[Path, str]) -> Iterator[None]:
+    """While active (in this thread or task), dependency files are read from ``files``
+    (path -> text) instead of the disk, and a path in ``files`` that does not exist
+    appears in its folder's listing: the lint after a fix sees the edited (or created)
+    ``requirements.txt`` before anything is written. Nothing read through the overlay
+    is cached, and nothing of it remains after exit. Overlays nest (the inner wins)."""
+    texts = dict(_OVERLAY.get() or {})
+    texts.update((os.path.abspath(p), t) for p, t in files.items())
+    token = _OVERLAY.set(texts or None)
+    try:
+        yield
+    finally:
+        _OVERLAY.reset(token)
+
+
+def _overlaid(path: str) -> bool:
+    texts = _OVERLAY.get()
+    return bool(texts) and os.path.abspath(path) in texts  # type: ignore[operator]
+
+
+def file_text(path: Path) -> str | None:
+    """A dependency file's text as the linter sees it (the overlay's, else the disk's);
+    None when it does not exist or cannot be read."""
+    try:
+        if not _overlaid(str(path)) and _key(str(path)) is None:
+            return None
+        texts = _OVERLAY.get()
+        if texts and os.path.abspath(path) in texts:
+            return texts[os.path.abspath(path)]
+        return _read_text(Path(path))
+    except (OSError, ValueError):
+        return None
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, counting the overlay's files."""
+    return _overlaid(str(path)) or os.path.isfile(path)
+
+
 def _key(path: str) -> tuple[int, int] | None:
     """Cache key for a file or folder: (mtime, size), None when it does not exist."""
     try:
@@ -418,7 +469,23 @@ def _key(path: str) -> tuple[int, int] | None:
 
 def _listing(folder: str) -> _Listing:
     key = _key(folder)
-    return _EMPTY if key is None else _listing_cached(folder, key)
+    listing = _EMPTY if key is None else _listing_cached(folder, key)
+    texts = _OVERLAY.get()
+    if texts:
+        extra = [os.path.basename(p) for p in texts if os.path.dirname(p) == folder]
+        if extra:
+            listing = _with_files(listing, extra)
+    return listing
+
+
+def _with_files(listing: _Listing, names: Sequence[str]) -> _Listing:
+    """``listing`` with the files ``names`` added (an overlay's files that are not on disk)."""
+    modules = listing.modules | frozenset(m.group(1) for m in map(_MODULE_FILE.match, names) if m)
+    found = set(listing.dependency_files) | {n for n in names if _kind_of(n) is not None}
+    locks = set(listing.lock_files) | {n for n in names if is_lock_file_name(n)}
+    reqs = set(listing.requirement_files) | {n for n in names if n.endswith((".txt", ".in"))}
+    return _Listing(listing.dirs, modules, tuple(sorted(found, key=_file_order)), tuple(sorted(locks)),
+                    tuple(sorted(reqs)), listing.is_repository_root)
 
 
 def _upwards(start: str) -> Iterator[str]:
@@ -566,6 +633,12 @@ def _read_text(path: Path) -> str:
     5 MB (a FIFO named ``requirements.txt`` must not block the lint)."""
     from nb2prod.notebook import NotebookError, read_regular_file
 
+    texts = _OVERLAY.get()
+    if texts:
+        text = texts.get(os.path.abspath(path))
+        if text is not None:
+            return text[1:] if text.startswith("\ufeff") else text
+
     try:
         data = read_regular_file(path, _SIZE_LIMIT, what="a dependency file", setting=None)
     except NotebookError as exc:
@@ -674,8 +747,22 @@ _EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S.*)$")
 
 @lru_cache(maxsize=1024)
 def _requirements_cached(path: str, key: tuple[int, int], constraint: bool) -> _RawRequirements:
+    return _parse_requirements(path, _read_text(Path(path)), constraint)
+
+
+def _requirements_raw(path: str, constraint: bool) -> _RawRequirements:
+    """A requirements file's own lines: from the overlay, or cached by (mtime, size).
+    OSError or ValueError when it cannot be read; FileNotFoundError when it is missing."""
+    if _overlaid(path):
+        return _parse_requirements(path, _read_text(Path(path)), constraint)
+    key = _key(path)
+    if key is None:
+        raise FileNotFoundError("not found")
+    return _requirements_cached(path, key, constraint)
+
+
+def _parse_requirements(path: str, text: str, constraint: bool) -> _RawRequirements:
     source = Path(path)
-    text = _read_text(source)
     reqs: list[Requirement] = []
     includes: list[tuple[str, bool]] = []
     folder = os.path.dirname(path)
@@ -713,11 +800,8 @@ def _requirements_tree(path: str, constraint: bool, seen: set[str]) -> list[Requ
     if path in seen or len(seen) > 100:
         return []
     seen.add(path)
-    key = _key(path)
-    if key is None:
-        return []
     try:
-        raw = _requirements_cached(path, key, constraint)
+        raw = _requirements_raw(path, constraint)
     except (OSError, ValueError):
         return []
     out = list(raw.requirements)
@@ -727,11 +811,8 @@ def _requirements_tree(path: str, constraint: bool, seen: set[str]) -> list[Requ
 
 
 def _requirements_file(path: Path) -> DependencyFile:
-    key = _key(str(path))
     try:
-        if key is None:
-            raise FileNotFoundError("not found")
-        _requirements_cached(str(path), key, False)
+        _requirements_raw(str(path), False)
     except (OSError, ValueError) as exc:
         return DependencyFile(path, "requirements", error=f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
     return DependencyFile(path, "requirements", tuple(_requirements_tree(str(path), False, set())))
@@ -1117,6 +1198,14 @@ def read_dependency_file(path: Path) -> DependencyFile:
     """Read one dependency file by its name's kind. Never raises."""
     path = Path(os.path.abspath(path))
     kind = _kind_of(path.name) or "requirements"
+    if _OVERLAY.get():
+        # Every file is read afresh: a cached file that includes an overlaid one (a
+        # pyproject.toml reading requirements.txt) would hold the wrong text, or keep it.
+        if kind == "requirements":
+            return _requirements_file(path)
+        if not _overlaid(str(path)) and _key(str(path)) is None:
+            return DependencyFile(path, kind, error="was not found")
+        return _read_uncached(path, kind)
     key = _key(str(path))
     if key is None:
         return DependencyFile(path, kind, error="was not found")
@@ -1125,9 +1214,29 @@ def read_dependency_file(path: Path) -> DependencyFile:
     return _read_cached(str(path), key, kind)
 
 
+def parse_dependency_text(path: Path, text: str) -> DependencyFile:
+    """A dependency file of ``path``'s kind read from ``text`` (a requirements file's
+    own lines only, without its ``-r`` files). Never raises."""
+    path = Path(os.path.abspath(path))
+    kind = _kind_of(path.name) or "requirements"
+    if kind == "requirements":
+        try:
+            raw = _parse_requirements(str(path), text, False)
+        except RecursionError:
+            return DependencyFile(path, kind, error="is nested too deeply")
+        return DependencyFile(path, kind, raw.requirements)
+    try:
+        return _READERS[kind](path, text)
+    except RecursionError:
+        return DependencyFile(path, kind, error="is nested too deeply")
+
+
 @lru_cache(maxsize=1024)
 def _read_cached(path: str, key: tuple[int, int], kind: str) -> DependencyFile:
-    p = Path(path)
+    return _read_uncached(Path(path), kind)
+
+
+def _read_uncached(p: Path, kind: str) -> DependencyFile:
     try:
         text = _read_text(p)
     except (OSError, ValueError) as exc:

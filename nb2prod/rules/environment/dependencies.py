@@ -3,13 +3,32 @@ pin, and no file at all."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
 
 from nb2prod import deps
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability, Fix, Requirement
 from nb2prod.rules._base import Rule, register
-from nb2prod.rules.environment.facts import environment_of, named, or_list
+from nb2prod.rules.environment.facts import Environment, _Verdict, environment_of, named, or_list
+
+# Where NB201 adds a dependency: the project's main files first; a file for development,
+# tests or documentation is never where the notebook's dependencies belong.
+_MAIN_ORDER = ("requirements.txt", "requirements.in", "pyproject.toml", "environment.yml", "environment.yaml",
+               "Pipfile", "setup.cfg")
+_NOT_RUNTIME = re.compile(r"(?:^|[-_./])(?:dev|develop|test|tests|testing|doc|docs|lint|ci|build|typing)(?:[-_.]|$)",
+                          re.I)
+
+
+def _targets(found: deps.DependencySet) -> list[Path]:
+    """The files NB201's fix may add to, the most likely first."""
+    paths = [f.path for f in found.readable if f.kind != "setup.py" and not _NOT_RUNTIME.search(f.path.name)]
+    return sorted(paths, key=lambda p: (
+        _MAIN_ORDER.index(p.name) if p.name in _MAIN_ORDER and p.parent == found.folder else len(_MAIN_ORDER),
+        len(p.parts), str(p)))
 
 
 @register
@@ -45,14 +64,24 @@ class UndeclaredDependency(Rule):
     ```
 
     ## Fix
-    Add the distribution named in the message, with the version you use
-    (`pip show scikit-learn`), to the dependency file.
+    Safe: declares the distribution, pinned to the version installed where nb2prod runs
+    (`scikit-learn==1.5.1`), in the nearest dependency file, in its own syntax
+    (`requirements.txt`, then `requirements.in`, `pyproject.toml`'s `[project]`
+    dependencies or `[tool.poetry.dependencies]`, the `- pip:` list of
+    `environment.yml`, `Pipfile`, `setup.cfg`; never a development, test or docs
+    file). Nothing else in the file changes. Not offered when the distribution is not
+    installed here (or was installed from a local path or URL), when several installed
+    distributions could provide the import (`opencv-python` and
+    `opencv-contrib-python`), or when the file cannot be edited safely (dependencies
+    read dynamically, a file compiled by pip-compile). By hand: add the distribution
+    with the version you use (`pip show scikit-learn`).
     """
 
     code = "NB201"
     name = "undeclared-dependency"
     severity = Severity.WARNING
     summary = "An imported package is missing from the nearest dependency file"
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         env = environment_of(nb)
@@ -75,7 +104,20 @@ class UndeclaredDependency(Rule):
             install = installed_in.get(v.distribution)
             if install is not None:
                 msg += f" (only {install.command} in cell {install.cell.index} installs it)"
-            yield self.at(imp.cell, msg + note, **imp.where())
+            yield self.at(imp.cell, msg + note, fix=self._fix(env, found, v), **imp.where())
+
+    def _fix(self, env: Environment, found: deps.DependencySet, v: _Verdict) -> Fix | None:
+        pick = env.distribution_to_pin(v.imp.target)
+        if pick is None:
+            return None
+        name, version = pick
+        for path in _targets(found):
+            if env.requirement_fix(path, name, version):
+                return Fix(
+                    f"declare `{name}=={version}` (the version installed here) in {env.relative(path)}",
+                    (Requirement(str(path), name, version),),
+                )
+        return None
 
 
 @register
@@ -117,7 +159,14 @@ class UnpinnedDependency(Rule):
     ```
 
     ## Fix
-    Pin the version you use (`pip freeze | grep -i pandas`), compile the file with
+    Safe: pins the declaration to the version installed where nb2prod runs, in the file
+    and place that declares it (`pandas>=1.5` becomes `pandas==2.2.2`, its extras,
+    markers and comments kept; `pandas = "^2.1"` becomes `pandas = "2.2.2"` in Poetry;
+    `- pandas` becomes `- pandas=2.2.2` in a conda file). Not offered when the package
+    is not installed here, when the installed version is outside the declared range
+    (`pandas<2` with pandas 2.2 installed), or when the declaration cannot be pinned in
+    place (a URL, hashes, several lines, a file compiled by pip-compile). By hand: pin
+    the version you use (`pip freeze | grep -i pandas`), compile the file with
     `pip-compile`/`uv pip compile`, or commit the lock file of your tool.
     """
 
@@ -125,6 +174,7 @@ class UnpinnedDependency(Rule):
     name = "unpinned-dependency"
     severity = Severity.WARNING
     summary = "An imported package is declared without an exact version"
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         env = environment_of(nb)
@@ -141,8 +191,21 @@ class UnpinnedDependency(Rule):
                 imp.cell,
                 f"{named(imp, v.distribution)} is declared without a pinned version in "
                 f"{env.relative(first.source)} (`{spec}`): pin it with `==` or commit a lock file",
+                fix=self._fix(env, first),
                 **imp.where(),
             )
+
+    def _fix(self, env: Environment, declared: deps.Requirement) -> Fix | None:
+        release = env.installed(declared.name)
+        if release is None:
+            return None
+        name, version = release
+        if not env.requirement_fix(declared.source, name, version):
+            return None
+        return Fix(
+            f"pin `{declared.name}` to {version} (the version installed here) in {env.relative(declared.source)}",
+            (Requirement(str(declared.source), name, version),),
+        )
 
 
 @register
@@ -172,15 +235,21 @@ class MissingDependencyFile(Rule):
     ```
 
     ## Fix
-    Create a `requirements.txt` next to the notebook (or at the project root) listing
-    the distributions named in the message with their versions, e.g. from
-    `pip freeze`, keeping only what the notebook imports.
+    Safe: creates `requirements.txt` next to the notebook declaring each distribution
+    the notebook imports, pinned to the version installed where nb2prod runs. A
+    distribution that is not installed here (or could be one of several) is left out,
+    and the fix's message names it: add it yourself. Not offered when none is installed,
+    or when a dependency file exists but cannot be read (repair that file instead). By
+    hand: create the file (next to the notebook or at the project root) listing the
+    distributions named in the message with their versions, e.g. from `pip freeze`,
+    keeping only what the notebook imports.
     """
 
     code = "NB203"
     name = "missing-dependency-file"
     severity = Severity.WARNING
     summary = "No dependency file declares what the notebook imports"
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         env = environment_of(nb)
@@ -203,4 +272,32 @@ class MissingDependencyFile(Rule):
                 f"in the notebook's folder or above it up to {limit}; the notebook needs {shown}"
             )
         first = env.required[0]
-        yield self.at(first.cell, msg, **first.where())
+        yield self.at(first.cell, msg, fix=self._fix(env) if found is None else None, **first.where())
+
+    def _fix(self, env: Environment) -> Fix | None:
+        assert env.folder is not None
+        path = env.folder / "requirements.txt"
+        pins: dict[str, tuple[str, str]] = {}
+        missing: list[str] = []
+        for imp in env.required:
+            pick = env.distribution_to_pin(imp.target)
+            if pick is None:
+                missing.append(imp.target.distributions[0])
+            else:
+                pins.setdefault(deps.canonical(pick[0]), pick)
+        if not pins:
+            return None
+        missing = [m for m in dict.fromkeys(missing) if m not in pins]
+        requirements = tuple(Requirement(str(path), name, version) for name, version in pins.values())
+        try:
+            from nb2prod.fixes.depfiles import DepFileError, edit_requirements
+
+            edit_requirements(path, None, [(r.package, r.version) for r in requirements])
+        except DepFileError:
+            return None
+        message = "create requirements.txt next to the notebook with " + ", ".join(
+            f"{r.package}=={r.version}" for r in requirements
+        )
+        if missing:
+            message += f"; left out, as no single installed version was found (add them yourself): {', '.join(missing)}"
+        return Fix(message, requirements)

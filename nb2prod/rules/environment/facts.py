@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -80,6 +81,8 @@ class Environment:
         self.nb = nb
         path = nb.path
         self.folder: Path | None = Path(os.path.abspath(path)).parent if path is not None else None
+        self._installed: dict[str, tuple[str, str] | None] = {}
+        self._texts: dict[Path, str | None] = {}
 
     @cached_property
     def dependencies(self) -> deps.DependencySet | None:
@@ -234,6 +237,47 @@ class Environment:
                 yield _Install(cell, line, col + 1, col + 1 + len(spec.spec), how, spec)
                 start = col + len(spec.spec)
 
+    # -- what the fixes need (NB201-NB204) ------------------------------------------------
+
+    def installed(self, distribution: str) -> tuple[str, str] | None:
+        """(name, version) of ``distribution`` as installed where nb2prod runs, once per
+        lint; None when it is not (see :func:`installed_release`)."""
+        if distribution not in self._installed:
+            self._installed[distribution] = installed_release(distribution)
+        return self._installed[distribution]
+
+    def distribution_to_pin(self, target: deps.ImportTarget) -> tuple[str, str] | None:
+        """(name, version) of the one installed distribution that provides ``target``;
+        None when none of its candidates is installed, or several are and the installed
+        files do not tell which one the import loads."""
+        candidates = target.distributions if target.known else (
+            deps.installed_distributions(target.top) or target.distributions
+        )
+        found = {c: r for c in candidates if (r := self.installed(c)) is not None}
+        if len(found) > 1:
+            providers = set(deps.installed_distributions(target.top)) & set(found)
+            found = {c: found[c] for c in providers}
+        if len(found) != 1:
+            return None
+        return next(iter(found.values()))
+
+    def dependency_text(self, path: Path) -> str | None:
+        """A dependency file's text as the linter sees it (:func:`nb2prod.deps.file_text`)."""
+        if path not in self._texts:
+            self._texts[path] = deps.file_text(path)
+        return self._texts[path]
+
+    def requirement_fix(self, path: Path, package: str, version: str) -> bool:
+        """Whether ``path`` (existing or not) can take ``package==version`` (and the edit
+        changes it: a declaration already pinned is no fix)."""
+        from nb2prod.fixes.depfiles import DepFileError, edit_requirements
+
+        text = self.dependency_text(path)
+        try:
+            return edit_requirements(path, text, [(package, version)]) != text
+        except DepFileError:
+            return False
+
     def relative(self, path: Path) -> str:
         if self.folder is None:
             return path.name
@@ -241,6 +285,35 @@ class Environment:
             return Path(os.path.relpath(path, self.folder)).as_posix()
         except ValueError:  # another drive on Windows
             return str(path)
+
+
+_RELEASE = re.compile(r"[0-9][0-9A-Za-z.!_-]*")
+
+
+def installed_release(distribution: str) -> tuple[str, str] | None:
+    """(name as its project writes it, version) of an installed distribution that a
+    package index can provide again: None when it is not installed here, or was
+    installed from a local path, a URL or a VCS checkout (PEP 610 ``direct_url.json``;
+    conda's own installs are fine). A local version label (``2.3.1+cu121``) is dropped:
+    ``==2.3.1`` accepts that build and installs from PyPI."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(distribution)
+        name = dist.metadata["Name"]
+        version = dist.version
+        installer = (dist.read_text("INSTALLER") or "").strip()
+        direct = dist.read_text("direct_url.json")
+    except Exception:  # not installed, or broken metadata
+        return None
+    if not isinstance(name, str) or not isinstance(version, str) or not name:
+        return None
+    if direct is not None and installer != "conda":
+        return None
+    version = version.split("+", 1)[0]
+    if not _RELEASE.fullmatch(version):
+        return None
+    return name, version
 
 
 def environment_of(nb: Analysis) -> Environment:

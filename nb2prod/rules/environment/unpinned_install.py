@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from nb2prod import deps
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability, Fix, SourceEdit
+from nb2prod.fixes.text import line_starts
 from nb2prod.rules._base import Rule, register
-from nb2prod.rules.environment.facts import _Install, environment_of
+from nb2prod.rules.environment.facts import Environment, _Install, environment_of
 
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
@@ -45,14 +48,22 @@ class UnpinnedInstall(Rule):
     ```
 
     ## Fix
-    Pin each package with `==` (conda: `=`), or better, move the packages to the
-    project's dependency file and install from it (`%pip install -r requirements.txt`).
+    Safe: pins a pip package to the version installed where nb2prod runs: only the
+    package's word changes (`%pip install -q xgboost` becomes `%pip install -q
+    xgboost==2.1.1`; `rich[jupyter]` becomes `rich[jupyter]==13.7.1`), options and the
+    other packages stay. Not offered for a package that is not installed here (the
+    message says so), one installed from a local path or URL, a version range that
+    excludes the installed version, URLs, `-r FILE`, and conda installs (a conda
+    package's name and versions are not always PyPI's). By hand: pin each package with
+    `==` (conda: `=`), or better, move the packages to the project's dependency file and
+    install from it (`%pip install -r requirements.txt`).
     """
 
     code = "NB204"
     name = "unpinned-install"
     severity = Severity.WARNING
     summary = "A package is installed from the notebook without an exact version"
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         env = environment_of(nb)
@@ -79,14 +90,51 @@ class UnpinnedInstall(Rule):
                 )
                 continue
             pin = "==" if spec.tool == "pip" else "=<full version> or =="
+            message = f"{inst.command} installs `{spec.spec}` without a pinned version: use `{spec.name}{pin}<version>`"
+            fix = None
+            if spec.tool == "pip":
+                if env.installed(spec.name) is None:
+                    message += f" (`{spec.name}` is not installed where nb2prod runs, so no fix can pin it)"
+                else:
+                    fix = self._fix(env, inst)
             yield self.at(
                 inst.cell,
-                f"{inst.command} installs `{spec.spec}` without a pinned version: use `{spec.name}{pin}<version>`",
+                message,
                 line=inst.line,
                 column=inst.column,
                 end_line=inst.line if inst.end_column else None,
                 end_column=inst.end_column,
+                fix=fix,
             )
+
+    def _fix(self, env: Environment, inst: _Install) -> Fix | None:
+        """The package's word in the cell replaced by ``name==<installed version>``."""
+        from nb2prod.fixes.depfiles import DepFileError, pin_requirement
+
+        spec = inst.spec
+        release = env.installed(spec.name) if spec.name else None
+        if release is None or inst.end_column is None or spec.name is None:
+            return None
+        source = inst.cell.source
+        starts = line_starts(source)
+        if not 1 <= inst.line <= len(starts):
+            return None
+        start = starts[inst.line - 1] + inst.column - 1
+        end = start + len(spec.spec)
+        # The word must be what the parser read (IPython transforms, odd line breaks), and
+        # not cut short by a shell redirection (`pip install pandas>=2` writes to `=2`).
+        if source[start:end] != spec.spec or source[end:end + 1] in ("<", ">"):
+            return None
+        try:
+            new = pin_requirement(spec.spec, spec.name, release[1])
+        except DepFileError:
+            return None
+        if new is None or new == spec.spec:
+            return None
+        return Fix(
+            f"pin `{spec.spec}` to the version installed here: `{new}`",
+            (SourceEdit(inst.cell.index, inst.cell.id, start, end, new),),
+        )
 
     def _requirements_file(self, nb: Analysis, inst: _Install) -> Finding | None:
         """`-r FILE`: one finding naming FILE's unpinned packages (FILE read as NB202 reads
@@ -99,7 +147,7 @@ class UnpinnedInstall(Rule):
         found = env.dependencies
         if found is not None and any(Path(os.path.abspath(f.path)) == path for f in found.files):
             return None  # the nearest dependency file: NB202 reports its unpinned imports
-        if not path.is_file():
+        if not deps.is_file(path):
             return None
         read = deps.read_dependency_file(path)
         if read.error is not None:
