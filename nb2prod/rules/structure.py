@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import tokenize
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from nb2prod import tags as tagmod
-from nb2prod.analysis import Analysis
+from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.model import Applicability, DeleteCell, Fix, SourceEdit
+from nb2prod.fixes.text import line_end, line_starts, newline_of, node_span
+from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 from nb2prod.rules.execution import NameFromHiddenState, UseBeforeDefinition
-from nb2prod.suppression import Suppression
+from nb2prod.suppression import NOQA, Suppression
 
 
 @register
@@ -158,7 +163,11 @@ class EmptyCell(Rule):
     ```
 
     ## Fix
-    Delete the cell.
+    Delete the cell. The automatic fix (safe) deletes an empty code cell; not one with
+    tags (an empty `parameters` cell still marks where papermill injects parameters),
+    one whose metadata says it may not be deleted (`"deletable": false`), nor the
+    notebook's only cell. Empty Markdown and raw cells are left to you: they can hold
+    attachments, which the linter does not read.
     """
 
     code = "NB703"
@@ -166,11 +175,20 @@ class EmptyCell(Rule):
     severity = Severity.INFO
     summary = "A cell is empty"
     needs_python = False
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for cell in nb.nb.cells:
             if not cell.source.strip() and not cell.outputs:
-                yield self.at(cell, f"empty {cell.cell_type} cell")
+                yield self.at(cell, f"empty {cell.cell_type} cell", fix=self._delete(nb, cell))
+
+    @staticmethod
+    def _delete(nb: Analysis, cell: Cell) -> Fix | None:
+        if cell.cell_type != "code" or len(nb.nb.cells) < 2:
+            return None
+        if cell.metadata.get("tags") or cell.metadata.get("deletable") is False:
+            return None
+        return Fix("delete the empty cell", (DeleteCell(cell.index, cell.id),), Applicability.SAFE)
 
 
 @register
@@ -669,6 +687,22 @@ class ScatteredImports(Rule):
 
     ## Fix
     Move imports to the first code cell.
+
+    The automatic fix (unsafe: an import run earlier can behave differently) moves the
+    reported import statements, in notebook order, to the first code cell, after its
+    last import that comes before any work (or at its start when it has none), and
+    removes their lines where they were; a cell left empty is deleted. Applying the fix
+    of one finding moves every import that can move.
+
+    An import does not move when it shares a line with other code (`import x; y = 1`),
+    is inside an `if` or `try`, or is a `*` import; when anything between the first
+    code cell and it may change what it finds: an install (`%pip`, `!pip`), `sys.path`,
+    `os.environ` (`KERAS_BACKEND`), a directory change, a written file, a shell command
+    or a magic other than display settings (`%matplotlib`), dynamic code; when a
+    statement before it binds or reads a name it binds; or when the cell it leaves
+    would be empty but has outputs or tags. No fix at all when the first code cell is
+    not plain Python (a cell magic, IPython syntax that moves lines) or carries a build
+    tag.
     """
 
     code = "NB713"
@@ -676,7 +710,18 @@ class ScatteredImports(Rule):
     severity = Severity.INFO
     summary = "A package is first imported after code that does work"
 
+    fix: ClassVar[Applicability | None] = Applicability.UNSAFE
+
     def check(self, nb: Analysis) -> Iterator[Finding]:
+        found = list(self._scattered(nb))
+        if not found:
+            return
+        fixed = _scattered_imports_fix(nb, [(cell, stmt) for cell, stmt, _ in found])
+        for cell, stmt, message in found:
+            fix = fixed[0] if fixed is not None and id(stmt) in fixed[1] else None
+            yield self.at(cell, message, node=stmt, offset=cell.parsed.line_offset, fix=fix)
+
+    def _scattered(self, nb: Analysis) -> Iterator[tuple[Cell, ast.Import | ast.ImportFrom, str]]:
         seen_work = False
         imported: set[str] = set()  # packages imported so far (top-level names)
         for cell in nb.parsed_cells:
@@ -691,13 +736,8 @@ class ScatteredImports(Rule):
                     new = [p for p in dict.fromkeys(packages) if p not in imported]
                     if seen_work and new and not own:
                         what = ", ".join(f"`{p}`" for p in new)
-                        yield self.at(
-                            cell,
-                            f"{what} first imported here, after the notebook started its work; "
-                            "move the import to the first code cell",
-                            node=stmt,
-                            offset=cell.parsed.line_offset,
-                        )
+                        yield (cell, stmt, f"{what} first imported here, after the notebook started its work; "
+                               "move the import to the first code cell")
                     imported.update(packages)
                 else:  # imports inside `if` / `try` blocks count as imported too
                     for node in _module_level_nodes(stmt):
@@ -849,6 +889,276 @@ def _is_module_alias(name: str, nb: Analysis) -> bool:
     return False
 
 
+# -- NB713's fix: the scattered imports moved to the first code cell -----------------------
+
+# Line magics that neither install nor change what an import finds.
+_INERT_MAGICS = frozenset({"matplotlib", "config", "load_ext", "reload_ext", "precision", "pprint", "who", "whos",
+                           "pwd", "lsmagic", "xmode", "autosave", "watermark", "autoreload"})
+# Cell magics that only display.
+_DISPLAY_CELL_MAGICS = frozenset({"html", "HTML", "markdown", "latex", "javascript", "js", "svg"})
+# What changes where imports come from, or what they do: the module search path,
+# the environment (`KERAS_BACKEND`), the working directory, installs, written files.
+_IMPORT_STATE_PREFIXES = ("sys.path", "sys.modules", "sys.meta_path", "sys.path_hooks", "os.environ",
+                          "os.chdir", "os.fchdir", "os.putenv", "os.unsetenv", "os.system", "os.popen",
+                          "os.exec", "os.spawn", "site.", "importlib.", "subprocess.", "pkg_resources.",
+                          "pip.", "runpy.", "shutil.")
+_IMPORT_STATE_NAMES = frozenset({"exec", "eval", "compile", "__import__", "get_ipython", "subprocess",
+                                 "importlib", "site", "runpy", "setattr", "globals", "pip", "environ",
+                                 "chdir", "putenv", "system"})
+_WRITE_METHODS = frozenset({"write_text", "write_bytes", "symlink_to", "hardlink_to", "rename", "replace"})
+
+
+def _is_future(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+
+
+def _inert_magic(stmt: ast.stmt) -> bool:
+    """`%matplotlib inline` and the like, as IPython rewrites them."""
+    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+        return False
+    call = stmt.value
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr == "run_line_magic"
+            and isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "get_ipython"
+            and bool(call.args) and isinstance(call.args[0], ast.Constant) and call.args[0].value in _INERT_MAGICS)
+
+
+def _may_change_imports(stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` may change what a later import finds or does: an install
+    (`%pip`, `!pip`), `sys.path`, `os.environ`, a directory change, a written file, any
+    other magic or shell command, dynamic code. Function bodies are read too."""
+    if _inert_magic(stmt):
+        return False
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and node.id in _IMPORT_STATE_NAMES:
+            return True
+        if isinstance(node, ast.Attribute):
+            dotted = dotted_name(node)
+            if dotted and dotted.startswith(_IMPORT_STATE_PREFIXES):
+                return True
+            if node.attr in _WRITE_METHODS:
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+            mode = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "mode"), None)
+            if mode is not None and not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
+                                         and not set(mode.value) & set("wax+")):
+                return True
+        if isinstance(node, (ast.ImportFrom, ast.Import)) and any(a.name == "*" for a in node.names):
+            return True
+    return False
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    """Names ``stmt`` binds or reads outside function and class bodies."""
+    names: set[str] = set()
+    for node in _module_level_nodes(stmt):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(_import_names(node))
+    return names
+
+
+def _import_names(stmt: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(stmt, ast.Import):
+        return {a.asname or a.name.split(".", 1)[0] for a in stmt.names}
+    return {a.asname or a.name for a in stmt.names}
+
+
+def _lines_unchanged(cell: Cell) -> bool:
+    """Whether the parsed code has the cell's lines (IPython's transforms kept them)."""
+    parsed = cell.parsed
+    return len(cell.source.splitlines()) == len(parsed.code.splitlines()) + parsed.line_offset
+
+
+def _whole_lines(cell: Cell, stmt: ast.stmt) -> tuple[int, int] | None:
+    """The cell lines (first, last) of a top-level statement that has them to itself:
+    nothing before it on its first line, at most a comment after it on its last."""
+    parsed = cell.parsed
+    off = parsed.line_offset
+    span = node_span(cell.source, stmt, off)
+    if span is None or stmt.end_lineno is None:
+        return None
+    if cell.source[span[0]:span[1]] != ast.get_source_segment(parsed.code, stmt):
+        return None
+    first, last = stmt.lineno + off, stmt.end_lineno + off
+    starts = line_starts(cell.source)
+    if span[0] != starts[first - 1]:
+        return None
+    after = cell.source[span[1]:line_end(cell.source, last)]
+    if after.strip() and not after.lstrip().startswith("#"):
+        return None  # `import x; y = 1`
+    return first, last
+
+
+def _first_code_cell(nb: Analysis) -> Cell | None:
+    """The first code cell that runs (not `skip`), if imports can go into it: Python
+    with the cell's lines, no cell magic, no build tag."""
+    cell = next((c for c in nb.code_cells if "skip" not in c.nb2prod_tags), None)
+    if cell is None or cell.parsed.tree is None or cell.parsed.cell_magic is not None:
+        return None
+    if cell.nb2prod_tags or not _lines_unchanged(cell) or not cell.parsed.tree.body:
+        return None
+    return cell
+
+
+def _insertion(nb: Analysis, cell: Cell) -> tuple[int, bool, list[ast.stmt]] | None:
+    """Where moved imports go in the first code cell: (offset, after a line?, the
+    statements after that point). After its last import that comes before any work;
+    at the start (after `from __future__` imports) when it has none."""
+    tree = cell.parsed.tree
+    assert tree is not None
+    body = tree.body
+    k = 0
+    while k < len(body) and _is_future(body[k]):
+        k += 1
+    last = None
+    for i, stmt in enumerate(body):
+        if _is_work(stmt, nb):
+            break
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            last = i
+    if last is not None and last >= k:
+        lines = _whole_lines(cell, body[last])
+        if lines is None:
+            return None
+        return line_end(cell.source, lines[1]), True, body[last + 1:]
+    if k >= len(body):
+        return None
+    lines = _whole_lines(cell, body[k])
+    if lines is None:
+        return None
+    return line_starts(cell.source)[lines[0] - 1], False, body[k:]
+
+
+def _region_changes_imports(cells: Iterable[Cell]) -> bool:
+    """Whether any of ``cells`` (whole) may change what an import finds."""
+    for c in cells:
+        parsed = c.parsed
+        cm = parsed.cell_magic
+        if cm is not None and cm.name in _DISPLAY_CELL_MAGICS:
+            continue
+        if parsed.tree is None or (cm is not None and cm.name not in PYTHON_BODY_CELL_MAGICS):
+            return True
+        if any(_may_change_imports(s) for s in parsed.tree.body):
+            return True
+    return False
+
+
+def _scattered_imports_fix(
+    nb: Analysis, reported: list[tuple[Cell, ast.Import | ast.ImportFrom]]
+) -> tuple[Fix, set[int]] | None:
+    """One fix for all the reported imports that can move to the first code cell (each
+    finding carries it: applying one applies all), and the ids of those statements.
+
+    An import moves only when nothing between the insertion point and it may change
+    what it finds (installs, `sys.path`, `os.environ`, directory changes, magics,
+    shell commands, written files: see :func:`_may_change_imports`), when no statement
+    there binds or reads a name it binds, when it has its lines to itself, and when the
+    cell it leaves is not left empty (unless that cell can simply be deleted)."""
+    target = _first_code_cell(nb)
+    if target is None:
+        return None
+    where = _insertion(nb, target)
+    if where is None:
+        return None
+    at, after_line, rest = where
+    code_cells = nb.code_cells
+    position = {c.index: i for i, c in enumerate(code_cells)}
+    changed: dict[int, bool] = {}
+    named: dict[int, set[str]] = {}
+
+    def changes(c: Cell) -> bool:
+        if c.index not in changed:
+            changed[c.index] = _region_changes_imports([c])
+        return changed[c.index]
+
+    def cell_names(c: Cell) -> set[str]:
+        if c.index not in named:
+            named[c.index] = set().union(*(_bound_names(s) for s in c.parsed.tree.body)) if c.parsed.tree else set()
+        return named[c.index]
+
+    movable: list[tuple[Cell, ast.stmt, int, int]] = []
+    for cell, stmt in reported:
+        if cell.index <= target.index or _is_future(stmt):
+            continue
+        if any(a.name == "*" for a in stmt.names) or not _lines_unchanged(cell):
+            continue
+        lines = _whole_lines(cell, stmt)
+        if lines is None:
+            continue
+        tree = cell.parsed.tree
+        assert tree is not None
+        before = tree.body[: tree.body.index(stmt)] if stmt in tree.body else None
+        if before is None:
+            continue
+        between = code_cells[position[target.index] + 1: position[cell.index]]
+        if any(changes(c) for c in between) or any(_may_change_imports(s) for s in [*rest, *before]):
+            continue
+        names = _import_names(stmt)
+        if any(names & cell_names(c) for c in [target, *between]) or any(names & _bound_names(s) for s in before):
+            continue
+        movable.append((cell, stmt, *lines))
+    # Remove the moved lines, cell by cell; a cell left empty is deleted (when it may be).
+    edits: list[SourceEdit | DeleteCell] = []
+    moved: list[tuple[Cell, ast.stmt, int, int]] = []
+    by_cell: dict[int, list[tuple[Cell, ast.stmt, int, int]]] = {}
+    for m in movable:
+        by_cell.setdefault(m[0].index, []).append(m)
+    for group in by_cell.values():
+        cell = group[0][0]
+        removal = _line_removals(cell.source, sorted({n for _, _, a, b in group for n in range(a, b + 1)}))
+        rest_text = cell.source
+        for start, end in reversed(removal):
+            rest_text = rest_text[:start] + rest_text[end:]
+        if not rest_text.strip():
+            if cell.outputs or cell.metadata.get("tags") or cell.metadata.get("deletable") is False:
+                continue
+            edits.append(DeleteCell(cell.index, cell.id))
+        else:
+            edits.extend(SourceEdit(cell.index, cell.id, s, e, "") for s, e in removal)
+        moved.extend(group)
+    if not moved:
+        return None
+    moved.sort(key=lambda m: (m[0].index, m[2]))
+    nl = newline_of(target.source)
+    texts = []
+    for cell, _, first, last in moved:
+        starts = line_starts(cell.source)
+        texts.append(cell.source[starts[first - 1]:line_end(cell.source, last)].replace("\r\n", "\n").replace("\n", nl))
+    block = nl.join(texts)
+    edits.insert(0, SourceEdit(target.index, target.id, at, at, nl + block if after_line else block + nl))
+    n = len(moved)
+    others = f" (with the {n - 1} other scattered import{'s' if n > 2 else ''})" if n > 1 else ""
+    fix = Fix(f"move the import to the first code cell{others}", tuple(edits), Applicability.UNSAFE)
+    return fix, {id(stmt) for _, stmt, _, _ in moved}
+
+
+def _line_removals(source: str, lines: list[int]) -> list[tuple[int, int]]:
+    """(start, end) offsets that remove the given 1-based lines with their line ends
+    (runs of lines as one range; a run at the end of a cell without a final newline
+    takes the newline before it)."""
+    starts = line_starts(source)
+    runs: list[list[int]] = []
+    for n in lines:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    out = []
+    for a, b in runs:
+        if b < len(starts):
+            out.append((starts[a - 1], starts[b]))
+        elif a > 1:
+            out.append((line_end(source, a - 1), len(source)))
+        else:
+            out.append((0, len(source)))
+    return out
+
+
 @register
 class LongCell(Rule):
     """## What it does
@@ -969,6 +1279,15 @@ class UnusedSuppression(Rule):
 
     ## Fix
     Remove the suppression (or the codes in it that no longer apply).
+
+    The automatic fix (safe) removes an unused `# noqa: NB...` comment, with the blanks
+    before it (a line that is only the comment goes), or only the unused codes from a
+    list (`# noqa: NB101, NB102` -> `# noqa: NB102`); the other codes and any comment
+    before it (`# type: ignore  # noqa: NB101`) stay. No fix when text follows the
+    codes (a reason: the comment is yours to reword), when the comment may be inside a
+    string (a cell Python's tokenizer cannot read), or when removing the line would
+    leave the cell empty. An unused `nb2prod:ignore:...` cell tag is not fixed: tags
+    are cell metadata, which fixes do not edit yet.
     """
 
     code = "NB720"
@@ -976,6 +1295,7 @@ class UnusedSuppression(Rule):
     severity = Severity.WARNING
     summary = "A suppression comment or tag suppresses nothing"
     needs_python = False
+    fix: ClassVar[Applicability | None] = Applicability.SAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         # Reported by the engine through :meth:`report` once every other rule has run:
@@ -999,4 +1319,77 @@ class UnusedSuppression(Rule):
                 msg = f"`# noqa` for {what}, but nothing on this line is reported for it"
             if unknown:
                 msg += f" (unknown code: {', '.join(unknown)})"
-            yield self.at(s.cell, msg, line=s.line or 1, column=s.column)
+            fix = _noqa_fix(s, unused) if s.line is not None else None
+            yield self.at(s.cell, msg, line=s.line or 1, column=s.column, fix=fix)
+
+
+_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+def _comment_start(source: str, line: int) -> int | None:
+    """The column where the real comment of ``line`` (1-based) starts; None when the line
+    has none, or when the cell cannot be tokenized and the `#` may be in a string."""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT and tok.start[0] == line:
+                return tok.start[1]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        text = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
+        at = text.find("#")
+        if at < 0 or any(q in text[:at] for q in "'\"`"):
+            return None
+        return at
+    return None
+
+
+def _noqa_fix(s: Suppression, unused: list[str]) -> Fix | None:
+    """Remove the ``unused`` codes of ``# noqa`` comment ``s`` (all of them: the comment)."""
+    source = s.cell.source
+    starts = line_starts(source)
+    assert s.line is not None
+    if not 1 <= s.line <= len(starts):
+        return None
+    begin, stop = starts[s.line - 1], line_end(source, s.line)
+    text = source[begin:stop]
+    at = s.column - 1
+    comment = _comment_start(source, s.line)
+    m = NOQA.match(text, at) if comment is not None and comment <= at else None
+    if m is None or m.group("codes") is None:
+        return None
+    drop = {p.upper() for p in unused}
+    cs, ce = m.span("codes")
+    codes = list(_CODE.finditer(text, cs, ce))
+    kept = [c for c in codes if c.group().upper() not in drop]
+    what = ", ".join(f"`{c.group()}`" for c in codes if c.group().upper() in drop)
+    if len(kept) == len(codes):
+        return None
+    if kept:
+        # each kept code keeps the separator before it, but the first one
+        new = kept[0].group() + "".join(text[_prev_end(codes, c):c.end()] for c in kept[1:])
+        edit = SourceEdit(s.cell.index, s.cell.id, begin + cs, begin + ce, new)
+        return Fix(f"remove {what} from the `# noqa` comment", (edit,), Applicability.SAFE)
+    if text[m.end():].strip():
+        return None  # a reason follows the codes
+    assert comment is not None
+    before = text[:comment]
+    if m.start() > comment:  # another comment before the noqa one: it stays
+        cut = comment + len(text[comment:m.start()].rstrip())
+        edit = SourceEdit(s.cell.index, s.cell.id, begin + cut, stop, "")
+    elif before.strip():  # code before the comment: it stays
+        edit = SourceEdit(s.cell.index, s.cell.id, begin + len(before.rstrip()), stop, "")
+    else:  # a line of its own: the line goes
+        if s.line < len(starts):
+            edit = SourceEdit(s.cell.index, s.cell.id, begin, starts[s.line], "")
+        elif s.line > 1:
+            edit = SourceEdit(s.cell.index, s.cell.id, line_end(source, s.line - 1), stop, "")
+        else:
+            return None
+        if not (source[: edit.start] + source[edit.end:]).strip():
+            return None  # the cell would be empty
+    return Fix(f"remove the unused `# noqa` comment ({what})", (edit,), Applicability.SAFE)
+
+
+def _prev_end(codes: list[re.Match[str]], code: re.Match[str]) -> int:
+    """Where the code before ``code`` in the list ends (its separator starts there)."""
+    i = codes.index(code)
+    return codes[i - 1].end() if i else code.start()
