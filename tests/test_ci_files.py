@@ -67,13 +67,15 @@ def doc_blocks(section: str, lang: str) -> list[str]:
 def test_pre_commit_hooks_are_well_formed() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     by_id = {h["id"]: h for h in hooks}
-    assert set(by_id) == {"nb2prod-lint", "nb2prod-clean"}
+    assert set(by_id) == {"nb2prod-lint", "nb2prod-fix", "nb2prod-clean"}
     for hook in hooks:
         assert {"id", "name", "entry", "language"} <= set(hook)
         assert hook["language"] == "python"  # pre-commit installs the repository itself
         assert hook["types_or"] == ["jupyter"]
         program, command, *rest = shlex.split(hook["entry"])
-        assert program == "nb2prod" and not rest
+        assert program == "nb2prod" and (not rest or hook["id"] == "nb2prod-fix")
+    assert shlex.split(by_id["nb2prod-fix"]["entry"])[1:] == ["lint", "--fix-only"]
+    assert "--fix-only" in _flags("lint")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert re.search(r'^nb2prod = "nb2prod\.cli:main"$', pyproject, re.M)  # the console script
     assert shlex.split(by_id["nb2prod-lint"]["entry"])[1] in _subcommands()
@@ -178,6 +180,21 @@ def test_pre_commit_runs_the_clean_hook(tmp_path: Path, hook_repo) -> None:
     assert r.returncode == 1 and "files were modified by this hook" in r.stdout, r.stdout + r.stderr
     cleaned = nbformat.read(nb, as_version=4)
     assert cleaned.cells[1].outputs == [] and cleaned.cells[1].execution_count is None
+    _git("add", "-A", cwd=project)
+    r = _pre_commit(project, hook_repo[2], "run", "--all-files")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_pre_commit_runs_the_fix_hook(tmp_path: Path, hook_repo) -> None:
+    project = _project(tmp_path, hook_repo, ["nb2prod-fix"])
+    (project / "pyproject.toml").write_text('[tool.nb2prod]\nselect = ["NB102"]\n', encoding="utf-8")
+    nb = write_notebook(project / "a.ipynb", "import numpy as np", "x = np.random.rand(3)")
+    _git("add", "-A", cwd=project)
+    r = _pre_commit(project, hook_repo[2], "run", "--all-files")
+    assert r.returncode == 1 and "files were modified by this hook" in r.stdout, r.stdout + r.stderr
+    fixed = nbformat.read(nb, as_version=4)
+    assert fixed.cells[1].source == "import numpy as np\nnp.random.seed(0)"
     _git("add", "-A", cwd=project)
     r = _pre_commit(project, hook_repo[2], "run", "--all-files")
     assert r.returncode == 0, r.stdout + r.stderr
