@@ -34,7 +34,7 @@ def edit(name: str, text: str | None, *reqs: tuple[str, str]) -> str:
     assert edit_requirements(path, out, list(reqs)) == out, "applying the edit twice changed more"
     read = deps.parse_dependency_text(path, out)
     assert read.error is None, read.error
-    for package, version in reqs:
+    for package, _ in reqs:
         mine = [r for r in read.requirements if r.name == deps.canonical(package)]
         assert mine and all(r.pinned for r in mine), (package, [r.spec for r in mine])
     # (line endings are compared by the tests that give the expected text)
@@ -230,7 +230,8 @@ def test_pyproject_array_styles(array: str, expected: str) -> None:
 
 
 def test_pyproject_without_final_newline_and_with_crlf() -> None:
-    text = '[project]\r\nname = "netto"\r\ndependencies = [\r\n    "scipy",\r\n]\r\n\r\n[tool.setuptools]\r\npackages = ["netto"]'
+    text = ('[project]\r\nname = "netto"\r\ndependencies = [\r\n    "scipy",\r\n]\r\n\r\n'
+            '[tool.setuptools]\r\npackages = ["netto"]')
     out = edit("pyproject.toml", text, ("rich", "13.7.1"))
     assert out == text.replace('"scipy",\r\n', '"scipy",\r\n    "rich==13.7.1",\r\n')
 
@@ -361,7 +362,8 @@ def test_conda_pip_list_is_created_with_pip() -> None:
 
 def test_conda_version_with_two_parts_uses_double_equals() -> None:
     # `name=2.1` would mean 2.1.*: the pin needs `==`
-    assert edit("environment.yml", "dependencies:\n  - attrs\n", ("attrs", "24.2")) == "dependencies:\n  - attrs==24.2\n"
+    out = edit("environment.yml", "dependencies:\n  - attrs\n", ("attrs", "24.2"))
+    assert out == "dependencies:\n  - attrs==24.2\n"
 
 
 def test_conda_refusals() -> None:
