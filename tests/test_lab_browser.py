@@ -59,6 +59,18 @@ DOUBLER = [
     ('example = {"x": 1.5}', ["example"]),
     ("assert predict(1.5) == 3.0", ["test"]),
 ]
+# Two unseeded generators drawn in cell 3, imported in cell 2: NB102 (numpy) and NB101
+# (random), each with a safe fix that seeds right after the import; an empty cell (NB703,
+# fixed by deleting it); no dependency file (NB203, fixed by creating requirements.txt).
+FIXABLE = [
+    ("# Noise study\nDraws from two unseeded generators.", None),
+    ("import random\nimport numpy as np", []),
+    ("noise = np.random.rand(10)\npick = random.random()", []),
+    ("", []),
+    ("def predict(x: float) -> float:\n    return float(x * noise.sum() * pick)", []),
+]
+SAFE_FIXED = {"NB101", "NB102", "NB203", "NB703"}
+FIX_SCREENSHOT_COPY = ROOT / "benchmarks" / "results" / "lab-panel-fix.png"
 # The same with a training cell that uses numpy's global random state: a lint error (NB102)
 # the build's lint gate stops on.
 NOISY = [*DOUBLER[:2], ("import numpy as np\nnoise = np.random.rand(3)", []), *DOUBLER[2:]]
@@ -104,6 +116,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_lab.LabServer]:
         write_notebook(root / f"{name}.ipynb", STUDY)
     write_notebook(root / "doubler" / "doubler.ipynb", DOUBLER)
     write_notebook(root / "noisy" / "noisy.ipynb", NOISY)
+    write_notebook(root / "fixing" / "fix.ipynb", FIXABLE)
     with _lab.LabServer(root, tmp_path_factory.mktemp("lab-home")) as server:
         status, _ = server.api("GET", "nb2prod/rules")
         assert status == 200, f"the nb2prod server extension is not enabled (GET /nb2prod/rules: {status})"
@@ -457,3 +470,114 @@ def test_each_edit_of_a_100_cell_notebook_reaches_the_panel_once_after_the_debou
         assert run["request_start_ms"] >= debounce, run
         assert debounce <= run["painted_ms"] < debounce + 3000, run
         assert run["server_ms"] is not None, run
+
+
+def cell_source(page: Any, index: int) -> str:
+    """The source of cell ``index`` (0-based) as the live notebook model has it."""
+    return page.evaluate(
+        """i => {
+            const el = document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i];
+            return Array.from(el.querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n');
+        }""",
+        index,
+    )
+
+
+def wait_codes(page: Any, present: set[str], absent: set[str], after: int, timeout_ms: float = 20_000) -> int:
+    """Wait for a lint newer than ``after`` that lists ``present`` and none of ``absent``."""
+    page.wait_for_function(
+        """([id, after, present, absent]) => {
+            const p = document.getElementById(id);
+            if (Number(p.dataset.lintVersion) <= after || p.dataset.state !== 'idle') return false;
+            const codes = Array.from(p.querySelectorAll('li.nb2prod-finding')).map(e => e.dataset.code);
+            return present.every(c => codes.includes(c)) && !absent.some(c => codes.includes(c));
+        }""",
+        arg=[_lab.PANEL_ID, after, sorted(present), sorted(absent)],
+        timeout=timeout_ms,
+    )
+    return _lab.lint_version(page)
+
+
+def test_fix_one_finding_undo_it_then_fix_all_safe_and_save(lab: _lab.LabServer, page: Any, tmp_path: Path) -> None:
+    path = lab.root / "fixing" / "fix.ipynb"
+    requirements = path.parent / "requirements.txt"
+    saved = path.read_bytes()
+    expected = cli_lint(path)
+    fixes = {f["code"]: f["fix"] for f in expected["findings"]}
+    assert {c for c, fix in fixes.items() if fix and fix["applicability"] == "safe"} == SAFE_FIXED
+    version = open_with_panel(page, lab, "fixing/fix.ipynb", len(FIXABLE))
+    assert panel_pairs(page) == pairs(expected["findings"])
+    original = cell_source(page, 1)
+    assert original == "import random\nimport numpy as np"
+    # Only fixable findings have a Fix button; the header offers the safe ones at once.
+    rows = page.locator(f"{_lab.PANEL} li.nb2prod-finding")
+    with_button = rows.filter(has=page.locator("button.nb2prod-fix-button"))
+    assert sorted(with_button.evaluate_all("els => els.map(e => e.dataset.code)")) == sorted(
+        c for c, fix in fixes.items() if fix
+    )
+    fix_all = page.locator(f"{_lab.PANEL} button.nb2prod-fix-all")
+    assert fix_all.inner_text().strip() == f"Fix all safe ({len(SAFE_FIXED)})"
+
+    # Fix on NB102: the seed goes in right after the import, the finding goes away, unsaved.
+    page.locator(f"{_lab.PANEL} li.nb2prod-finding[data-code='NB102'] button.nb2prod-fix-button").click()
+    version = wait_codes(page, {"NB101"}, {"NB102"}, version)
+    assert cell_source(page, 1) == "import random\nimport numpy as np\nnp.random.seed(0)"
+    assert cell_source(page, 2) == "noise = np.random.rand(10)\npick = random.random()"
+    note = page.locator(f"{_lab.PANEL} .nb2prod-fix-note")
+    assert note.inner_text().startswith("Fixed NB102") and note.get_attribute("data-error") == "false"
+    assert path.read_bytes() == saved  # the live model changed, not the file
+    assert page.locator(".lm-DockPanel .lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 1
+    save_screenshot(page, tmp_path, FIX_SCREENSHOT_COPY)
+
+    # Ctrl+Z in the fixed cell takes the fix back, in one step (the fix changed one cell:
+    # it is a step of that cell's undo history, as typing there would be).
+    _lab.cells(page).nth(1).locator(".cm-content").click()
+    page.keyboard.press("Control+z")
+    page.wait_for_function(
+        "([i, text]) => !document.querySelectorAll("
+        "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i].innerText.includes(text)",
+        arg=[1, "np.random.seed(0)"],
+        timeout=10_000,
+    )
+    assert cell_source(page, 1) == original
+    version = wait_codes(page, {"NB101", "NB102"}, set(), version)
+    assert panel_pairs(page) == pairs(expected["findings"])
+
+    # Fix all safe: both generators seeded, the empty cell deleted, requirements.txt
+    # written beside the notebook (the one file the server writes), the notebook unsaved.
+    fix_all.click()
+    version = wait_codes(page, set(), SAFE_FIXED, version)
+    assert _lab.cells(page).count() == len(FIXABLE) - 1
+    source = cell_source(page, 1)
+    assert "random.seed(0)" in source and "np.random.seed(0)" in source
+    assert note.inner_text().startswith("Fixed ")
+    assert path.read_bytes() == saved
+    assert requirements.read_text(encoding="utf-8").startswith("numpy==")
+    # A fix of several cells is one step of the notebook's undo: Z in command mode.
+    _lab.cells(page).nth(0).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("z")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === n",
+        arg=len(FIXABLE),
+        timeout=10_000,
+    )
+    assert cell_source(page, 1) == original
+    version = wait_codes(page, {"NB101", "NB102", "NB703"}, {"NB203"}, version)
+
+    # Again, and save: the file on disk lints as fixed.
+    fix_all.click()
+    version = wait_codes(page, set(), SAFE_FIXED, version)
+    _lab.cells(page).nth(1).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 20
+    while path.read_bytes() == saved:
+        assert time.monotonic() < deadline, "the notebook was not saved"
+        time.sleep(0.2)
+    time.sleep(0.5)
+    after = cli_lint(path)
+    codes = {f["code"] for f in after["findings"]}
+    assert not codes & SAFE_FIXED, codes
+    assert panel_pairs(page) == pairs(after["findings"])
+    assert after["score"]["total"] > expected["score"]["total"]

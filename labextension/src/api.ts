@@ -58,6 +58,85 @@ export interface IFinding {
   end_line?: number | null;
   end_column?: number | null;
   source_line?: string | null;
+  /** The remedy the rule can apply, or null. */
+  fix?: IFixInfo | null;
+}
+
+/** Replace `source[start:end]` of a cell (Python offsets; `*_utf16` for JavaScript strings). */
+export interface IFixSourceEdit {
+  kind: 'source';
+  cell: number;
+  cell_id: string | null;
+  start: number;
+  end: number;
+  start_utf16?: number;
+  end_utf16?: number;
+  text: string;
+}
+
+export interface IFixCellEdit {
+  kind: 'delete_cell' | 'clear_outputs';
+  cell: number;
+  cell_id: string | null;
+}
+
+export interface IFixMetadataEdit {
+  kind: 'metadata';
+  key: string;
+  value: unknown;
+}
+
+/** Add or pin a package in a dependency file; `before`/`after` are the file's texts. */
+export interface IRequirementEdit {
+  kind: 'requirement';
+  file: string;
+  package: string;
+  version: string;
+  /** Relative to the server root; null when the file is outside it. */
+  path?: string | null;
+  before?: string | null;
+  after?: string | null;
+  error?: string;
+}
+
+export type IFixEdit = IFixSourceEdit | IFixCellEdit | IFixMetadataEdit | IRequirementEdit;
+
+export type Applicability = 'safe' | 'unsafe';
+
+export interface IFixInfo {
+  applicability: Applicability;
+  message: string;
+  edits: IFixEdit[];
+}
+
+/** A dependency file a fix of the whole notebook changes. */
+export interface IFileChange {
+  path: string | null;
+  name: string;
+  before: string | null;
+  after: string;
+  created: boolean;
+  /** false: outside the server root, so the panel cannot write it. */
+  writable: boolean;
+}
+
+/** `POST /nb2prod/fix`: the notebook's fixes, as edits on the notebook posted. */
+export interface IFixResult {
+  path: string | null;
+  unsafe: boolean;
+  fixed: Record<string, number>;
+  fixed_total: number;
+  edits: IFixEdit[];
+  files: IFileChange[];
+  diff: string;
+  remaining: number;
+  elapsed_ms: number;
+}
+
+export interface IFileWritten {
+  path: string;
+  written: boolean;
+  created: boolean;
 }
 
 export interface IFamilyScore extends IFamilyInfo {
@@ -147,6 +226,12 @@ export interface INb2prodClient {
   ): Promise<ILintResult>;
   startBuild(request: IBuildRequest): Promise<IBuildStarted>;
   build(id: string, since: number): Promise<IBuildJob>;
+  fix(
+    path: string | null,
+    notebook: unknown,
+    options: { unsafe: boolean; codes?: string[] }
+  ): Promise<IFixResult>;
+  writeFile(path: string, before: string | null, after: string): Promise<IFileWritten>;
 }
 
 export class Nb2prodClient implements INb2prodClient {
@@ -191,6 +276,28 @@ export class Nb2prodClient implements INb2prodClient {
     return this.request<IBuildJob>(
       `builds/${encodeURIComponent(id)}?since=${since}`
     );
+  }
+
+  fix(
+    path: string | null,
+    notebook: unknown,
+    options: { unsafe: boolean; codes?: string[] }
+  ): Promise<IFixResult> {
+    const body: Record<string, unknown> = { notebook, unsafe: options.unsafe };
+    if (path) {
+      body.path = path;
+    }
+    if (options.codes) {
+      body.codes = options.codes;
+    }
+    return this.request<IFixResult>('fix', { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  writeFile(path: string, before: string | null, after: string): Promise<IFileWritten> {
+    return this.request<IFileWritten>('fix/file', {
+      method: 'POST',
+      body: JSON.stringify({ path, before, after })
+    });
   }
 
   async request<T>(endpoint: string, init: RequestInit = {}): Promise<T> {

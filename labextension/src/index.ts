@@ -7,18 +7,21 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
 
 import { IFinding, Nb2prodClient, Severity } from './api';
 import { BuildModel } from './build';
 import { resolveCellIndex } from './cells';
 import { isSeverity } from './findings';
+import { Fixer } from './fixer';
+import { IEditableNotebook, outputsKey } from './fixes';
 import { applyCellMarkers, clearCellMarkers, flashCell, liveCellIds } from './markers';
 import { ILintSource, ReadinessModel } from './model';
 import { IActiveCellInfo, IPanelActions, PANEL_ID, ReadinessPanel } from './panel';
@@ -100,11 +103,29 @@ function activate(
       void app.commands.execute(CommandIDs.build);
     },
     replaceBuild: () => void build.replace(),
+    fixFinding: finding => void fixer.fixFinding(finding),
+    fixAll: unsafe => void fixer.fixAll(unsafe),
     openFolder: path =>
       void app.commands.execute('filebrowser:go-to-path', { path }).catch(reason => {
         Notification.error(`Cannot open ${path} in the file browser: ${reason}`);
       })
   };
+
+  const fixer = new Fixer(client, model, {
+    notebook: () => (bound && !bound.isDisposed && bound.model ? editable(bound) : null),
+    snapshot: () => bound?.model?.toJSON() ?? null,
+    confirm: async (title, diff, accept) => {
+      const body = document.createElement('pre');
+      body.className = 'nb2prod-fix-diff';
+      body.textContent = diff;
+      const answer = await showDialog({
+        title,
+        body: new Widget({ node: body }),
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: accept })]
+      });
+      return answer.button.accept;
+    }
+  });
 
   const panel = new ReadinessPanel({ model, build, view, rendermime, actions });
   app.shell.add(panel, 'right', { rank: 600 });
@@ -336,4 +357,48 @@ function activate(
       palette.addItem({ command, category });
     }
   }
+}
+
+/**
+ * The live model of a notebook as fixes edit it. JupyterLab 4 keeps an undo history per
+ * cell (Ctrl+Z in a cell, Edit → Undo) and one for the notebook's cells (Z in command
+ * mode: deleted or moved cells). A fix that changes one cell is one transaction of that
+ * cell, so Ctrl+Z there takes it back; a fix that changes several cells, deletes cells or
+ * sets notebook metadata is one transaction of the notebook, which Z in command mode
+ * takes back in one step.
+ */
+function editable(nbPanel: NotebookPanel): IEditableNotebook {
+  const shared = nbPanel.model!.sharedModel;
+  const cell = (index: number): any => shared.cells[index];
+  type Undo = { stopCapturing(): void } | null | undefined;
+  return {
+    cells: () =>
+      shared.cells.map((c: any) => ({
+        id: typeof c.id === 'string' ? c.id : null,
+        source: c.getSource(),
+        outputs:
+          c.cell_type === 'code'
+            ? outputsKey(c.getOutputs(), c.execution_count)
+            : outputsKey(undefined, undefined)
+      })),
+    metadata: key => shared.getMetadata(key),
+    transact: (apply, index) => {
+      const target: any = index === undefined ? shared : cell(index);
+      // A step of its own: not merged with the typing just before or after it.
+      const undo = target.undoManager as Undo;
+      undo?.stopCapturing();
+      target.transact(apply);
+      undo?.stopCapturing();
+    },
+    updateSource: (index, start, end, text) => cell(index).updateSource(start, end, text),
+    deleteCell: index => shared.deleteCell(index),
+    clearOutputs: index => {
+      const c = cell(index);
+      if (c.cell_type === 'code') {
+        c.setOutputs([]);
+        c.execution_count = null;
+      }
+    },
+    setMetadata: (key, value) => shared.setMetadata(key, value as any)
+  };
 }

@@ -218,6 +218,8 @@ export class ReadinessModel {
     this._abortAll();
     this._source = source;
     this._result = null;
+    this._linted = null;
+    this._fixNote = null;
     this._error = null;
     this._contentVersion++;
     this._sourceVersion = this._contentVersion;
@@ -281,6 +283,7 @@ export class ReadinessModel {
       }
       this._appliedVersion = version;
       this._result = result;
+      this._linted = notebook;
       this._error = null;
       this._lintVersion++;
     } catch (error) {
@@ -297,6 +300,41 @@ export class ReadinessModel {
         this._settle();
       }
     }
+  }
+
+  /** The notebook as it was sent for the result shown: what its fixes were computed from. */
+  get lintedNotebook(): unknown {
+    return this._linted;
+  }
+
+  /** Whether the result shown is of the notebook as it is now (its fixes apply as they are). */
+  get current(): boolean {
+    return this._result !== null && !this.stale && this._state === 'idle';
+  }
+
+  /** The findings of the result with a fix (`safe`: only the safe ones). */
+  fixable(safe = false): IFinding[] {
+    return (this._result?.findings ?? []).filter(
+      f => !!f.fix && (!safe || f.fix.applicability === 'safe')
+    );
+  }
+
+  /** A fix is being applied (the panel's Fix buttons wait). */
+  get fixing(): boolean {
+    return this._fixing;
+  }
+
+  /** What the last fix did or why it did not apply (one line), until the next notebook. */
+  get fixNote(): { text: string; error: boolean } | null {
+    return this._fixNote;
+  }
+
+  setFixState(fixing: boolean, note?: { text: string; error: boolean } | null): void {
+    this._fixing = fixing;
+    if (note !== undefined) {
+      this._fixNote = note;
+    }
+    this._stateChanged.emit();
   }
 
   /** Findings that pass the filters, in notebook order. */
@@ -410,6 +448,9 @@ export class ReadinessModel {
   private _groupBy: GroupBy = 'family';
   private _source: ILintSource | null = null;
   private _result: ILintResult | null = null;
+  private _linted: unknown = null;
+  private _fixing = false;
+  private _fixNote: { text: string; error: boolean } | null = null;
   private _error: string | null = null;
   private _state: LintState = 'idle';
   private _lintVersion = 0;

@@ -64,6 +64,10 @@ export interface IPanelActions {
   build(options: { verify: boolean; gate?: boolean }): void;
   replaceBuild(): void;
   openFolder(path: string): void;
+  /** Applies the finding's fix to the live notebook (unsafe ones after a confirmation). */
+  fixFinding(finding: IFinding): void;
+  /** Fixes the whole notebook: the safe fixes, or all after a confirmation that shows the diff. */
+  fixAll(unsafe: boolean): void;
 }
 
 export interface IReadinessPanelOptions {
@@ -192,6 +196,7 @@ function PanelView(props: IViewProps): JSX.Element {
       {source ? (
         <>
           <Summary model={model} />
+          <FixBar model={model} actions={actions} />
           <Families model={model} view={view} />
           <TabBar {...props} />
           <TabPanel tab="findings" current={tab} className="nb2prod-findings-section">
@@ -372,6 +377,59 @@ function Summary({ model }: { model: ReadinessModel }): JSX.Element {
       >
         {status}
       </div>
+    </section>
+  );
+}
+
+/** "Fix all safe" and the unsafe fixes, with the outcome of the last fix. */
+function FixBar({
+  model,
+  actions
+}: {
+  model: ReadinessModel;
+  actions: IPanelActions;
+}): JSX.Element | null {
+  const safe = model.fixable(true).length;
+  const all = model.fixable().length;
+  const note = model.fixNote;
+  if (!model.result || (!all && !note)) {
+    return null;
+  }
+  const busy = model.fixing;
+  return (
+    <section className="nb2prod-fixbar" data-fixable={all} data-safe={safe}>
+      {all > 0 && (
+        <div className="nb2prod-fixbar-buttons">
+          <button
+            className="nb2prod-button nb2prod-fix-all"
+            disabled={busy || !safe}
+            title="Apply every safe fix to the notebook (unsaved, undoable with Ctrl+Z in command mode)"
+            onClick={() => actions.fixAll(false)}
+          >
+            <checkIcon.react tag="span" className="nb2prod-icon" />
+            {busy ? 'Fixing…' : `Fix all safe (${safe})`}
+          </button>
+          {all > safe && (
+            <button
+              className="nb2prod-button nb2prod-button-secondary nb2prod-fix-unsafe"
+              disabled={busy}
+              title="Apply the safe and the unsafe fixes, after showing what changes"
+              onClick={() => actions.fixAll(true)}
+            >
+              Unsafe fixes too ({all - safe})…
+            </button>
+          )}
+        </div>
+      )}
+      {note && (
+        <div
+          className={`nb2prod-fix-note${note.error ? ' nb2prod-fix-note-error' : ''}`}
+          data-error={note.error ? 'true' : 'false'}
+          role="status"
+        >
+          {withCode(note.text)}
+        </div>
+      )}
     </section>
   );
 }
@@ -615,6 +673,20 @@ function FindingRow(props: IViewProps & { finding: IFinding }): JSX.Element {
           <div className="nb2prod-message">{withCode(f.message)}</div>
         </div>
       </div>
+      <div className="nb2prod-finding-actions">
+      {f.fix && (
+        <button
+          className={`nb2prod-fix-button nb2prod-fix-${f.fix.applicability}`}
+          data-applicability={f.fix.applicability}
+          disabled={model.fixing}
+          title={`${f.fix.message}${
+            f.fix.applicability === 'unsafe' ? ' (unsafe: shows the change first)' : ''
+          }`}
+          onClick={() => actions.fixFinding(f)}
+        >
+          {f.fix.applicability === 'unsafe' ? 'Fix (unsafe)…' : 'Fix'}
+        </button>
+      )}
       {rule?.explanation && (
         <button
           className="nb2prod-explain-toggle"
@@ -625,6 +697,7 @@ function FindingRow(props: IViewProps & { finding: IFinding }): JSX.Element {
           {open ? 'Hide explanation' : 'Explain'}
         </button>
       )}
+      </div>
       {open && rule && <Explanation markdown={rule.explanation} rendermime={rendermime} />}
     </li>
   );
