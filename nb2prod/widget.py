@@ -24,6 +24,7 @@ import ipywidgets as widgets
 
 from nb2prod.diagnostics import Finding
 from nb2prod.engine import NotebookResult, lint_file
+from nb2prod.fixes.run import FixOutcome, fix_file
 
 __all__ = ["ReadinessWidget", "current_notebook", "readiness"]
 
@@ -140,12 +141,25 @@ class ReadinessWidget(widgets.VBox):
         self.button = widgets.Button(description="Re-lint", icon="refresh",
                                      tooltip="Lint the saved notebook again (save it first)")
         self.button.on_click(lambda _button: self.relint())
+        self.fix_button = widgets.Button(description="Fix safe…", icon="wrench",
+                                         tooltip="Show what the safe fixes change in the saved notebook")
+        self.fix_button.on_click(lambda _button: self.preview_fixes())
+        # The preview: the diff, then "Write the fixes" or "Cancel".
+        self.fix_diff = widgets.HTML()
+        self.apply_button = widgets.Button(description="Write the fixes", button_style="warning", icon="check",
+                                           tooltip="Write the fixed notebook (and dependency files) to disk")
+        self.apply_button.on_click(lambda _button: self.apply_fixes())
+        self.cancel_button = widgets.Button(description="Cancel")
+        self.cancel_button.on_click(lambda _button: self._close_preview())
+        self.fix_box = widgets.VBox(layout=widgets.Layout(display="none"))
+        self.pending: FixOutcome | None = None
         self.families = widgets.VBox()
         self.findings = widgets.VBox()
         self.status = widgets.HTML()
-        top = widgets.HBox([self.heading, self.bar, self.button],
+        top = widgets.HBox([self.heading, self.bar, self.button, self.fix_button],
                            layout=widgets.Layout(align_items="center", grid_gap="12px"))
-        super().__init__(children=[top, self.families, self.findings, self.status], **kwargs)
+        self.fix_box.children = (self.fix_diff, widgets.HBox([self.apply_button, self.cancel_button]))
+        super().__init__(children=[top, self.fix_box, self.families, self.findings, self.status], **kwargs)
         self.relint()
 
     # -- behaviour ------------------------------------------------------------------------
@@ -164,6 +178,81 @@ class ReadinessWidget(widgets.VBox):
         finally:
             self.button.disabled, self.button.description = False, "Re-lint"
         return result
+
+    def preview_fixes(self) -> FixOutcome:
+        """Compute the safe fixes of the saved file without writing anything, and show their diff."""
+        from nb2prod.fixes.diff import file_diff, notebook_diff
+
+        self.fix_button.disabled = True
+        try:
+            outcome = fix_file(self.path, write=False)
+        finally:
+            self.fix_button.disabled = False
+        if not outcome.changed:
+            self.pending = None
+            notes = [n for n in outcome.result.notices if n.startswith("not fixed")]
+            self.fix_diff.value = (f'<div style="color:#555">{escape(notes[0])}</div>' if notes
+                                   else "<b>Nothing to fix</b> with the safe fixes.")
+            self.apply_button.layout.display = "none"
+            self.fix_box.layout.display = None
+            return outcome
+        self.pending = outcome
+        parts = []
+        if outcome.text is not None and outcome.data_before is not None and outcome.data is not None:
+            parts.append(notebook_diff(self.path.name, outcome.data_before, outcome.data))
+        for file, (before, after) in sorted(outcome.files.items()):
+            parts.append(file_diff(Path(os.path.relpath(file, self.path.parent)), before, after))
+        n = outcome.fixed_total
+        self.fix_diff.value = (
+            f"<b>{_plural(n, 'finding')} fixed</b> ({escape(', '.join(sorted(outcome.fixed)))}), "
+            f"{_plural(len(outcome.result.findings), 'finding')} remain. Writing changes the saved file: "
+            "save the notebook first; afterwards reload it from disk (File → Reload Notebook from Disk)."
+            f'<pre style="max-height:360px;overflow:auto;font-size:0.9em">{escape("".join(parts))}</pre>'
+        )
+        self.apply_button.layout.display = None
+        self.fix_box.layout.display = None
+        return outcome
+
+    def apply_fixes(self) -> bool:
+        """Write the previewed fixes, only if the notebook and the dependency files are
+        still what the preview was computed from; then lint again."""
+        from nb2prod.nbwrite import write_atomic
+
+        outcome = self.pending
+        if outcome is None:
+            return False
+
+        def current(path: Path) -> str | None:
+            try:
+                return path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return None
+
+        stale = [p for p, (before, _) in outcome.files.items() if current(p) != before]
+        if outcome.text is not None and current(self.path) != outcome.original:
+            stale.insert(0, self.path)
+        if stale:
+            self.pending = None
+            self.apply_button.layout.display = "none"
+            names = ", ".join(escape(p.name) for p in stale)
+            self.fix_diff.value = (f'<b style="color:{_COLOURS["error"]}">Not written</b>: {names} changed '
+                                   "since the preview. Press Fix safe… again.")
+            return False
+        for file, (_, after) in outcome.files.items():
+            write_atomic(file, after)
+        if outcome.text is not None:
+            write_atomic(self.path, outcome.text)
+        self.pending = None
+        self._close_preview()
+        self.relint()
+        self.status.value = self.status.value.replace(
+            "</div>", f" · {_plural(outcome.fixed_total, 'finding')} fixed and written</div>")
+        return True
+
+    def _close_preview(self) -> None:
+        self.pending = None
+        self.fix_box.layout.display = "none"
+        self.fix_diff.value = ""
 
     # -- views --------------------------------------------------------------------------
 

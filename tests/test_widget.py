@@ -171,3 +171,47 @@ def test_without_a_notebook_to_find_a_path_is_asked_for(monkeypatch: pytest.Monk
     with pytest.raises(ValueError, match=message) as info:
         nbw.readiness()
     assert "nb2prod.widget.readiness('analysis.ipynb')" in str(info.value)
+
+
+def test_fix_safe_previews_the_diff_then_writes_the_fixes(messy: Path) -> None:
+    w = nbw.readiness(messy)
+    saved = messy.read_bytes()
+    assert "NB102" in html_of(w.findings)
+    assert w.fix_box.layout.display == "none"
+
+    w.fix_button.click()
+    # A preview only: nothing written yet, the diff of the seeded import cell shown, escaped.
+    assert messy.read_bytes() == saved and not (messy.parent / "requirements.txt").exists()
+    assert w.fix_box.layout.display is None and w.apply_button.layout.display is None
+    shown = w.fix_diff.value
+    assert "churn.ipynb:cell 2" in shown and "+np.random.seed(0)" in shown
+    assert "NB102" in shown and "fixed</b>" in shown
+    assert w.pending is not None and w.pending.fixed["NB102"] == 1
+
+    w.apply_button.click()
+    assert messy.read_bytes() != saved
+    after = lint_file(messy)
+    assert "NB102" not in {f.code for f in after.findings}
+    assert w.result is not None and w.result.score == after.score
+    assert "NB102" not in html_of(w.findings)
+    assert w.fix_box.layout.display == "none" and w.pending is None
+    assert "fixed and written" in w.status.value
+    # Fixed twice equals once: nothing left to fix safely.
+    w.fix_button.click()
+    assert w.pending is None and "Nothing to fix" in w.fix_diff.value
+    assert w.apply_button.layout.display == "none"
+
+
+def test_fix_safe_writes_nothing_when_the_file_changed_after_the_preview(messy: Path) -> None:
+    w = nbw.readiness(messy)
+    w.fix_button.click()
+    assert w.pending is not None
+    # The user saved the notebook again meanwhile.
+    write_notebook(messy, *MESSY, "extra = 1")
+    edited = messy.read_bytes()
+    assert w.apply_fixes() is False
+    assert messy.read_bytes() == edited
+    assert not (messy.parent / "requirements.txt").exists()
+    assert "Not written" in w.fix_diff.value and "churn.ipynb" in w.fix_diff.value
+    w.cancel_button.click()
+    assert w.fix_box.layout.display == "none"
