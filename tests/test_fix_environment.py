@@ -121,6 +121,18 @@ def test_installed_release_refuses_local_installs() -> None:
     assert facts.installed_release("nb2prod") is None
 
 
+def test_installed_releases_are_read_again_after_an_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(facts, "_installed_release", lambda d: calls.append(d) or ("rich", "1.0"))
+    monkeypatch.setattr(facts, "_site_key", lambda: (("site-packages", 1),))
+    facts.installed_release("rich")
+    facts.installed_release("rich")
+    assert calls == ["rich"]
+    monkeypatch.setattr(facts, "_site_key", lambda: (("site-packages", 2),))  # `pip install` touched it
+    facts.installed_release("rich")
+    assert calls == ["rich", "rich"]
+
+
 # -- NB202: an unpinned declaration is pinned where it is declared ------------------------------
 
 

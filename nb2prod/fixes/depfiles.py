@@ -37,6 +37,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from nb2prod import deps
@@ -98,10 +99,16 @@ def edit_requirements(path: Path, text: str | None, requirements: Sequence[tuple
     return bom + body
 
 
+@lru_cache(maxsize=16)
+def _parsed(path: Path, text: str) -> deps.DependencyFile:
+    """The file before the edit, read once for every package a lint asks about."""
+    return deps.parse_dependency_text(path, text)
+
+
 def _verify(path: Path, before: str, after: str, package: str) -> None:
     """The edited file reads as the old one with ``package`` declared pinned, and nothing
     else changed: what an editor got wrong becomes "no fix", never a damaged file."""
-    old = deps.parse_dependency_text(path, before)
+    old = _parsed(path, before)
     new = deps.parse_dependency_text(path, after)
     if old.error is not None:
         raise DepFileError(f"{path.name} {old.error}")
@@ -182,10 +189,15 @@ def _same(a: str, b: str) -> bool:
     return deps.canonical(a) == deps.canonical(b)
 
 
+@lru_cache(maxsize=4096)
+def _pip_requirement(spec: str) -> deps.Requirement | None:
+    return deps.pip_requirement(spec, Path("."))
+
+
 def pin_requirement(spec: str, package: str, version: str) -> str | None:
     """``spec`` (one PEP 508 requirement, no comment) pinned to ``version``; ``spec``
     itself when already pinned; None when it declares another distribution."""
-    req = deps.pip_requirement(spec, Path("."))
+    req = _pip_requirement(spec)
     if req is None or req.name != deps.canonical(package):
         return None
     if req.pinned:
@@ -495,6 +507,7 @@ def _escaped(t: str, i: int) -> bool:
     return n % 2 == 1
 
 
+@lru_cache(maxsize=4096)
 def _toml_string(raw: str) -> str:
     value = tomllib.loads("x = " + raw)["x"]
     assert isinstance(value, str)
@@ -535,8 +548,15 @@ def _is_pipfile_entry(path: tuple[str, ...]) -> bool:
     return len(path) == 2 and path[0] not in ("source", "requires", "pipenv", "scripts")
 
 
+@lru_cache(maxsize=16)
+def _toml_doc(text: str, name: str) -> _Toml:
+    """The scanned document (not changed after the scan), once per text: a lint asks
+    about each undeclared import in turn."""
+    return _Toml(text, name)
+
+
 def _edit_toml(path: Path, text: str, package: str, version: str) -> str:
-    doc = _Toml(text, path.name)
+    doc = _toml_doc(text, path.name)
     hits = _Hits()
     pipfile = kind_of(path) == "pipfile"
     for st in doc.stmts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -290,7 +291,35 @@ class Environment:
 _RELEASE = re.compile(r"[0-9][0-9A-Za-z.!_-]*")
 
 
+_RELEASES: dict[str, tuple[str, str] | None] = {}
+_RELEASES_KEY: list[tuple[tuple[str, int], ...]] = [()]
+
+
+def _site_key() -> tuple[tuple[str, int], ...]:
+    """The modification times of the import path's folders: installing, upgrading or
+    removing a distribution changes its folder's."""
+    out = []
+    for entry in sys.path:
+        try:
+            out.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(out)
+
+
 def installed_release(distribution: str) -> tuple[str, str] | None:
+    """:func:`_installed_release`, remembered until a distribution is installed or
+    removed (a long-running server sees `pip install` in its kernel)."""
+    key = _site_key()
+    if key != _RELEASES_KEY[0]:
+        _RELEASES.clear()
+        _RELEASES_KEY[0] = key
+    if distribution not in _RELEASES:
+        _RELEASES[distribution] = _installed_release(distribution)
+    return _RELEASES[distribution]
+
+
+def _installed_release(distribution: str) -> tuple[str, str] | None:
     """(name as its project writes it, version) of an installed distribution that a
     package index can provide again: None when it is not installed here, or was
     installed from a local path, a URL or a VCS checkout (PEP 610 ``direct_url.json``;
