@@ -19,7 +19,9 @@ Two questions, answered without executing anything:
 Folder listings and parsed files are cached by path *and* modification time, so linting
 hundreds of notebooks reads each file once, while a long-running server still sees a
 file that was edited or created later. A file that cannot be parsed never raises: it
-becomes a :class:`DependencyFile` with ``error`` set.
+becomes a :class:`DependencyFile` with ``error`` set. While :func:`overlay` is active,
+texts given to it stand in for files on disk (a fix's edited ``requirements.txt``, not
+written yet) and nothing is taken from, or left in, the file caches.
 """
 
 from __future__ import annotations
