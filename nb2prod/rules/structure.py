@@ -165,8 +165,9 @@ class EmptyCell(Rule):
     ## Fix
     Delete the cell. The automatic fix (safe) deletes an empty code cell; not one with
     tags (an empty `parameters` cell still marks where papermill injects parameters),
-    one whose metadata says it may not be deleted (`"deletable": false`), nor the
-    notebook's only cell. Empty Markdown and raw cells are left to you: they can hold
+    one whose metadata says it may not be deleted (`"deletable": false`), one that ran
+    (its execution count would leave a gap in the saved runs), nor the notebook's only
+    cell. Empty Markdown and raw cells are left to you: they can hold
     attachments, which the linter does not read.
     """
 
@@ -186,9 +187,18 @@ class EmptyCell(Rule):
     def _delete(nb: Analysis, cell: Cell) -> Fix | None:
         if cell.cell_type != "code" or len(nb.nb.cells) < 2:
             return None
-        if cell.metadata.get("tags") or cell.metadata.get("deletable") is False:
+        if not _deletable(cell):
             return None
         return Fix("delete the empty cell", (DeleteCell(cell.index, cell.id),), Applicability.SAFE)
+
+
+def _deletable(cell: Cell) -> bool:
+    """Whether deleting a code cell loses nothing it means: no outputs, no tags, no
+    `"deletable": false`, and never executed (its execution count would leave a gap in
+    the saved runs, NB306)."""
+    if cell.outputs or cell.execution_count is not None:
+        return False
+    return not cell.metadata.get("tags") and cell.metadata.get("deletable") is not False
 
 
 @register
@@ -691,16 +701,18 @@ class ScatteredImports(Rule):
     The automatic fix (unsafe: an import run earlier can behave differently) moves the
     reported import statements, in notebook order, to the first code cell, after its
     last import that comes before any work (or at its start when it has none), and
-    removes their lines where they were; a cell left empty is deleted. Applying the fix
-    of one finding moves every import that can move.
+    removes their lines where they were; a cell left empty is deleted. Applying the
+    fix of one finding moves every import that can move.
 
-    An import does not move when it shares a line with other code (`import x; y = 1`),
-    is inside an `if` or `try`, or is a `*` import; when anything between the first
+    An import does not move when it shares a line with other code (`import x; y = 1`)
+    or is a `*` import (imports inside an `if` or `try` are never reported); when
+    anything between the first
     code cell and it may change what it finds: an install (`%pip`, `!pip`), `sys.path`,
     `os.environ` (`KERAS_BACKEND`), a directory change, a written file, a shell command
     or a magic other than display settings (`%matplotlib`), dynamic code; when a
     statement before it binds or reads a name it binds; or when the cell it leaves
-    would be empty but has outputs or tags. No fix at all when the first code cell is
+    would be empty but cannot be deleted (it ran, has outputs or tags: deleting a cell
+    that ran leaves a gap in the execution counts). No fix at all when the first code cell is
     not plain Python (a cell magic, IPython syntax that moves lines) or carries a build
     tag.
     """
@@ -1110,12 +1122,20 @@ def _scattered_imports_fix(
         by_cell.setdefault(m[0].index, []).append(m)
     for group in by_cell.values():
         cell = group[0][0]
-        removal = _line_removals(cell.source, sorted({n for _, _, a, b in group for n in range(a, b + 1)}))
+        gone = {n for _, _, a, b in group for n in range(a, b + 1)}
+        starts = line_starts(cell.source)
+        top = 1
+        while top in gone:
+            top += 1
+        while 1 < top < len(starts) and not cell.source[starts[top - 1]:line_end(cell.source, top)].strip():
+            gone.add(top)  # the blank lines the cell would now start with
+            top += 1
+        removal = _line_removals(cell.source, sorted(gone))
         rest_text = cell.source
         for start, end in reversed(removal):
             rest_text = rest_text[:start] + rest_text[end:]
         if not rest_text.strip():
-            if cell.outputs or cell.metadata.get("tags") or cell.metadata.get("deletable") is False:
+            if not _deletable(cell):
                 continue
             edits.append(DeleteCell(cell.index, cell.id))
         else:
