@@ -131,6 +131,9 @@ def test_lint_answers_what_the_cli_reports_for_the_saved_file(fetch, jp_root_dir
         for edit in (f["fix"] or {}).get("edits", []):
             if edit["kind"] == "source":
                 assert (edit.pop("start_utf16"), edit.pop("end_utf16")) == (edit["start"], edit["end"])
+            elif edit["kind"] == "requirement":  # and the dependency file's change
+                assert edit.pop("path") == "requirements.txt" and edit.pop("before") is None
+                assert edit.pop("after").startswith(f"{edit['package']}==")
     assert data["findings"] == [f.to_dict() for f in cli.findings]
     assert data["score"] == cli.score.to_dict()
 
@@ -367,16 +370,19 @@ def test_fix_returns_edits_for_the_live_notebook_and_writes_nothing(fetch, jp_ro
     assert seed["start"] == seed["end"] and len(seed["text"]) < 30
     assert {e["key"] for e in data["edits"] if e["kind"] == "metadata"} == {"kernelspec", "language_info"}
     assert "np.random.seed(0)" in data["diff"] and "churn.ipynb:cell 2" in data["diff"]
-    # Applied to the posted notebook, the edits give what the lint reports fixed.
     fixed = apply_edits(posted, data["edits"])
-    status, after = fetch("lint", body={"path": "churn.ipynb", "notebook": fixed})
-    codes = {f["code"] for f in after["findings"]}
-    assert not codes & set(data["fixed"]), codes
-    assert data["remaining"] == len(after["findings"])
     assert fixed["cells"][2]["source"] == posted["cells"][2]["source"]  # the drawing cell is untouched
     # The server wrote nothing: the notebook on disk is as saved, no file was created.
     assert path.read_bytes() == saved
     assert {p.name for p in jp_root_dir.iterdir()} == before
+    # Applied to the posted notebook, with the dependency file written as the panel does,
+    # the edits give what the lint reports fixed.
+    for change in data["files"]:
+        assert write_file(fetch, change["path"], change["before"], change["after"])[0] == 200
+    status, after = fetch("lint", body={"path": "churn.ipynb", "notebook": fixed})
+    codes = {f["code"] for f in after["findings"]}
+    assert not codes & set(data["fixed"]), codes
+    assert data["remaining"] == len(after["findings"])
 
 
 def test_fix_with_codes_fixes_those_rules_only(fetch) -> None:
@@ -448,6 +454,27 @@ def test_notebook_edits_describe_deleted_cells_cleared_outputs_and_minimal_repla
     tagged["cells"][1]["metadata"]["tags"] = ["x"]
     with pytest.raises(FixError):
         notebook_edits(before, originals, tagged)
+
+
+def test_dependency_fixes_carry_the_file_change_and_fix_writes_no_file(fetch, jp_root_dir: Path) -> None:
+    (jp_root_dir / "work").mkdir()
+    posted = as_json(notebook(md("# Noise"), code("import numpy as np\nx = np.random.default_rng(0).random(3)")))
+    status, data = fetch("lint", body={"path": "work/nb.ipynb", "notebook": posted})
+    assert status == 200, data
+    (nb203,) = [f for f in data["findings"] if f["code"] == "NB203"]
+    (req,) = [e for e in nb203["fix"]["edits"] if e["kind"] == "requirement"]
+    assert req["path"] == "work/requirements.txt" and req["before"] is None
+    assert req["after"].startswith("numpy==") and req["package"] == "numpy"
+    status, fixed = fetch("fix", body={"path": "work/nb.ipynb", "notebook": posted})
+    assert status == 200, fixed
+    assert fixed["files"] == [{"path": "work/requirements.txt", "name": "requirements.txt", "before": None,
+                               "after": req["after"], "created": True, "writable": True}]
+    assert "requirements.txt" in fixed["diff"] and "+numpy==" in fixed["diff"]
+    assert not (jp_root_dir / "work" / "requirements.txt").exists()
+    # What the panel does next: write it, and the lint sees it.
+    assert write_file(fetch, "work/requirements.txt", None, req["after"])[0] == 200
+    status, again = fetch("lint", body={"path": "work/nb.ipynb", "notebook": posted})
+    assert "NB203" not in {f["code"] for f in again["findings"]}
 
 
 def write_file(fetch, path: str, before: str | None, after: str) -> tuple[int, Any]:
