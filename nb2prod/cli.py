@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -263,6 +263,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         if any(Path(os.path.realpath(p)) == report for p in paths):  # symlinks resolved: an alias is the same file
             return _error(f"{args.output}: is one of the notebooks being linted; the report would replace it")
     fixed: int | None = None
+    linted: Iterator[NotebookResult]
     if fixing:
         outcomes = _fix_paths(paths, overrides, config, args)
         if args.diff:

@@ -185,9 +185,11 @@ def test_nb203_creates_requirements_txt(tmp_path: Path) -> None:
 
 def test_nb203_leaves_out_what_is_not_installed_and_says_so(tmp_path: Path) -> None:
     cells = [TITLE, f"import rich\nimport {MISSING}"]
-    check = check_fix(tmp_path, cells, "NB203", extra_files=REPO, allow_new=("NB201",))
+    # An incomplete file needs the user to add the rest: the fix is unsafe.
+    check = check_fix(tmp_path, cells, "NB203", extra_files=REPO, allow_new=("NB201",), unsafe=True)
     fix = next(f.fix for f in check.before if f.code == "NB203")
     assert fix is not None and MISSING.replace("_", "-") in fix.message and "add them yourself" in fix.message
+    assert not fix.safe
     assert (tmp_path / "requirements.txt").read_text() == f"rich=={RICH}\n"
     # what is left is the undeclared import the fix could not pin, reported as such
     assert [f.message.split("`")[1] for f in check.after if f.code == "NB201"] == [MISSING]

@@ -14,6 +14,7 @@ import platform
 import pytest
 from fixcheck import check_fix, make_notebook
 
+from nb2prod.config import Overrides
 from nb2prod.engine import lint_file
 from nb2prod.fixes.run import fix_file
 
@@ -121,7 +122,7 @@ def test_a_generator_made_in_a_loop_gets_only_an_unsafe_fix(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(make_notebook(cells)), encoding="utf-8")
     assert not _fix_of(path, "NB103").safe  # every iteration would draw the same numbers
-    assert not fix_file(path).changed
+    assert not fix_file(path, Overrides(select=("NB103",))).changed
     check = check_fix(tmp_path, cells, "NB103", unsafe=True)
     assert "default_rng(0)" in check.sources()[2]
 
@@ -212,7 +213,7 @@ def test_out_of_order_counts_are_cleared_only_with_unsafe_fixes(tmp_path):
     nb = _executed([TITLE, "x = 1", "y = x + 1"], [2, 1])
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
-    assert not fix_file(path).changed  # clearing saved results is never safe
+    assert not fix_file(path, Overrides(select=("NB3",))).changed  # clearing saved results is never safe
     check = check_fix(tmp_path, nb, "NB301", unsafe=True)
     assert [c["execution_count"] for c in check.data["cells"][1:]] == [None, None]
 
@@ -231,3 +232,29 @@ def test_an_output_with_an_email_is_removed_and_the_other_outputs_stay(tmp_path)
     check = check_fix(tmp_path, nb, "NB603", unsafe=True)
     cell = check.data["cells"][1]
     assert cell["outputs"] == [keep] and cell["execution_count"] == 1
+
+
+def test_an_output_showing_a_secret_is_removed(tmp_path):
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"  # a made-up GitHub token, split so no scanner flags it
+    leak = {"output_type": "stream", "name": "stdout", "text": [f"token {token}\n"]}
+    keep = {"output_type": "execute_result", "data": {"text/plain": ["3"]}, "metadata": {}, "execution_count": 1}
+    nb = _executed([TITLE, "x = 3\nx"], [1], {1: [leak, keep]})
+    check = check_fix(tmp_path, nb, "NB602", unsafe=True)
+    assert check.data["cells"][1]["outputs"] == [keep]
+
+
+def test_an_output_with_too_many_lines_is_removed(tmp_path):
+    long = {"output_type": "stream", "name": "stdout", "text": [f"{i}\n" for i in range(600)]}
+    nb = _executed([TITLE, "for i in range(600):\n    print(i)"], [1], {1: [long]})
+    check = check_fix(tmp_path, nb, "NB704", unsafe=True)
+    assert check.data["cells"][1]["outputs"] == [] and check.data["cells"][1]["execution_count"] == 1
+
+
+def test_a_requirements_file_that_would_be_incomplete_is_an_unsafe_fix(tmp_path):
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps(make_notebook([TITLE, "import numpy\nimport surely_not_installed_pkg_xyz"])),
+                  encoding="utf-8")
+    fix = _fix_of(nb, "NB203")
+    assert fix is not None and not fix.safe and "surely-not-installed-pkg-xyz" in fix.message.replace("_", "-")
+    assert not fix_file(nb, Overrides(select=("NB203",))).changed
+    assert not (tmp_path / "requirements.txt").exists()

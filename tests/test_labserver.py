@@ -22,7 +22,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from _notebooks import code, md, notebook
+from _notebooks import code, md, notebook, stream
 from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures, kept local to this module)
 from traitlets.config import Config
 
@@ -319,7 +319,9 @@ def apply_edits(book: dict[str, Any], edits: list[dict[str, Any]]) -> dict[str, 
         cell["source"] = (units[: 2 * e["start_utf16"]] + e["text"].encode("utf-16-le")
                           + units[2 * e["end_utf16"]:]).decode("utf-16-le")
     for e in edits:
-        if e["kind"] == "clear_outputs":
+        if e["kind"] == "clear_outputs" and e.get("output") is not None:
+            del cells[index(e)]["outputs"][e["output"] - 1]
+        elif e["kind"] == "clear_outputs":
             cells[index(e)].update(outputs=[], execution_count=None)
         elif e["kind"] == "metadata":
             out["metadata"][e["key"]] = e["value"]
@@ -385,6 +387,21 @@ def test_fix_returns_edits_for_the_live_notebook_and_writes_nothing(fetch, jp_ro
     assert data["remaining"] == len(after["findings"])
 
 
+def test_unsafe_fix_removes_one_output_and_keeps_the_others(fetch) -> None:
+    keep, leak = stream("total: 3\n"), stream("row 1 maria.gonzalez84@gmail.com 3 items\n")
+    book = as_json(notebook(md("# Orders"), code("print(total)\nprint(row)", count=1, outputs=[keep, leak])))
+    status, data = fetch("lint", body={"notebook": book})
+    (nb603,) = [f for f in data["findings"] if f["code"] == "NB603"]
+    assert nb603["fix"]["edits"] == [{"kind": "clear_outputs", "cell": 2, "cell_id": book["cells"][1]["id"],
+                                      "output": 2}]
+    status, data = fetch("fix", body={"notebook": book, "unsafe": True, "codes": ["NB603"]})
+    assert status == 200, data
+    assert [e for e in data["edits"] if e["kind"] == "clear_outputs"] == nb603["fix"]["edits"]
+    fixed = apply_edits(book, data["edits"])
+    assert fixed["cells"][1]["outputs"] == book["cells"][1]["outputs"][:1]
+    assert fixed["cells"][1]["execution_count"] == 1
+
+
 def test_fix_with_codes_fixes_those_rules_only(fetch) -> None:
     posted = as_json(messy_notebook())
     posted["metadata"] = {}
@@ -436,7 +453,7 @@ def test_notebook_edits_describe_deleted_cells_cleared_outputs_and_minimal_repla
     assert edits == [
         {"kind": "source", "cell": 2, "cell_id": "cell-2", "start": 11, "end": 11, "start_utf16": 11,
          "end_utf16": 11, "text": "0"},
-        {"kind": "clear_outputs", "cell": 2, "cell_id": "cell-2"},
+        {"kind": "clear_outputs", "cell": 2, "cell_id": "cell-2", "output": None},
         {"kind": "source", "cell": 4, "cell_id": "cell-4", "start": 12, "end": 13, "start_utf16": 13,
          "end_utf16": 14, "text": "5"},
         {"kind": "delete_cell", "cell": 3, "cell_id": "cell-3"},

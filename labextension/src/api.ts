@@ -78,6 +78,8 @@ export interface IFixCellEdit {
   kind: 'delete_cell' | 'clear_outputs';
   cell: number;
   cell_id: string | null;
+  /** clear_outputs: the 1-based output to remove (the execution count stays); null: all, and the count. */
+  output?: number | null;
 }
 
 export interface IFixMetadataEdit {

@@ -35,7 +35,8 @@ export interface IEditableNotebook {
   transact(apply: () => void, cell?: number): void;
   updateSource(index: number, start: number, end: number, text: string): void;
   deleteCell(index: number): void;
-  clearOutputs(index: number): void;
+  /** Clears every output and the execution count, or removes output `output` (0-based) only. */
+  clearOutputs(index: number, output: number | null): void;
   setMetadata(key: string, value: unknown): void;
 }
 
@@ -48,7 +49,7 @@ export interface ISnapshot {
 export type Operation =
   | { kind: 'source'; index: number; start: number; end: number; text: string }
   | { kind: 'delete_cell'; index: number }
-  | { kind: 'clear_outputs'; index: number }
+  | { kind: 'clear_outputs'; index: number; output: number | null }
   | { kind: 'metadata'; key: string; value: unknown };
 
 export type Plan = { ok: true; operations: Operation[] } | { ok: false; reason: string };
@@ -152,7 +153,8 @@ export function planEdits(
       if (now.outputs !== was.outputs) {
         return fail(`cell ${index + 1} has run again since the lint`);
       }
-      clears.push({ kind: 'clear_outputs', index });
+      const one = typeof edit.output === 'number' ? edit.output - 1 : null;
+      clears.push({ kind: 'clear_outputs', index, output: one });
       continue;
     }
     if (now.source !== was.source) {
@@ -211,7 +213,7 @@ export function applyOperations(notebook: IEditableNotebook, operations: readonl
           notebook.updateSource(op.index, op.start, op.end, op.text);
           break;
         case 'clear_outputs':
-          notebook.clearOutputs(op.index);
+          notebook.clearOutputs(op.index, op.output);
           break;
         case 'metadata':
           notebook.setMetadata(op.key, op.value);
@@ -283,7 +285,11 @@ export function describeEdits(edits: readonly IFixEdit[], snapshot: ISnapshot): 
         out.push(`-${line}`);
       }
     } else if (edit.kind === 'clear_outputs') {
-      out.push(`~~~ cell ${edit.cell}: outputs and execution count cleared`);
+      out.push(
+        typeof edit.output === 'number'
+          ? `~~~ cell ${edit.cell}: output ${edit.output} removed`
+          : `~~~ cell ${edit.cell}: outputs and execution count cleared`
+      );
     } else if (edit.kind === 'metadata') {
       out.push(`~~~ notebook metadata ${edit.key} set to ${JSON.stringify(edit.value)}`);
     } else if (edit.kind === 'requirement') {

@@ -392,11 +392,16 @@ function editable(nbPanel: NotebookPanel): IEditableNotebook {
     },
     updateSource: (index, start, end, text) => cell(index).updateSource(start, end, text),
     deleteCell: index => shared.deleteCell(index),
-    clearOutputs: index => {
+    clearOutputs: (index, output) => {
       const c = cell(index);
-      if (c.cell_type === 'code') {
+      if (c.cell_type !== 'code') {
+        return;
+      }
+      if (output === null) {
         c.setOutputs([]);
         c.execution_count = null;
+      } else {
+        c.updateOutputs(output, output + 1, []);
       }
     },
     setMetadata: (key, value) => shared.setMetadata(key, value as any)

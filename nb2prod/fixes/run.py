@@ -60,8 +60,9 @@ def _identity(finding: Any) -> tuple[Any, ...]:
 
 
 def _read_text(path: Path) -> str | None:
+    """The file's text with its line endings as they are (None: it does not exist)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
 
@@ -72,7 +73,7 @@ def _overlay(files: dict[Path, str]) -> AbstractContextManager[Any]:
         return nullcontext()
     from nb2prod import deps
 
-    return deps.overlay(files)  # type: ignore[attr-defined,no-any-return]
+    return deps.overlay(files)
 
 
 def fix_notebook_data(
@@ -112,12 +113,15 @@ def fix_notebook_data(
             by_file.setdefault(Path(req.file), []).append((req.package, req.version))
         changed_files = False
         for file, reqs in by_file.items():
-            from nb2prod.fixes.depfiles import edit_requirements
+            from nb2prod.fixes.depfiles import DepFileError, edit_requirements
 
             if file not in before:
                 before[file] = _read_text(file)
             current = files.get(file, before[file])
-            new = edit_requirements(file, current, reqs)
+            try:
+                new = edit_requirements(file, current, reqs)
+            except (DepFileError, UnicodeDecodeError) as exc:  # changed on disk since the lint
+                raise FixConflict(f"{file}: {exc}") from None
             if new != current:
                 files[file] = new
                 changed_files = True

@@ -279,6 +279,24 @@ def fix_payload(
     }
 
 
+def _output_edits(old: dict[str, Any], new: dict[str, Any], where: dict[str, Any], number: int) -> list[dict[str, Any]]:
+    """The clear_outputs edits that turn ``old``'s outputs into ``new``'s: all cleared (with
+    the execution count), or some removed (last first, so the indices stay right)."""
+    before, after = old.get("outputs") or [], new.get("outputs") or []
+    if not after and new.get("execution_count") is None:
+        return [{"kind": "clear_outputs", **where, "output": None}]
+    if new.get("execution_count") == old.get("execution_count"):
+        removed, j = [], 0
+        for k, out in enumerate(before):
+            if j < len(after) and after[j] == out:
+                j += 1
+            else:
+                removed.append(k + 1)
+        if j == len(after):
+            return [{"kind": "clear_outputs", **where, "output": k} for k in reversed(removed)]
+    raise FixError(f"a fix changed the outputs of cell {number} other than by clearing or removing them")
+
+
 def notebook_edits(before: dict[str, Any], originals: list[Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """The edits that turn ``before`` (the notebook as posted) into ``after`` (fixed):
     fixes change cells in place and delete them, never add or move one, so a cell of
@@ -313,9 +331,7 @@ def notebook_edits(before: dict[str, Any], originals: list[Any], after: dict[str
                           "start_utf16": utf16_offset(a, start), "end_utf16": utf16_offset(a, end_a),
                           "text": b[start:end_b]})
         if (old.get("outputs"), old.get("execution_count")) != (new.get("outputs"), new.get("execution_count")):
-            if new.get("outputs") not in ([], None) or new.get("execution_count") is not None:
-                raise FixError(f"a fix changed the outputs of cell {i + 1} other than by clearing them")
-            edits.append({"kind": "clear_outputs", **where})
+            edits.extend(_output_edits(old, new, where, i + 1))
         rest = {k for k in {*old, *new} if k not in ("source", "outputs", "execution_count")}
         if any(old.get(k) != new.get(k) for k in rest):
             raise FixError(f"a fix changed cell {i + 1} in a way the panel cannot apply")

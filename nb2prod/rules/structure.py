@@ -14,6 +14,7 @@ from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.common import remove_output
 from nb2prod.fixes.model import Applicability, DeleteCell, Fix, SourceEdit
 from nb2prod.fixes.text import line_end, line_starts, newline_of, node_span
 from nb2prod.notebook import Cell
@@ -223,13 +224,17 @@ class HugeOutput(Rule):
 
     ## Fix
     Print a summary instead, or clear the outputs before committing
-    (`jupyter nbconvert --clear-output`).
+    (`jupyter nbconvert --clear-output`). `nb2prod lint --fix --unsafe-fixes` removes an
+    output that has too many lines (the cell's other outputs and its execution count
+    stay): unsafe, because what it showed is lost until the cell runs again. Outputs
+    too large together are left to you (which of them to drop is your call).
     """
 
     code = "NB704"
     name = "huge-output"
     severity = Severity.WARNING
     summary = "A cell's output is very large"
+    fix = Applicability.UNSAFE
     needs_python = False
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
@@ -248,7 +253,8 @@ class HugeOutput(Rule):
             for i, out in enumerate(cell.outputs, start=1):
                 n = _text_lines(out)
                 if n > max_lines:
-                    yield self.at(cell, f"the output has {n} lines of text (limit {max_lines})", output=i)
+                    yield self.at(cell, f"the output has {n} lines of text (limit {max_lines})", output=i,
+                                  fix=remove_output(nb.nb, cell.index, i, f"{n} lines of text"))
                     break
 
 

@@ -65,10 +65,14 @@ class MemoryNotebook implements IEditableNotebook {
     this._check();
     this.data.cells.splice(index, 1);
   }
-  clearOutputs(index: number): void {
+  clearOutputs(index: number, output: number | null): void {
     this._check();
-    this.data.cells[index].outputs = [];
-    this.data.cells[index].execution_count = null;
+    if (output === null) {
+      this.data.cells[index].outputs = [];
+      this.data.cells[index].execution_count = null;
+    } else {
+      this.data.cells[index].outputs.splice(output, 1);
+    }
   }
   setMetadata(key: string, value: unknown): void {
     this._check();
@@ -171,6 +175,21 @@ describe('planEdits and applyOperations', () => {
     nb.data.cells[2].source = 'work in progress';
     const plan = planEdits([{ kind: 'delete_cell', cell: 3, cell_id: 'c' }], snapshot, nb);
     expect(plan.ok).toBe(false);
+  });
+
+  it('removes one output and keeps the others and the execution count', () => {
+    const nb = book();
+    nb.data.cells[1].outputs = [{ output_type: 'stream', text: 'keep' }, { output_type: 'stream', text: 'leak' }];
+    const snapshot = nb.toJSON();
+    const plan = planEdits([{ kind: 'clear_outputs', cell: 2, cell_id: 'b', output: 2 }], snapshot, nb);
+    expect(plan.ok).toBe(true);
+    if (plan.ok) {
+      applyOperations(nb, plan.operations);
+    }
+    expect(nb.data.cells[1]).toMatchObject({ outputs: [{ output_type: 'stream', text: 'keep' }], execution_count: 2 });
+    expect(describeEdits([{ kind: 'clear_outputs', cell: 2, cell_id: 'b', output: 2 }], snapshot)).toBe(
+      '~~~ cell 2: output 2 removed'
+    );
   });
 
   it('does not clear outputs of a cell that ran again since the lint', () => {

@@ -236,9 +236,10 @@ class MissingDependencyFile(Rule):
 
     ## Fix
     Safe: creates `requirements.txt` next to the notebook declaring each distribution
-    the notebook imports, pinned to the version installed where nb2prod runs. A
-    distribution that is not installed here (or could be one of several) is left out,
-    and the fix's message names it: add it yourself. Not offered when none is installed,
+    the notebook imports, pinned to the version installed where nb2prod runs. When a
+    distribution is not installed here (or could be one of several), the file would be
+    incomplete: the fix is then unsafe (`--unsafe-fixes`), leaves it out, and its
+    message names it: add it yourself. Not offered when none is installed,
     or when a dependency file exists but cannot be read (repair that file instead). By
     hand: create the file (next to the notebook or at the project root) listing the
     distributions named in the message with their versions, e.g. from `pip freeze`,
@@ -260,7 +261,7 @@ class MissingDependencyFile(Rule):
             return
         # Static names only: asking the installed metadata costs a fraction of a second
         # and would make the message depend on the environment the linter runs in.
-        dists = list(dict.fromkeys(i.target.distributions[0] for i in env.required))
+        dists = sorted(dict.fromkeys(i.target.distributions[0] for i in env.required), key=str.lower)
         shown = ", ".join(dists[:5]) + (f" and {len(dists) - 5} more" if len(dists) > 5 else "")
         if found is not None:
             why = "; ".join(f"{env.relative(f.path)} {f.error}" for f in found.unreadable)
@@ -299,5 +300,7 @@ class MissingDependencyFile(Rule):
             f"{r.package}=={r.version}" for r in requirements
         )
         if missing:
+            # The file would be incomplete: the rest needs the user, so the fix is unsafe.
             message += f"; left out, as no single installed version was found (add them yourself): {', '.join(missing)}"
+            return Fix(message, requirements, Applicability.UNSAFE)
         return Fix(message, requirements)

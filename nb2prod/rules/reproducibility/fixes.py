@@ -70,7 +70,7 @@ def seed_name(nb: Analysis, before: tuple[int, int]) -> str:
                 if isinstance(t, ast.Name) and _SEED_NAME.match(t.id):
                     top = node in tree.body
                     ok = top and value is not None and _int_constant(value) and not isinstance(node, ast.AugAssign)
-                    found.setdefault(t.id, []).append((cell.index, node.lineno + cell.parsed.line_offset, ok))
+                    found.setdefault(t.id, []).append((cell.index, t.lineno + cell.parsed.line_offset, bool(ok)))
     for name, bindings in found.items():
         if len(bindings) == 1 and bindings[0][2] and bindings[0][:2] < before:
             return name

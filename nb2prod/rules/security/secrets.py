@@ -12,6 +12,7 @@ from typing import ClassVar
 from nb2prod.analysis import Analysis
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
+from nb2prod.fixes.common import remove_output
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit, insert
 from nb2prod.fixes.text import line_starts, newline_of, node_span
 from nb2prod.masking import mask
@@ -427,6 +428,9 @@ class SecretInOutput(Rule):
     ## Fix
     Revoke the secret, clear the output (or all outputs:
     `jupyter nbconvert --clear-output --inplace nb.ipynb`), and stop printing it.
+    `nb2prod lint --fix --unsafe-fixes` removes that output (the cell's other outputs and
+    its execution count stay): unsafe, because what it showed is lost until the cell runs
+    again. Removing it from the file does not remove it from git history: revoke it.
     """
 
     code = "NB602"
@@ -434,6 +438,7 @@ class SecretInOutput(Rule):
     severity = Severity.ERROR
     summary = "A secret appears in a saved output"
     needs_python = False
+    fix = Applicability.UNSAFE
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
         for cell, i, texts in outputs(nb):
@@ -449,4 +454,5 @@ class SecretInOutput(Rule):
                         seen.add(h.value)
                         kind, shown = _describe([h])
                         kind = kind.removeprefix("hard-coded ")
-                        yield self.at(cell, f"{kind} in the output ({where}): {shown}", output=i)
+                        yield self.at(cell, f"{kind} in the output ({where}): {shown}", output=i,
+                                      fix=remove_output(nb.nb, cell.index, i, "it shows a secret; revoke the secret"))
