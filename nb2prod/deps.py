@@ -1156,6 +1156,12 @@ def is_lock_file_name(name: str) -> bool:
     )
 
 
+def dependency_kind(name: str) -> str | None:
+    """The kind of dependency file a file name is: requirements | pyproject | conda |
+    pipfile | setup.cfg | setup.py, or None."""
+    return _kind_of(name)
+
+
 def _kind_of(name: str) -> str | None:
     low = name.lower()
     if low.startswith("requirements") and low.endswith((".txt", ".in")):

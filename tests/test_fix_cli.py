@@ -209,3 +209,15 @@ def test_the_module_entry_point_fixes_too(tmp_path):
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert _source(nb, 1) == FIXED
+
+
+def test_sarif_after_fix_points_at_lines_of_the_fixed_file(tmp_path, capsys):
+    data = make_notebook([TITLE, "import numpy as np", "x = np.random.rand(3)", "z = 1\ny = undefined_name"])
+    for cell in data["cells"]:
+        cell["source"] = cell["source"].splitlines(keepends=True)  # one file line per source line
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    main(["lint", "--fix", "--format", "sarif", "--select", "NB102,NB701", str(nb)])
+    (result,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert "y = undefined_name" in nb.read_text(encoding="utf-8").splitlines()[line - 1]

@@ -258,3 +258,26 @@ def test_a_requirements_file_that_would_be_incomplete_is_an_unsafe_fix(tmp_path)
     assert fix is not None and not fix.safe and "surely-not-installed-pkg-xyz" in fix.message.replace("_", "-")
     assert not fix_file(nb, Overrides(select=("NB203",))).changed
     assert not (tmp_path / "requirements.txt").exists()
+
+
+def test_a_missing_language_version_alone_is_recorded(tmp_path):
+    nb = make_notebook([TITLE, "x = 1"], metadata={"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                                  "name": "python3"}})
+    check = check_fix(tmp_path, nb, "NB206")
+    assert check.data["metadata"]["language_info"] == {"name": "python", "version": platform.python_version()}
+    assert check.data["metadata"]["kernelspec"] == nb["metadata"]["kernelspec"]
+
+
+@pytest.mark.parametrize(("counts", "code"), [([None, 1], "NB302"), ([1, 3], "NB306")])
+def test_stale_execution_state_is_cleared_with_unsafe_fixes(tmp_path, counts, code):
+    nb = _executed([TITLE, "x = 1", "y = x + 1"], counts)
+    check = check_fix(tmp_path, nb, code, unsafe=True)
+    assert [c.get("execution_count") for c in check.data["cells"][1:]] == [None, None]
+
+
+def test_an_output_with_a_phone_number_is_removed(tmp_path):
+    leak = {"output_type": "stream", "name": "stdout", "text": ["call +1 415 767 2231 now\n"]}
+    nb = _executed([TITLE, "print(customer)"], [1], {1: [leak]})
+    nb["cells"][1]["source"] = "customer = 'x'\nprint(customer)"
+    check = check_fix(tmp_path, nb, "NB604", unsafe=True)
+    assert check.data["cells"][1]["outputs"] == []

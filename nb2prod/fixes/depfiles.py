@@ -56,21 +56,7 @@ class DepFileError(Exception):
 
 def kind_of(path: Path) -> str | None:
     """requirements | pyproject | conda | pipfile | setup.cfg | setup.py, or None."""
-    name = path.name
-    low = name.lower()
-    if low.startswith("requirements") and low.endswith((".txt", ".in")):
-        return "requirements"
-    if name == "pyproject.toml":
-        return "pyproject"
-    if name == "Pipfile":
-        return "pipfile"
-    if (low.startswith("environment") or low in ("conda.yml", "conda.yaml")) and low.endswith((".yml", ".yaml")):
-        return "conda"
-    if name == "setup.cfg":
-        return "setup.cfg"
-    if name == "setup.py":
-        return "setup.py"
-    return None
+    return deps.dependency_kind(path.name)
 
 
 def edit_requirements(path: Path, text: str | None, requirements: Sequence[tuple[str, str]]) -> str:
@@ -229,6 +215,20 @@ class _Hits:
         self.edits.append((start, end, new))
 
 
+def _pin_code(hits: _Hits, path: Path, content: str, start: int, package: str, version: str) -> None:
+    """Record in ``hits`` what the pip requirement in ``content`` (one line from file
+    offset ``start``, maybe with a trailing comment) says of ``package``."""
+    m = _COMMENT.search(content)
+    code = content[: m.start()] if m else content
+    new = _pip_line(path, code, package, version)
+    if new is None:
+        return
+    if new == code:
+        hits.pinned = True
+    else:
+        hits.add(start, start + len(code), new)
+
+
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
@@ -292,16 +292,7 @@ def _edit_requirements_txt(path: Path, text: str, package: str, version: str) ->
             if _pip_line(path, code, package, version) is not None:
                 raise DepFileError(f"`{package}` is declared over several lines: pin it by hand")
             continue
-        content = lines[group[0]][0]
-        m = _COMMENT.search(content)
-        code = content[: m.start()] if m else content
-        new = _pip_line(path, code, package, version)
-        if new is None:
-            continue
-        if new == code:
-            hits.pinned = True
-        else:
-            hits.add(starts[group[0]], starts[group[0]] + len(code), new)
+        _pin_code(hits, path, lines[group[0]][0], starts[group[0]], package, version)
     if hits.pinned:
         return text
     if hits.edits:
@@ -908,16 +899,7 @@ def _edit_setup_cfg(path: Path, text: str, package: str, version: str) -> str:
             else:
                 break
         for line, col in value_lines:
-            content = lines[line][0][col:]
-            m = _COMMENT.search(content)
-            code = content[: m.start()] if m else content
-            new = _pip_line(path, code, package, version)
-            if new is None:
-                continue
-            if new == code:
-                hits.pinned = True
-            else:
-                hits.add(starts[line] + col, starts[line] + col + len(code), new)
+            _pin_code(hits, path, lines[line][0][col:], starts[line] + col, package, version)
         if section == "options":
             install = (i, last)
         i = j

@@ -191,8 +191,12 @@ def fix_file(
         return out
     result.path = display
     new_text = dumps(data, layout)
+    body = new_text.lstrip("\ufeff")
+    after_model = notebook_from_dict(json.loads(body), path=path, raw_text=body)
+    # SARIF and GitHub annotations point at lines of the file as it is now written.
+    result.file_lines = dict(after_model.source_line_map or {})
     if before_model.schema_error is None:
-        after_error = notebook_from_dict(json.loads(new_text.lstrip("\ufeff")), path=path).schema_error
+        after_error = after_model.schema_error
         if after_error is not None:
             out = unfixed(f"the fixed notebook would not be valid nbformat ({after_error})")
             out.result.internal_errors.append(f"fix produced an invalid notebook: {after_error}")

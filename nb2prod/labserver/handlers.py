@@ -429,6 +429,19 @@ class _Handler(APIHandler):
             raise ApiError(400, f"the request body must be a JSON object, not {type(data).__name__}")
         return data
 
+    def notebook_request(self) -> tuple[dict[str, Any], dict[str, Any], str | None, Path | None]:
+        """(body, notebook, path relative to the root, absolute path) of a request that
+        posts a notebook (lint, fix); the path is optional."""
+        body = self.body()
+        notebook = body.get("notebook")
+        if not isinstance(notebook, dict):
+            raise ApiError(400, "'notebook' must be the notebook as nbformat 4 JSON (an object)")
+        rel: str | None = None
+        path: Path | None = None
+        if body.get("path") is not None:
+            rel, path = resolve_path(self.state.root, body["path"])
+        return body, notebook, rel, path
+
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         # A notebook may hold lone surrogates ("\ud800" is valid JSON): no UTF-8 encoder takes them.
@@ -453,14 +466,7 @@ class LintHandler(_Handler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.body()
-        notebook = body.get("notebook")
-        if not isinstance(notebook, dict):
-            raise ApiError(400, "'notebook' must be the notebook as nbformat 4 JSON (an object)")
-        rel: str | None = None
-        path: Path | None = None
-        if body.get("path") is not None:
-            rel, path = resolve_path(self.state.root, body["path"])
+        body, notebook, rel, path = self.notebook_request()
         loop = asyncio.get_running_loop()
         try:
             payload = await loop.run_in_executor(
@@ -485,16 +491,9 @@ class FixHandler(_Handler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.body()
-        notebook = body.get("notebook")
-        if not isinstance(notebook, dict):
-            raise ApiError(400, "'notebook' must be the notebook as nbformat 4 JSON (an object)")
+        body, notebook, rel, path = self.notebook_request()
         unsafe = _flag(body, "unsafe")
         codes = _codes(body.get("codes"))
-        rel: str | None = None
-        path: Path | None = None
-        if body.get("path") is not None:
-            rel, path = resolve_path(self.state.root, body["path"])
         loop = asyncio.get_running_loop()
         try:
             payload = await loop.run_in_executor(
