@@ -221,3 +221,15 @@ def test_sarif_after_fix_points_at_lines_of_the_fixed_file(tmp_path, capsys):
     (result,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
     line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert "y = undefined_name" in nb.read_text(encoding="utf-8").splitlines()[line - 1]
+
+
+def test_diff_says_what_happens_to_outputs(tmp_path, capsys):
+    data = make_notebook([TITLE, "x = 1", "print(x)"])
+    data["cells"][1]["execution_count"] = 2
+    data["cells"][2].update(execution_count=1, outputs=[{"output_type": "stream", "name": "stdout", "text": "1\n"}])
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    assert main(["lint", "--diff", "--unsafe-fixes", "--select", "NB301", str(nb)]) == 1
+    out = capsys.readouterr().out
+    assert f"~~~ {nb}:cell 2: execution count cleared\n" in out
+    assert f"~~~ {nb}:cell 3: 1 output removed and execution count cleared\n" in out

@@ -63,6 +63,19 @@ def _pairs(before: list[Any], after: list[Any]) -> Iterator[tuple[int | None, in
                 yield None, j
 
 
+def _outputs_change(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What happened to a cell's outputs and execution count, in words."""
+    before, after = old.get("outputs") or [], new.get("outputs") or []
+    parts = []
+    if len(after) < len(before):
+        removed = len(before) - len(after)
+        what = f"{removed} of {len(before)} outputs" if after else f"{removed} output{'s' if removed != 1 else ''}"
+        parts.append(f"{what} removed")
+    if old.get("execution_count") != new.get("execution_count"):
+        parts.append("execution count cleared")
+    return " and ".join(parts) or "outputs changed"
+
+
 def notebook_diff(display: str, before: dict[str, Any], after: dict[str, Any]) -> str:
     """The change from ``before`` to ``after`` (decoded notebooks), cell by cell."""
     out: list[str] = []
@@ -85,8 +98,7 @@ def notebook_diff(display: str, before: dict[str, Any], after: dict[str, Any]) -
         if s_old != s_new:
             out.extend(difflib.unified_diff(_lines(s_old), _lines(s_new), f"{label}", f"{label} (fixed)"))
         if old.get("outputs") != new.get("outputs") or old.get("execution_count") != new.get("execution_count"):
-            n = len(old.get("outputs") or [])
-            out.append(f"~~~ {label}: {n} output{'s' if n != 1 else ''} and the execution count cleared\n")
+            out.append(f"~~~ {label}: {_outputs_change(old, new)}\n")
     mb, ma = before.get("metadata") or {}, after.get("metadata") or {}
     for key in sorted(set(mb) | set(ma), key=str):
         if mb.get(key) != ma.get(key):
