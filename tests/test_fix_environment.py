@@ -247,6 +247,15 @@ def test_nb204_leaves_a_package_that_is_not_installed_with_a_note(tmp_path: Path
     assert left.fix is None
 
 
+@pytest.mark.parametrize("option", ["--index-url https://download.pytorch.org/whl/cu113",
+                                    "--extra-index-url=https://mirror.example/simple", "-f ./wheels"])
+def test_nb204_has_no_fix_for_an_install_from_another_index(tmp_path: Path, option: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "nb.ipynb").write_text(json.dumps(make_notebook([TITLE, f"!pip install -U rich {option}"])))
+    [finding] = findings(tmp_path / "nb.ipynb", "NB204")
+    assert finding.fix is None  # the version installed here may not exist on that index
+
+
 def test_nb204_in_a_bash_cell_and_a_list_source(tmp_path: Path) -> None:
     nb = make_notebook([TITLE, "%%bash\npip install --quiet rich\necho ok"])
     nb["cells"][1]["source"] = ["%%bash\n", "pip install --quiet rich\n", "echo ok"]

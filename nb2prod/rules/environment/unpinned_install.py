@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -16,6 +17,15 @@ from nb2prod.rules._base import Rule, register
 from nb2prod.rules.environment.facts import Environment, _Install, environment_of
 
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})
+
+
+_INDEX_OPTION = re.compile(r"(?:^|\s)(?:-i|--index-url|--extra-index-url|-f|--find-links)(?:[\s=]+(\S*)|$)")
+_PYPI = re.compile(r"""^['"]?https?://pypi\.org/simple/?['"]?$""")
+
+
+def _other_index(line: str) -> bool:
+    """Whether an install line names an index or wheel folder other than PyPI itself."""
+    return any(not _PYPI.match(m.group(1) or "") for m in _INDEX_OPTION.finditer(line))
 
 
 @register
@@ -53,7 +63,9 @@ class UnpinnedInstall(Rule):
     xgboost==2.1.1`; `rich[jupyter]` becomes `rich[jupyter]==13.7.1`), options and the
     other packages stay. Not offered for a package that is not installed here (the
     message says so), one installed from a local path or URL, a version range that
-    excludes the installed version, URLs, `-r FILE`, and conda installs (a conda
+    excludes the installed version, URLs, `-r FILE`, a command that installs from
+    another index (`--index-url`, `--extra-index-url`, `--find-links`: CUDA wheels or a
+    mirror may not have the version installed here), and conda installs (a conda
     package's name and versions are not always PyPI's). By hand: pin each package with
     `==` (conda: `=`), or better, move the packages to the project's dependency file and
     install from it (`%pip install -r requirements.txt`).
@@ -124,6 +136,10 @@ class UnpinnedInstall(Rule):
         # The word must be what the parser read (IPython transforms, odd line breaks), and
         # not cut short by a shell redirection (`pip install pandas>=2` writes to `=2`).
         if source[start:end] != spec.spec or source[end:end + 1] in ("<", ">"):
+            return None
+        # Another index (CUDA wheels, a private mirror) may not have the version installed here.
+        line_text = source[starts[inst.line - 1]: starts[inst.line] if inst.line < len(starts) else len(source)]
+        if _other_index(line_text):
             return None
         try:
             new = pin_requirement(spec.spec, spec.name, release[1])
