@@ -185,8 +185,14 @@ def test_no_path_fix_where_a_relative_path_could_mean_something_else(source):
 @pytest.fixture
 def project_outside_tmp() -> Iterator[Path]:
     """A project folder with a `.git` (its root) outside /tmp, where NB501/NB502 do not
-    look: a hidden folder beside this file, removed afterwards."""
-    base = Path(tempfile.mkdtemp(prefix=".fixcheck-", dir=Path(__file__).parent))
+    look: a hidden folder beside this file, or in ~/.cache when the checkout is under
+    /tmp (as CI's clean clone may be), removed afterwards."""
+    where = [Path(__file__).parent, Path.home() / ".cache"]
+    outside = [d for d in where if not str(d.resolve()).startswith(("/tmp/", "/var/tmp/"))]
+    if not outside:
+        pytest.skip("the checkout and the home folder are under /tmp: no absolute path there is reported")
+    outside[0].mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=".fixcheck-", dir=outside[0]))
     try:
         project = base / "proj"
         (project / ".git").mkdir(parents=True)
@@ -202,8 +208,6 @@ def test_a_path_under_the_project_root_climbs_from_the_notebooks_folder_and_the_
         project_outside_tmp):
     project = project_outside_tmp
     code = "NB501" if HOME.search(str(project)) else "NB502"
-    if str(project).startswith(("/tmp/", "/var/tmp/")):
-        pytest.skip("the checkout is under /tmp: its absolute paths are not reported")
     data = project / "data" / "iris.csv"
     data.parent.mkdir()
     data.write_text("a,b\n1,2\n", encoding="utf-8")
