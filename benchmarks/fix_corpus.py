@@ -3,12 +3,12 @@
     python benchmarks/fix_corpus.py [CORPUS] [--unsafe] [--json OUT] [--keep DIR]
 
 Copies CORPUS (default ../shared/corpus) to a temporary folder (the corpus is never
-written), lints every notebook, fixes it as `nb2prod lint --fix` does (with `--unsafe`:
-`--fix --unsafe-fixes`), and reports:
+written), lints every notebook, fixes them all as `nb2prod lint --fix CORPUS` does (with
+`--unsafe`: `--fix --unsafe-fixes`), and reports:
 
 - notebooks fixed, left alone, refused (layout, nbformat 3) and crashed (internal errors);
 - every written notebook validated with nbformat (the schema of its own version);
-- a second fix of every written notebook: it must change nothing (idempotent);
+- a second fix of every notebook: it must change nothing (idempotent);
 - findings per rule before and after, and how many the fixes removed;
 - the time of the fix pass against the lint pass over the same notebooks (a ratio).
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nb2prod.engine import lint_file  # noqa: E402
-from nb2prod.fixes.run import fix_file  # noqa: E402
+from nb2prod.fixes.run import fix_paths  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,14 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     lint_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     written: list[Path] = []
-    for nb in notebooks:
+    try:  # as `nb2prod lint --fix CORPUS` does: every notebook, in rounds while files change
+        outcomes = fix_paths(notebooks, unsafe=args.unsafe)
+    except Exception as exc:  # a crash is what this benchmark is for
+        print(f"fix_corpus: crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    fix_seconds = time.perf_counter() - t0
+    for nb, outcome in zip(notebooks, outcomes, strict=True):
         rel = nb.relative_to(copy)
-        try:
-            outcome = fix_file(nb, unsafe=args.unsafe)
-        except Exception as exc:  # a crash is what this benchmark is for
-            problems.append(f"{rel}: crashed: {type(exc).__name__}: {exc}")
-            states["crashed"] += 1
-            continue
         if outcome.result.error:
             states["unreadable"] += 1
         elif outcome.result.internal_errors:
@@ -88,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         fixed.update(outcome.fixed)
         for f in outcome.result.findings:
             after[f.code] += 1
-    fix_seconds = time.perf_counter() - t0
     for nb in written:
         rel = nb.relative_to(copy)
         try:
@@ -96,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             nbformat.validate(data)
         except Exception as exc:
             problems.append(f"{rel}: invalid after the fix: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-        again = fix_file(nb, unsafe=args.unsafe, write=False)
+    # `--fix` twice equals once: a second run over everything would change nothing.
+    for nb, again in zip(notebooks, fix_paths(notebooks, unsafe=args.unsafe, write=False), strict=True):
         if again.changed:
-            problems.append(f"{rel}: a second fix changes it again ({dict(again.fixed)})")
+            problems.append(f"{nb.relative_to(copy)}: a second fix changes it again ({dict(again.fixed)})")
 
     codes = sorted(set(before) | set(after))
     print(f"{len(notebooks)} notebooks: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))

@@ -310,27 +310,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _fix_paths(paths: list[Path], overrides: Any, config: Path | None, args: argparse.Namespace) -> list[Any]:
-    """Fix each notebook once (a notebook named twice, or through a symlink, is fixed once)."""
-    from nb2prod.fixes.run import fix_file
+    """Fix the notebooks (nb2prod.fixes.run.fix_paths)."""
+    from nb2prod.fixes.run import fix_paths
 
-    outcomes: list[Any] = []
-    done: dict[str, Any] = {}
-    for p in paths:
-        real = os.path.realpath(p)
-        if real in done:
-            again = done[real]
-            outcomes.append(type(again)(str(p), again.result))
-            continue
-        try:
-            outcome = fix_file(p, overrides, config, unsafe=args.unsafe_fixes, write=not args.diff)
-        except OSError as exc:
-            from nb2prod.engine import NotebookResult
-            from nb2prod.fixes.run import FixOutcome
-
-            outcome = FixOutcome(str(p), NotebookResult(path=str(p), error=f"cannot write: {exc.strerror or exc}"))
-        done[real] = outcome
-        outcomes.append(outcome)
-    return outcomes
+    return fix_paths(paths, overrides, config, unsafe=args.unsafe_fixes, write=not args.diff)
 
 
 def _fix_summary(run: Any, fixed: int, args: argparse.Namespace) -> None:

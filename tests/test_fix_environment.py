@@ -285,3 +285,21 @@ def test_nb204_pinned_install_runs_offline(tmp_path: Path) -> None:
     check = check_fix(tmp_path, [TITLE, "%pip install --no-index --no-deps rich", "import rich"], "NB204",
                       run=True, extra_files={**REPO, "requirements.txt": f"rich=={RICH}\n"})
     assert check.sources()[1] == f"%pip install --no-index --no-deps rich=={RICH}"
+
+
+def test_fixing_a_folder_twice_equals_once_when_one_notebooks_file_serves_another(tmp_path: Path, capsys) -> None:
+    # a.ipynb cannot create a complete requirements.txt (one package is not installed), so
+    # its NB203 fix is unsafe; b.ipynb's is safe and creates the file, after which a.ipynb's
+    # yaml import is an NB201 with a safe fix: a second round takes it, so a second
+    # `--fix` of the folder finds nothing left to do.
+    from nb2prod.cli import main
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.ipynb").write_text(json.dumps(make_notebook([TITLE, f"import rich\nimport yaml\nimport {MISSING}"])))
+    (tmp_path / "b.ipynb").write_text(json.dumps(make_notebook([TITLE, "import rich"])))
+    main(["lint", "--fix", "--select", "NB2", str(tmp_path)])
+    assert (tmp_path / "requirements.txt").read_text() == f"rich=={RICH}\nPyYAML=={YAML}\n"
+    capsys.readouterr()
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    main(["lint", "--fix", "--select", "NB2", str(tmp_path)])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == files

@@ -25,9 +25,13 @@ from nb2prod.fixes.apply import FixConflict, apply_to_data, choose
 from nb2prod.fixes.model import Fix
 from nb2prod.notebook import NotebookError, notebook_from_dict, read_regular_file
 
-__all__ = ["FixOutcome", "fix_notebook_data", "fix_file", "MAX_PASSES"]
+__all__ = ["FixOutcome", "fix_notebook_data", "fix_file", "fix_paths", "MAX_PASSES", "MAX_ROUNDS"]
 
 MAX_PASSES = 10
+# Rounds over many notebooks: a dependency file one notebook's fix writes is read by the
+# others (a requirements.txt created for a.ipynb declares what b.ipynb lacks, or now lets
+# b.ipynb's NB201 fix add to it), so notebooks are fixed again until no file changes.
+MAX_ROUNDS = 3
 
 
 @dataclass
@@ -212,3 +216,58 @@ def fix_file(
             write_atomic(path, outcome.text)
         outcome.written = True
     return outcome
+
+
+def _merged(first: FixOutcome, later: FixOutcome) -> FixOutcome:
+    """One notebook's outcome over two rounds: fixed counts added, texts from first to last."""
+    files = dict(first.files)
+    for path, (before, after) in later.files.items():
+        files[path] = (files[path][0] if path in files else before, after)
+    text = later.text if later.text is not None else first.text
+    return FixOutcome(
+        first.path, later.result, first.fixed + later.fixed, original=first.original or later.original,
+        text=text, data_before=first.data_before or later.data_before, data=later.data or first.data,
+        files={p: ba for p, ba in files.items() if ba[0] != ba[1]}, written=first.written or later.written,
+    )
+
+
+def fix_paths(
+    paths: list[Path],
+    overrides: Overrides = Overrides(),
+    config: Path | None = None,
+    *,
+    unsafe: bool = False,
+    write: bool = True,
+) -> list[FixOutcome]:
+    """Fix many notebooks, each once per round (a notebook named twice, or through a
+    symlink, is fixed once), in rounds while a round wrote a dependency file that the
+    other notebooks read (at most :data:`MAX_ROUNDS`): `--fix` twice equals once for a
+    folder too. Without ``write`` (``--diff``) there is one round: nothing is written."""
+    import os
+
+    order: list[str] = []
+    by_real: dict[str, FixOutcome] = {}
+    first_path: dict[str, Path] = {}
+    for p in paths:
+        real = os.path.realpath(p)
+        if real not in first_path:
+            first_path[real] = p
+            order.append(real)
+    for _ in range(MAX_ROUNDS if write else 1):
+        wrote_files = False
+        for real in order:
+            try:
+                outcome = fix_file(first_path[real], overrides, config, unsafe=unsafe, write=write)
+            except OSError as exc:  # a read-only file or folder: that notebook's error
+                name = exc.filename or first_path[real]
+                error = f"cannot write {name}: {exc.strerror or exc}"
+                outcome = FixOutcome(str(first_path[real]), NotebookResult(path=str(first_path[real]), error=error))
+            wrote_files = wrote_files or bool(outcome.files and outcome.written)
+            by_real[real] = _merged(by_real[real], outcome) if real in by_real else outcome
+        if not wrote_files or len(order) < 2:
+            break
+    out: list[FixOutcome] = []
+    for p in paths:
+        o = by_real[os.path.realpath(p)]
+        out.append(o if o.path == str(p) else FixOutcome(str(p), o.result))
+    return out
