@@ -281,3 +281,24 @@ def test_an_output_with_a_phone_number_is_removed(tmp_path):
     nb["cells"][1]["source"] = "customer = 'x'\nprint(customer)"
     check = check_fix(tmp_path, nb, "NB604", unsafe=True)
     assert check.data["cells"][1]["outputs"] == []
+
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_KERAS = importlib.util.find_spec("keras") is not None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_the_torch_seed_runs(tmp_path):
+    check = check_fix(tmp_path, [TITLE, "import torch", "w = torch.randn(3)\nassert w.shape == (3,)"], "NB104",
+                      run=True)
+    assert check.sources()[1] == "import torch\ntorch.manual_seed(0)"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (HAS_KERAS and HAS_TORCH), reason="keras (on the torch backend) is not installed")
+def test_the_keras_seed_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # the kernel inherits it
+    cells = [TITLE, "import keras", "model = keras.Sequential([keras.layers.Dense(2)])\nmodel.build((None, 3))"]
+    check = check_fix(tmp_path, cells, "NB105", run=True)
+    assert check.sources()[1] == "import keras\nkeras.utils.set_random_seed(0)"
