@@ -233,3 +233,16 @@ def test_diff_says_what_happens_to_outputs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"~~~ {nb}:cell 2: execution count cleared\n" in out
     assert f"~~~ {nb}:cell 3: 1 output removed and execution count cleared\n" in out
+
+
+def test_the_text_report_marks_what_fix_repairs(tmp_path, capsys):
+    data = make_notebook([TITLE, "import numpy as np", "x = np.random.rand(3)", "y = undefined_name"])
+    data["cells"][2]["execution_count"], data["cells"][1]["execution_count"] = 1, 2  # NB301: an unsafe fix
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    main(["lint", "--no-source", "--select", "NB102,NB701,NB301", str(nb)])
+    lines = {line.split(": ")[1].split(" ")[0]: line for line in capsys.readouterr().out.splitlines() if ": NB" in line}
+    assert " NB102 [error] [*] " in lines["NB102"]
+    assert "[*]" not in lines["NB701"] and "[*]" not in lines["NB301"]
+    main(["lint", "--no-source", "--unsafe-fixes", "--select", "NB301", str(nb)])
+    assert " NB301 [warning] [*] " in capsys.readouterr().out

@@ -116,6 +116,8 @@ def render_text(run: RunResult, ctx: FormatContext) -> str:
             head.append(": ")
             head.append(f.code, style=_SEV_STYLE[f.severity])
             head.append(f" [{f.severity.label}] ", style=_SEV_STYLE[f.severity])
+            if f.fix is not None and (f.fix.safe or ctx.unsafe_fixes):
+                head.append("[*] ", style="bold")  # as ruff: `--fix` repairs this one
             head.append(one_line(f.message))
             console.print(head)
             frame = _frame(f) if ctx.show_source else None

@@ -57,7 +57,10 @@ class MissingRandomState(Rule):
     results that do not depend on call order). The list of scikit-learn callables and
     of when their seed matters is generated from scikit-learn itself
     (`tools/gen_sklearn_random_state.py`, `tools/sklearn_seed_experiment.py`); the linter
-    does not need scikit-learn installed.
+    does not need scikit-learn installed. `nb2prod lint --fix` (safe) adds
+    `random_state=<seed>` after the call's last argument (or replaces `None`), with the
+    notebook's seed variable or `0`; inside a loop or comprehension the fix is unsafe
+    (repeated fits meant to differ would all be one).
     """
 
     code = "NB106"
@@ -127,6 +130,7 @@ class RandomStateMayMatter(Rule):
     Pass `random_state=<int>`: it costs nothing where the seed is not used and makes the
     result reproducible where it is. Calls after a global `np.random.seed(...)` are not
     reported. Calls whose result the seed changes on typical data are NB106 (an error).
+    `nb2prod lint --fix` adds `random_state=<seed>` as for NB106.
     """
 
     code = "NB109"

@@ -84,10 +84,15 @@ class UnseededPythonRandom(_UnseededGlobalRandom):
     ```
 
     ## Fix
-    Call `random.seed(<int>)` in the first code cell, or use a seeded
-    `rng = random.Random(42)` and draw from it. Helpers such as Lightning's
+    Call `random.seed(<int>)` right after `import random`, before the first draw, or
+    use a seeded `rng = random.Random(42)` and draw from it. Helpers such as Lightning's
     `seed_everything`, `transformers.set_seed` or `keras.utils.set_random_seed` count
     as seeds too.
+    `nb2prod lint --fix` (safe) inserts `random.seed(0)` on the line after the first
+    top-level import of `random` that runs before the first draw, with the notebook's alias
+    and its own seed variable (`SEED = 42` bound once, above) or `0`. It is not offered
+    when that import runs after the first draw or shares its line with other code, or
+    when the notebook seeds `random` somewhere already (move that seed up yourself).
     """
 
     code = "NB101"
@@ -125,7 +130,13 @@ class UnseededNumpyRandom(_UnseededGlobalRandom):
 
     ## Fix
     Prefer a seeded `np.random.default_rng(<int>)` passed to the code that needs it; or,
-    at least, call `np.random.seed(<int>)` in the first code cell.
+    at least, call `np.random.seed(<int>)` right after numpy is imported, before the
+    first draw.
+    `nb2prod lint --fix` (safe) inserts `np.random.seed(0)` on the line after the first
+    top-level import of numpy that runs before the first draw, with the notebook's alias
+    and its own seed variable (`SEED = 42` bound once, above) or `0`. It is not offered
+    when that import runs after the first draw or shares its line with other code, or
+    when the notebook seeds numpy somewhere already (move that seed up yourself).
     """
 
     code = "NB102"
@@ -162,7 +173,11 @@ class UnseededRandomGenerator(Rule):
 
     ## Fix
     Pass a seed: `np.random.default_rng(42)`, `random.Random(42)`,
-    `tf.random.Generator.from_seed(42)`.
+    `tf.random.Generator.from_seed(42)`. `nb2prod lint --fix` (safe) passes the
+    notebook's seed variable or `0` as the first argument (`RandomState(None)` becomes
+    `RandomState(0)`); inside a loop or comprehension the fix is unsafe, since every
+    iteration would then draw the same numbers; `from_non_deterministic_state()` gets
+    no fix.
     """
 
     code = "NB103"
@@ -214,8 +229,14 @@ class UnseededTorch(_UnseededGlobalRandom):
     ```
 
     ## Fix
-    Call `torch.manual_seed(<int>)` (or `lightning.seed_everything(<int>)`) in the first
-    code cell, or pass a seeded `generator=torch.Generator().manual_seed(<int>)`.
+    Call `torch.manual_seed(<int>)` (or `lightning.seed_everything(<int>)`) right after
+    `import torch`, before the first draw, or pass a seeded
+    `generator=torch.Generator().manual_seed(<int>)`.
+    `nb2prod lint --fix` (safe) inserts `torch.manual_seed(0)` on the line after the first
+    top-level import of torch that runs before the first draw, with the notebook's alias
+    and its own seed variable (`SEED = 42` bound once, above) or `0`. It is not offered
+    when that import runs after the first draw or shares its line with other code, or
+    when the notebook seeds torch somewhere already (move that seed up yourself).
     """
 
     code = "NB104"
@@ -253,7 +274,14 @@ class UnseededTensorflow(_UnseededGlobalRandom):
 
     ## Fix
     Call `tf.keras.utils.set_random_seed(<int>)` (it also seeds Python and numpy) or
-    `tf.random.set_seed(<int>)` in the first code cell.
+    `tf.random.set_seed(<int>)` right after TensorFlow is imported, before the first
+    draw.
+    `nb2prod lint --fix` (safe) inserts `tf.keras.utils.set_random_seed(0)` (`keras.utils.set_random_seed(0)` for
+    standalone Keras) on the line after the first
+    top-level import of TensorFlow or Keras that runs before the first draw, with the notebook's alias
+    and its own seed variable (`SEED = 42` bound once, above) or `0`. It is not offered
+    when that import runs after the first draw or shares its line with other code, or
+    when the notebook seeds TensorFlow or Keras somewhere already (move that seed up yourself).
     """
 
     code = "NB105"
