@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nb2prod.fixes.model import ClearOutputs, DeleteCell, Edit, Fix, Requirement, SetMetadata, SourceEdit
+from nb2prod.notebook import multiline_text
 
 __all__ = ["Plan", "choose", "apply_to_data", "FixConflict"]
 
@@ -77,13 +78,6 @@ def choose(candidates: Iterable[tuple[Any, Fix]]) -> Plan:
 
 def _self_conflicting(edits: Sequence[Edit]) -> bool:
     return any(_conflicts(a, b) for i, a in enumerate(edits) for b in edits[i + 1:] if a != b)
-
-
-def _cell_source(cell: dict[str, Any]) -> str:
-    src = cell.get("source")
-    if isinstance(src, list):
-        return "".join(s for s in src if isinstance(s, str))
-    return src if isinstance(src, str) else ""
 
 
 def _set_source(cell: dict[str, Any], text: str) -> None:
@@ -149,7 +143,7 @@ def apply_to_data(data: dict[str, Any], edits: Sequence[Edit]) -> None:
             _set_key(meta, e.key, e.value)
     for index, cell_edits in by_cell.items():
         cell = cell_at(index, cell_edits[0].cell_id)
-        source = _cell_source(cell)
+        source = multiline_text(cell.get("source"))
         # Later edits first, so earlier offsets stay valid; insertions at one point keep
         # the order they were given in.
         for e in sorted(cell_edits, key=lambda e: (e.start, e.end), reverse=True):

@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nb2prod.notebook import multiline_text
+
 __all__ = ["notebook_diff", "file_diff"]
 
 
 def _source(cell: dict[str, Any]) -> str:
-    src = cell.get("source")
-    if isinstance(src, list):
-        return "".join(s for s in src if isinstance(s, str))
-    return src if isinstance(src, str) else ""
+    return multiline_text(cell.get("source"))
 
 
 def _lines(text: str) -> list[str]:

@@ -182,11 +182,11 @@ def fix_file(
         layout = detect_layout(text, data)
     except LayoutError as exc:
         return unfixed(str(exc))
+    data_before = json.loads(text.lstrip("\ufeff"))  # kept as it was, for --diff
     try:
-        before_model = notebook_from_dict(json.loads(text.lstrip("\ufeff")), path=path)
+        before_model = notebook_from_dict(data_before, path=path)
     except NotebookError:
         return unfixed("not a notebook")
-    data_before = json.loads(text.lstrip("\ufeff"))
     try:
         fixed, files, result = fix_notebook_data(data, path, settings, unsafe=unsafe)
     except FixConflict as exc:  # a bug of a rule's fix; the file is left alone

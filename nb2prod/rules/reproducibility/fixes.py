@@ -52,13 +52,15 @@ def _int_constant(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int
 
 
-def seed_name(nb: Analysis, before: tuple[int, int]) -> str:
-    """The notebook's seed variable bound (once, to an integer) before (cell, line), else ``"0"``."""
+def _seed_bindings(nb: Analysis) -> dict[str, list[tuple[int, int, bool]]]:
+    """Every binding of a seed-like name: (cell, line, whether it is a top-level
+    ``NAME = <int>``). Computed once per lint (``nb.fact``), shared by every fix."""
     found: dict[str, list[tuple[int, int, bool]]] = {}
     for cell in nb.parsed_cells:
         tree = cell.parsed.tree
         if tree is None:
             continue
+        top_level = {id(stmt) for stmt in tree.body}
         for node in ast.walk(tree):
             targets: list[ast.expr] = []
             value: ast.expr | None = None
@@ -68,10 +70,15 @@ def seed_name(nb: Analysis, before: tuple[int, int]) -> str:
                 targets, value = [node.target], node.value
             for t in targets:
                 if isinstance(t, ast.Name) and _SEED_NAME.match(t.id):
-                    top = node in tree.body
-                    ok = top and value is not None and _int_constant(value) and not isinstance(node, ast.AugAssign)
-                    found.setdefault(t.id, []).append((cell.index, t.lineno + cell.parsed.line_offset, bool(ok)))
-    for name, bindings in found.items():
+                    ok = (id(node) in top_level and value is not None and _int_constant(value)
+                          and not isinstance(node, ast.AugAssign))
+                    found.setdefault(t.id, []).append((cell.index, t.lineno + cell.parsed.line_offset, ok))
+    return found
+
+
+def seed_name(nb: Analysis, before: tuple[int, int]) -> str:
+    """The notebook's seed variable bound (once, to an integer) before (cell, line), else ``"0"``."""
+    for name, bindings in nb.fact(_seed_bindings).items():
         if len(bindings) == 1 and bindings[0][2] and bindings[0][:2] < before:
             return name
     return "0"
