@@ -10,13 +10,13 @@ so they cost nothing when the rules that need them are not selected.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
+from nb2prod import _lazyre
 from nb2prod._ast import iter_nodes
 from nb2prod.notebook import Cell, Notebook
 
@@ -48,7 +48,7 @@ IPYTHON_NAMES = frozenset(
     {"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___",
      "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "__session__"}
 )
-_HISTORY_NAME = re.compile(r"^_(i|ii|iii)?\d+$")
+_HISTORY_NAME = _lazyre.compile(r"^_(i|ii|iii)?\d+$")
 
 
 @dataclass(frozen=True)

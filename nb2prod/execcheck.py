@@ -26,10 +26,10 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nb2prod import _lazyre
 from nb2prod.kernel_runner import (
     CELL_RAISED,
     KERNEL_DIED,
@@ -37,17 +37,18 @@ from nb2prod.kernel_runner import (
     TIMED_OUT,
     CellRun,
     NotebookRun,
-    RunOptions,
-    option,
     run_notebook,
 )
 from nb2prod.notebook import ANSI_ESCAPE, multiline_text
 from nb2prod.rules.execution import (
+    EXECUTION_RULES,
+    REPRODUCE_RULES,
     CellFailsOnRerun,
     ExecutionIncomplete,
     OutputDiffersFromSaved,
     OutputNotReproducible,
 )
+from nb2prod.runopts import ExecutionOptions, RunOptions
 
 if TYPE_CHECKING:
     from nb2prod.diagnostics import Finding
@@ -59,6 +60,7 @@ __all__ = [
     "ExecutionOptions",
     "VERDICTS",
     "EXECUTION_RULES",
+    "REPRODUCE_RULES",
     "NORMALISERS",
     "run_notebook",
     "normalise_outputs",
@@ -69,25 +71,8 @@ __all__ = [
 
 VERDICTS = ("ran", "failed", "timeout", "no-kernel", "skipped")
 
-# The rules whose findings come from a run (their check() reports nothing statically).
 CELL_FAILS, NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED, INCOMPLETE = (
     CellFailsOnRerun.code, OutputNotReproducible.code, OutputDiffersFromSaved.code, ExecutionIncomplete.code)
-EXECUTION_RULES = frozenset({CELL_FAILS, NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED, INCOMPLETE})
-REPRODUCE_RULES = frozenset({NOT_REPRODUCIBLE, DIFFERS_FROM_SAVED})
-
-
-@dataclass(frozen=True)
-class ExecutionOptions(RunOptions):
-    """What ``lint --execute`` asks of the engine (picklable, for ``--jobs``): the runner's
-    options and lint's own, each declared with its flag and help."""
-
-    reproduce: bool = option(
-        flag="--reproduce", kind="switch", default=False,
-        help="run it twice and compare outputs between the runs (NB308) and with the saved ones (NB309); "
-             "implies --execute")
-    images: bool = option(
-        flag="--compare-images", kind="switch", default=False,
-        help="compare image bytes too (default: only that an image is there)")
 
 
 # -- normalising ----------------------------------------------------------------------
@@ -102,23 +87,23 @@ _NUM = r"\d+(?:[.,]\d+)?"
 NORMALISERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("ANSI colour codes", _ANSI, ""),
     # tqdm (` 45%|████▌     | 45/100 [00:01<00:02, 30.1it/s]`) and Keras (`3/10 [==>...]`)
-    ("progress bars", re.compile(r"(?m)^.*\d{1,3}%\|.*\|.*$|^.*\d+/\d+ \[[=>.]*\].*$"), "<progress>"),
-    ("%timeit", re.compile(rf"{_NUM} ?{_UNIT} ± {_NUM} ?{_UNIT} per loop[^\n]*"), "<timeit>"),
-    ("%time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <time>"),
-    ("durations", re.compile(rf"(?i)\b(took|elapsed(?: time)?|duration|runtime|time|in)(\s*[:=]?\s*)"
+    ("progress bars", _lazyre.compile(r"(?m)^.*\d{1,3}%\|.*\|.*$|^.*\d+/\d+ \[[=>.]*\].*$"), "<progress>"),
+    ("%timeit", _lazyre.compile(rf"{_NUM} ?{_UNIT} ± {_NUM} ?{_UNIT} per loop[^\n]*"), "<timeit>"),
+    ("%time", _lazyre.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <time>"),
+    ("durations", _lazyre.compile(rf"(?i)\b(took|elapsed(?: time)?|duration|runtime|time|in)(\s*[:=]?\s*)"
                              rf"{_NUM} ?{_UNIT}\b"), r"\1\2<time>"),
-    ("timestamps", re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?"),
+    ("timestamps", _lazyre.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?"),
      "<timestamp>"),
-    ("memory addresses", re.compile(r"\b0x[0-9a-fA-F]{4,}\b"), "0x…"),
-    ("object ids (UUIDs)", re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    ("memory addresses", _lazyre.compile(r"\b0x[0-9a-fA-F]{4,}\b"), "0x…"),
+    ("object ids (UUIDs)", _lazyre.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                                       r"[0-9a-fA-F]{12}\b"), "<uuid>"),
-    ("object ids (id=...)", re.compile(r"\b(id[=:] ?)\d{6,}\b"), r"\1<id>"),
+    ("object ids (id=...)", _lazyre.compile(r"\b(id[=:] ?)\d{6,}\b"), r"\1<id>"),
     # SyntaxError values name the file IPython compiled the cell as: `(3512.py, line 2)`
-    ("cell file names", re.compile(r"\((?:\d+\.py|<ipython-input-[^>]*>), line (\d+)\)"), r"(<cell>, line \1)"),
+    ("cell file names", _lazyre.compile(r"\((?:\d+\.py|<ipython-input-[^>]*>), line (\d+)\)"), r"(<cell>, line \1)"),
 )
 
-_BACKSPACE = re.compile(r"[^\n\x08]\x08")
-_PROGRESS_RUN = re.compile(r"(?m)^<progress>(?:\n<progress>)+$")
+_BACKSPACE = _lazyre.compile(r"[^\n\x08]\x08")
+_PROGRESS_RUN = _lazyre.compile(r"(?m)^<progress>(?:\n<progress>)+$")
 _IMAGE_MIMES = ("image/", "application/pdf")
 
 
@@ -288,7 +273,7 @@ def describe_difference(a: list[dict[str, Any]], b: list[dict[str, Any]],
 
 # IPython names the cell in tracebacks as `Cell In[3], line 2` (IPython >= 8) or
 # `Input In [3], in <cell line: 2>()` (IPython 7.x / 8.0-8.4).
-_CELL_FRAME = re.compile(r"(?:Cell In\s*\[(\d+)\],\s*line (\d+)|Input In \[(\d+)\].*?<cell line: (\d+)>)")
+_CELL_FRAME = _lazyre.compile(r"(?:Cell In\s*\[(\d+)\],\s*line (\d+)|Input In \[(\d+)\].*?<cell line: (\d+)>)")
 
 
 def _error_line(tb: list[str], count: int, cell: Cell) -> int | None:

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from nb2prod import _lazyre
+
 __all__ = [
     "Hit",
     "NameClass",
@@ -66,7 +68,7 @@ _WINDOW_BEFORE, _WINDOW_AFTER = 200, 800
 # ahead with a character set instead of trying each alternative at each position; the
 # anchors are chosen among rarer characters ("J(?<=eyJ)", not "eyJ"; never "."), and
 # lookbehinds finish the job ("_(?<=ghp_)").
-_FORMAT_ANCHORS = re.compile(
+_FORMAT_ANCHORS = _lazyre.compile(
     "|".join(
         (
             r"AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|ABIA[0-9A-Z]{16}|ACCA[0-9A-Z]{16}|A3T[A-Z0-9][0-9A-Z]{16}",  # AWS
@@ -99,7 +101,7 @@ _FORMAT_ANCHORS = re.compile(
 # Secret-looking names given a value, searched in the lower-cased text (`re.I` on the
 # mixed-case text is several times slower).
 _NAME_WORDS = ("key", "token", "secret", "pass", "pw", "auth", "cred")
-_NAME_ANCHOR = re.compile(
+_NAME_ANCHOR = _lazyre.compile(
     r"(?:key|token|secret|pass|pw|auth|cred)[\w.-]{0,16}(?:[\"'`]\]?[ \t]*[:=,]|\]?[ \t]*(?:[:=]|=>|<-))"
 )
 
@@ -138,7 +140,7 @@ def has_anchor(text: str) -> bool:
 # every line with an anchor cost about 200 us a line).
 # Each pattern starts with a literal character or anchors on one (lookbehinds), as above.
 _DS_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(pattern), plugins)
+    (_lazyre.compile(pattern), plugins)
     for pattern, plugins in (
         (r"(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}", ("AWSKeyDetector",)),
         (r"AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}", ("ArtifactoryDetector",)),
@@ -164,7 +166,7 @@ _DS_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
 # Read in the lower-cased line, and only when it names a secret (`_NAME_ANCHOR`): the
 # keyword-based plugins, each with what its patterns require (a prefix, a value length).
 _DS_LOW_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(pattern), plugins)
+    (_lazyre.compile(pattern), plugins)
     for pattern, plugins in (
         (r"aws.{0,20}?(?:key|pwd|pw|pass|token).{0,20}?[\"'][0-9a-z/+]{40}[\"']", ("AWSKeyDetector",)),
         (r"(?:key|pwd|pass|token)[\w\"'\]]{0,4}[ \t]*(?:=>?|:=?|::)?[ \t]*[\"']?[\w-]{44}", ("IbmCloudIamDetector",)),
@@ -265,49 +267,50 @@ def detect_secrets_plugins() -> tuple[dict[str, Any], Any]:
 
 # -- our own formats --------------------------------------------------------------------
 _OWN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![\w-])")),
-    ("Google OAuth access token", re.compile(r"\bya29\.[0-9A-Za-z_\-]{20,}")),
-    ("Google OAuth client secret", re.compile(r"\bGOCSPX-[0-9A-Za-z_\-]{28}(?![\w-])")),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}(?!\w)")),
-    ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}")),
-    ("Anthropic API key", re.compile(r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,}")),
-    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{82}(?!\w)")),
-    ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("Google API key", _lazyre.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![\w-])")),
+    ("Google OAuth access token", _lazyre.compile(r"\bya29\.[0-9A-Za-z_\-]{20,}")),
+    ("Google OAuth client secret", _lazyre.compile(r"\bGOCSPX-[0-9A-Za-z_\-]{28}(?![\w-])")),
+    ("Hugging Face token", _lazyre.compile(r"\bhf_[A-Za-z]{34}(?!\w)")),
+    ("OpenAI API key", _lazyre.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}")),
+    ("Anthropic API key", _lazyre.compile(r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,}")),
+    ("GitHub token", _lazyre.compile(r"\bgithub_pat_[A-Za-z0-9_]{82}(?!\w)")),
+    ("private key", _lazyre.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
 )
-_KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{40,}")
-PRIVATE_KEY_HEADER = re.compile(r"-*BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|PuTTY-User-Key-File-\d:?")
+_KEY_MATERIAL = _lazyre.compile(r"[A-Za-z0-9+/=]{40,}")
+PRIVATE_KEY_HEADER = _lazyre.compile(r"-*BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|PuTTY-User-Key-File-\d:?")
 
 # -- secret-looking names ---------------------------------------------------------------
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}"
 _QUOTED = r"""(?:"(?P<v1>[^"\\\r\n]{1,512})"|'(?P<v2>[^'\\\r\n]{1,512})'|`(?P<v3>[^`\\\r\n]{1,512})`)"""
 # name = "value", name="value" (keyword argument), name: str = "value", NAME"] = "value",
 # name <- "value" (R)
-_ASSIGN = re.compile(
+_ASSIGN = _lazyre.compile(
     rf"(?<![\w.\-])(?P<name>{_NAME})(?:[\"'`]?\])?[ \t]*"
     rf"(?::[ \t]*[A-Za-z_][\w\[\]., |]{{0,40}}?[ \t]*)?(?:=|:=|=>|<-)[ \t]*@?(?P<prefix>[rRbBuUfF]{{0,2}}){_QUOTED}"
 )
 # "name": "value" (dicts, JSON), name: "value" (YAML)
-_COLON = re.compile(rf"(?<![\w.\-])(?P<name>{_NAME})[\"'`]?[ \t]*:[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
+_COLON = _lazyre.compile(rf"(?<![\w.\-])(?P<name>{_NAME})[\"'`]?[ \t]*:[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
 # ("name", "value"): os.environ.setdefault, set_key, config.set ... (judged strictly)
-_PAIR = re.compile(rf"[\"'](?P<name>{_NAME})[\"'][ \t]*,[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
+_PAIR = _lazyre.compile(rf"[\"'](?P<name>{_NAME})[\"'][ \t]*,[ \t]*(?P<prefix>[rRbBuU]{{0,2}}){_QUOTED}")
 # ?api_key=value in a URL (judged strictly)
-_QUERY = re.compile(rf"[?&](?P<name>{_NAME})=(?P<v1>[^&\s\"'#<>]{{6,512}})")
+_QUERY = _lazyre.compile(rf"[?&](?P<name>{_NAME})=(?P<v1>[^&\s\"'#<>]{{6,512}})")
 # %env NAME=value, export NAME=value, NAME=value (env files, `printenv` output)
-_ENV = re.compile(
+_ENV = _lazyre.compile(
     r"^[ \t]*(?P<cmd>(?:[%!]?(?:env|set_env|setenv|export)|!?set)[ \t]+)?"
     r"(?P<name>[A-Za-z_]\w{0,63})[ \t]*=[ \t]*(?P<v1>[^\s\"'`;#]{1,512})[ \t]*;?(?:[ \t]+#.*)?$"
 )
 # name: value, unquoted (YAML, logs; judged strictly)
-_YAML = re.compile(rf"^[ \t]*(?:-[ \t]+)?(?P<name>{_NAME})[ \t]*:[ \t]+(?P<v1>[^\s\"'`#]{{1,512}})[ \t]*$")
+_YAML = _lazyre.compile(rf"^[ \t]*(?:-[ \t]+)?(?P<name>{_NAME})[ \t]*:[ \t]+(?P<v1>[^\s\"'`#]{{1,512}})[ \t]*$")
 # password=... inside a connection string: "host=db user=etl password=...", "...;PWD=...;"
-_DSN_PASSWORD = re.compile(r"(?<![\w.])(?P<name>password|passwd|pwd)[ \t]*=[ \t]*(?P<v1>[^\s;\"'&{}()<>]{1,256})", re.I)
+_DSN_PASSWORD = _lazyre.compile(
+    r"(?<![\w.])(?P<name>password|passwd|pwd)[ \t]*=[ \t]*(?P<v1>[^\s;\"'&{}()<>]{1,256})", re.I)
 # name=value anywhere in a line, unquoted (free text given to `redact`; judged strictly)
-_INLINE = re.compile(rf"(?<![\w.\-])(?P<name>{_NAME})=(?P<v1>[^\s\"'`&,;)}}\]<>]{{16,512}})")
-_DSN_OTHER_KEY = re.compile(
+_INLINE = _lazyre.compile(rf"(?<![\w.\-])(?P<name>{_NAME})=(?P<v1>[^\s\"'`&,;)}}\]<>]{{16,512}})")
+_DSN_OTHER_KEY = _lazyre.compile(
     r"(?<![\w.])(?:user|uid|user id|username|host|server|dbname|database|data source)[ \t]*=", re.I
 )
 
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_WORDS = _lazyre.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "passcode"})
 _SHORT_PASSWORD_WORDS = frozenset({"pass", "pw"})  # only after a qualifier (`db_pass`), or `pw` alone
 _PASS_QUALIFIERS = frozenset(
@@ -352,26 +355,26 @@ _PLACEHOLDER_PARTS = (
     "redacted", "xxx", "***", "...", "todo", "fixme", "<", ">", "{", "}", "%s", "%(", "here", "password",
     "passwd", "secret", "token", "apikey", "api_key", "api-key", "fake", "•",
 )
-_PLACEHOLDER_PART = re.compile("|".join(map(re.escape, _PLACEHOLDER_PARTS)))
+_PLACEHOLDER_PART = _lazyre.compile("|".join(map(re.escape, _PLACEHOLDER_PARTS)))
 _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890123456789", "qwertyuiopasdfghjklzxcvbnm")
-_FILE_EXT = re.compile(
+_FILE_EXT = _lazyre.compile(
     r"\.(?:json|txt|pem|key|crt|cer|p12|pfx|ya?ml|cfg|conf|ini|env|csv|pkl|pickle|h5|pt|bin|gpg|asc|pub|"
     r"toml|db|sqlite|py|ipynb|html?|xml|md)$",
     re.I,
 )
-_IDENT_SEGMENT = re.compile(
+_IDENT_SEGMENT = _lazyre.compile(
     r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[a-z]+(?:[A-Z][a-z]+)+|[a-z]+\d{1,4}|\d{1,4}|\d{1,2}[a-z]{1,2}"
 )
-_SEPARATORS = re.compile(r"[-_./: +~]")
+_SEPARATORS = _lazyre.compile(r"[-_./: +~]")
 # Each run of capitals or digits is taken whole (the lookaheads): a segment is cut into words
 # in one way only, so that a long run (`ABCDEFGHIJKLMNOPQRSTUVWXYZ...+`) fails in linear time.
-_PATH_SEGMENT = re.compile(
+_PATH_SEGMENT = _lazyre.compile(
     r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![A-Z](?![a-z]))|\d+(?!\d))"
     r"(?:[A-Z][a-z]+|[A-Z]+(?![A-Z](?![a-z]))\d*(?!\d)|\d+(?!\d))*"
 )
-_UUID = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}", re.I)
-_AUTH_SCHEME = re.compile(r"^(?:Bearer|Token|Basic|token|bearer)[ \t]+(?=\S)")
-_EXAMPLE_HOST = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)\b|@(?:host|hostname)\b", re.I)
+_UUID = _lazyre.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}", re.I)
+_AUTH_SCHEME = _lazyre.compile(r"^(?:Bearer|Token|Basic|token|bearer)[ \t]+(?=\S)")
+_EXAMPLE_HOST = _lazyre.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)\b|@(?:host|hostname)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -435,8 +438,8 @@ def _entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in map(value.count, set(value))) if n else 0.0
 
 
-_LETTER_NOT_X = re.compile(r"[a-wyzA-WYZ]")
-_NOT_ALNUM = re.compile(r"[\W_]")
+_LETTER_NOT_X = _lazyre.compile(r"[a-wyzA-WYZ]")
+_NOT_ALNUM = _lazyre.compile(r"[\W_]")
 
 
 def _is_placeholder(value: str, sequences: bool = True) -> bool:
@@ -483,11 +486,11 @@ def _mostly_sequential(value: str) -> bool:
 # Characters a token (base64, hex, url-safe, JWT, `id:secret`) is made of; a value with any
 # other (`(`, `,`, `;`, brackets, quotes) is code or prose: `key: d3_map_unescape(key),`,
 # `"...: "+e),e.slice(0,-1)+"` between two string literals of minified JavaScript.
-_TOKEN_VALUE = re.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
+_TOKEN_VALUE = _lazyre.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
 # An unquoted value that is an expression: a call or subscript (`f(key)`, `t[0x1c]`,
 # `this._keyFor(idx),`), a member chain (`n.token`, `process.env.API_KEY_1234567`).
 # (Member chains, `n.token`, are words: `_is_identifier_like` already rejects them.)
-_CODE_EXPRESSION = re.compile(
+_CODE_EXPRESSION = _lazyre.compile(
     r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*[(\[].*[)\]](?:\.[\w$]+)*[,;]?"
 )
 
@@ -512,7 +515,7 @@ def _is_random(value: str) -> bool:
     return h >= 3.5
 
 
-_SPACE = re.compile(r"\s")
+_SPACE = _lazyre.compile(r"\s")
 
 
 def _judge(name: str, value: str, strict: bool) -> str | None:
@@ -702,7 +705,7 @@ def _pattern_hits(line: str, after: str, low: str | None = None, formats: bool =
 
 
 # `Authorization: Bearer <token>` in a log or an error, with no name given the token
-_BEARER = re.compile(r"(?<![\w-])(?:Bearer|bearer|BEARER)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{16,512}=*)(?![\w\-.~+/=])")
+_BEARER = _lazyre.compile(r"(?<![\w-])(?:Bearer|bearer|BEARER)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{16,512}=*)(?![\w\-.~+/=])")
 
 
 def _ds_hits(line: str, after: str, wanted: dict[str, None]) -> Iterator[Hit]:
@@ -736,7 +739,7 @@ def _ds_hits(line: str, after: str, wanted: dict[str, None]) -> Iterator[Hit]:
 # so the userinfo is not cut at the first delimiter: the authority runs to the first
 # `/`, space, backslash or closing quote, the user is what comes before its first `:`,
 # and the password runs to the last `@` that is followed by a host.
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}://")
+_URL_SCHEME = _lazyre.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}://")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-:")
 _QUOTES = frozenset("\"'`")
 _AUTHORITY_END = frozenset(" \t\r\n\f\v/\\\"`<>")  # and the quote the URL opened with
@@ -746,12 +749,12 @@ _MAX_AUTHORITY = 300
 # of the authority: a query or fragment, or closing punctuation (`Engine(...)`, a sentence).
 _URL_HOST = r"(?:[A-Za-z0-9\-._~%]|\[[0-9A-Fa-f:.]+\]|\{\w*\}|\$\{\w+\}|\$\w+)+"
 _URL_PORT = r"(?::(?:\d{1,5}|\{\w*\}|\$\{\w+\}|\$\w+))?"
-_URL_HOST_TAIL = re.compile(
+_URL_HOST_TAIL = _lazyre.compile(
     rf"({_URL_HOST}){_URL_PORT}(?:,{_URL_HOST}{_URL_PORT})*(?:[?#].*|[)\]}}>,;.!:'\"]*)"
 )
 _URL_USER_BAD = frozenset("@?#[]")
 # http://host:8080?next=a@b, host:8080,status=ok@2024: a port, then a query or a list
-_PORT_AND_QUERY = re.compile(r"\d{2,5}(?:[?#,].*)?")
+_PORT_AND_QUERY = _lazyre.compile(r"\d{2,5}(?:[?#,].*)?")
 _NOT_URL_PASSWORDS = frozenset({"x-oauth-basic"})  # GitHub's fixed password for token-as-user URLs
 
 
@@ -812,18 +815,18 @@ def _is_url_password(password: str, host: str, user: str) -> bool:
 # AWS secret when the context says so: an access key id nearby, a secret-key word just
 # before it (aws_secret_access_key, SecretAccessKey, --aws-secret-access-key ...), or an
 # AWS library on the line with the value containing `/` or `+`.
-_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}(?![A-Za-z0-9])")
-_AWS_SECRET_VALUE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-_AWS_SECRET_WORD = re.compile(r"secret[ _.\-]?(?:access[ _.\-]?)?key|aws[ _.\-]?secret")  # lower-cased text
+_AWS_KEY_ID = _lazyre.compile(r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|A(?:KI|SI|BI|CC)A)[0-9A-Z]{16}(?![A-Za-z0-9])")
+_AWS_SECRET_VALUE = _lazyre.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_WORD = _lazyre.compile(r"secret[ _.\-]?(?:access[ _.\-]?)?key|aws[ _.\-]?secret")  # lower-cased text
 # `secret access key` in any spelling, `aws_secret(_key)`; a plain `secret_key` only on a line
 # that speaks of S3 (`_S3_CONTEXT`): Django's and Flask's SECRET_KEY are not AWS keys.
-_AWS_SECRET_AFTER_WORD = re.compile(
+_AWS_SECRET_AFTER_WORD = _lazyre.compile(
     r"(?i:secret[ _.\-]?access[ _.\-]?key|aws[ _.\-]?secret(?:[ _.\-]?key)?|(?P<plain>secret[ _.\-]?key))"
     r"(?:[\"'`\]]{0,2}[ \t]*(?:=>|:=|<-|[:=,])?[ \t]*"
     r"(?:[rRbBuU]?[\"'`])?)(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
 )
-_S3_CONTEXT = re.compile(r"(?i:aws|s3|boto|minio|amazon)")
-_AWS_LIBRARY = re.compile(r"(?i:botocore|boto3|\baws\b|amazonaws)")
+_S3_CONTEXT = _lazyre.compile(r"(?i:aws|s3|boto|minio|amazon)")
+_AWS_LIBRARY = _lazyre.compile(r"(?i:botocore|boto3|\baws\b|amazonaws)")
 _AWS_NEAR = 300  # how far from an access key id a secret may be (characters)
 
 
@@ -866,7 +869,7 @@ def _inside_longer_word(line: str, start: int, end: int) -> bool:
     return (start > 0 and line[start - 1].isalnum()) or (end < len(line) and line[end].isalnum())
 
 
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-+/=.~]*")
+_TOKEN_RUN = _lazyre.compile(r"[A-Za-z0-9_\-+/=.~]*")
 
 
 def _occurrences(line: str, value: str, kind: str) -> Iterator[tuple[int, int]]:
@@ -1036,8 +1039,8 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_KEY_END = re.compile(r"-*END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|Private-MAC:[ \t]*\S*")
-_KEY_BODY_LINE = re.compile(r"[ \t\"',]*[A-Za-z0-9+/=]{16,}[ \t\"',\\n]*")
+_KEY_END = _lazyre.compile(r"-*END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*|Private-MAC:[ \t]*\S*")
+_KEY_BODY_LINE = _lazyre.compile(r"[ \t\"',]*[A-Za-z0-9+/=]{16,}[ \t\"',\\n]*")
 _MAX_KEY_BLOCK = 20_000
 
 

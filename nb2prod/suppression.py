@@ -15,6 +15,7 @@ import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from nb2prod import _lazyre
 from nb2prod import tags as tagmod
 from nb2prod.diagnostics import Finding
 from nb2prod.notebook import Cell, Notebook
@@ -22,7 +23,7 @@ from nb2prod.selection import SelectorError, expand, most_specific
 
 __all__ = ["NOQA", "Suppression", "Suppressions", "collect", "comments"]
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
+NOQA = _lazyre.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from nb2prod import _lazyre
+
 __all__ = [
     "TAGS",
     "TagSpec",
@@ -106,7 +108,7 @@ TAGS: dict[str, TagSpec] = {
 }
 
 # `# nb2prod: predict` or `# nb2prod: predict, serve` on the first non-blank line.
-_COMMENT = re.compile(r"^\s*#\s*nb2prod\s*:\s*(.+?)\s*$")
+_COMMENT = _lazyre.compile(r"^\s*#\s*nb2prod\s*:\s*(.+?)\s*$")
 
 
 def comment_tags(source: str) -> tuple[str, ...]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nb2prod import _lazyre
+
 __all__ = ["has_surrogates", "one_line", "scrub", "scrub_json"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = _lazyre.compile("[\ud800-\udfff]")
 # C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators; lone surrogates.
-_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_UNSAFE_IN_LINE = _lazyre.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -8,11 +8,12 @@ and refuse (``None``) a position the source does not have.
 from __future__ import annotations
 
 import ast
-import re
+
+from nb2prod import _lazyre
 
 __all__ = ["line_starts", "offset", "node_span", "line_end", "line_of", "indent_of"]
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE = _lazyre.compile(r"\r\n|\r|\n")
 
 
 def line_starts(source: str) -> list[int]:

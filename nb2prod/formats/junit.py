@@ -7,15 +7,15 @@ One ``testcase`` per notebook; each finding at or above ``--fail-on`` is a ``fai
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from nb2prod import _lazyre
 from nb2prod.engine import RunResult
 from nb2prod.formats.registry import FormatContext, display_path, register
 from nb2prod.formats.text import location
 
 # XML 1.0 forbids most control characters; outputs can contain them.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL = _lazyre.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _clean(s: str) -> str:

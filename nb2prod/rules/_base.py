@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
+from nb2prod import _lazyre
 from nb2prod.diagnostics import Family, Finding, Severity, family_of
 from nb2prod.fixes.model import Applicability, Fix
 
@@ -19,8 +19,8 @@ __all__ = ["Rule", "DOC_SECTIONS", "REGISTRY", "register"]
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix")
 
-_CODE = re.compile(r"^NB[1-7]\d\d$")
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_CODE = _lazyre.compile(r"^NB[1-7]\d\d$")
+_NAME = _lazyre.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 class Rule:

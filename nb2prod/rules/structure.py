@@ -10,6 +10,7 @@ import tokenize
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+from nb2prod import _lazyre
 from nb2prod import tags as tagmod
 from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
@@ -286,11 +287,11 @@ def _human(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S|<h[1-6][\s>]", re.M | re.I)
-_SETEXT = re.compile(r"^\S.*\n\s{0,3}(=+|-+)\s*$", re.M)
+_HEADING = _lazyre.compile(r"^\s{0,3}#{1,6}\s+\S|<h[1-6][\s>]", re.M | re.I)
+_SETEXT = _lazyre.compile(r"^\S.*\n\s{0,3}(=+|-+)\s*$", re.M)
 # A first line that is all bold (`**Chapter 5 - Support Vector Machines**`): many books
 # and courses set their title this way instead of as a heading.
-_BOLD_TITLE = re.compile(r"^\s{0,3}(\*\*|__)(?=\S)[^\n]{3,}?(?<=\S)\1\s*$")
+_BOLD_TITLE = _lazyre.compile(r"^\s{0,3}(\*\*|__)(?=\S)[^\n]{3,}?(?<=\S)\1\s*$")
 
 
 def _has_title(source: str) -> bool:
@@ -1349,7 +1350,7 @@ class UnusedSuppression(Rule):
             yield self.at(s.cell, msg, line=s.line or 1, column=s.column, fix=fix)
 
 
-_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+_CODE = _lazyre.compile(r"[A-Za-z]+[0-9]+")
 
 
 def _comment_start(source: str, line: int) -> int | None:

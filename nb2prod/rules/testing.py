@@ -15,6 +15,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from nb2prod import _lazyre
 from nb2prod._ast import iter_nodes
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.diagnostics import Finding, Severity
@@ -27,10 +28,10 @@ _TEST_MODULES = frozenset(
 )
 _TEST_MAGICS = frozenset({"ipytest", "run_pytest", "pytest"})
 # `assert` as a statement: at the start of a line or after `;`. Confirmed on the tree.
-_ASSERT_TEXT = re.compile(r"(?:^|;)[ \t]*assert\b", re.M)
+_ASSERT_TEXT = _lazyre.compile(r"(?:^|;)[ \t]*assert\b", re.M)
 # pytest's default: functions `test*` (test_x, testX, test); classes `Test*`.
-_TEST_FUNCTION = re.compile(r"^test(?:_|[A-Z0-9]|$)")
-_TEST_CLASS = re.compile(r"^Test(?:_|[A-Z0-9]|$)")
+_TEST_FUNCTION = _lazyre.compile(r"^test(?:_|[A-Z0-9]|$)")
+_TEST_CLASS = _lazyre.compile(r"^Test(?:_|[A-Z0-9]|$)")
 _CHECK_NAMES = frozenset({"fail", "raises", "warns", "deprecated_call", "check_estimator", "testmod", "testfile"})
 
 

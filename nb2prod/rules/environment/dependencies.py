@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from nb2prod import deps
+from nb2prod import _lazyre, deps
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.fixes.model import Applicability, Fix, Requirement
@@ -19,8 +19,8 @@ from nb2prod.rules.environment.facts import Environment, _Verdict, environment_o
 # tests or documentation is never where the notebook's dependencies belong.
 _MAIN_ORDER = ("requirements.txt", "requirements.in", "pyproject.toml", "environment.yml", "environment.yaml",
                "Pipfile", "setup.cfg")
-_NOT_RUNTIME = re.compile(r"(?:^|[-_./])(?:dev|develop|test|tests|testing|doc|docs|lint|ci|build|typing)(?:[-_.]|$)",
-                          re.I)
+_NOT_RUNTIME = _lazyre.compile(
+    r"(?:^|[-_./])(?:dev|develop|test|tests|testing|doc|docs|lint|ci|build|typing)(?:[-_.]|$)", re.I)
 
 
 def _targets(found: deps.DependencySet) -> list[Path]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from nb2prod import deps
+from nb2prod import _lazyre, deps
 from nb2prod.analysis import Analysis, ImportFact, dotted_name
 from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.notebook import Cell
@@ -288,7 +287,7 @@ class Environment:
             return str(path)
 
 
-_RELEASE = re.compile(r"[0-9][0-9A-Za-z.!_-]*")
+_RELEASE = _lazyre.compile(r"[0-9][0-9A-Za-z.!_-]*")
 
 
 _RELEASES: dict[str, tuple[str, str] | None] = {}

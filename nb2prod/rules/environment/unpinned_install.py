@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from nb2prod import deps
+from nb2prod import _lazyre, deps
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit
@@ -19,8 +18,8 @@ from nb2prod.rules.environment.facts import Environment, _Install, environment_o
 _TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
 
-_INDEX_OPTION = re.compile(r"(?:^|\s)(?:-i|--index-url|--extra-index-url|-f|--find-links)(?:[\s=]+(\S*)|$)")
-_PYPI = re.compile(r"""^['"]?https?://pypi\.org/simple/?['"]?$""")
+_INDEX_OPTION = _lazyre.compile(r"(?:^|\s)(?:-i|--index-url|--extra-index-url|-f|--find-links)(?:[\s=]+(\S*)|$)")
+_PYPI = _lazyre.compile(r"""^['"]?https?://pypi\.org/simple/?['"]?$""")
 
 
 def _other_index(line: str) -> bool:

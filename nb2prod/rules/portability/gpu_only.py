@@ -6,12 +6,13 @@ import ast
 import re
 from collections.abc import Iterator
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.notebook import Cell
 from nb2prod.rules._base import Rule, register
 
-_CUDA = re.compile(r"cuda(?::\d+)?$")
+_CUDA = _lazyre.compile(r"cuda(?::\d+)?$")
 # Calls that ask whether a GPU is there, or hand the choice to a library: the notebook has
 # a CPU path (or delegates it), so its `.cuda()` calls are taken to sit behind it.
 _DEVICE_CHECKS = frozenset({
@@ -26,14 +27,14 @@ _LIGHTNING_TRAINERS = frozenset({"lightning.Trainer", "pytorch_lightning.Trainer
 # Keyword values that let a library choose: `device_map="auto"`, `accelerator="auto"`. A
 # literal naming an accelerator (`accelerator="gpu"`, `device_map="cuda"`) chooses nothing.
 _DELEGATING_KEYWORDS = frozenset({"device_map", "accelerator"})
-_ACCELERATOR_LITERAL = re.compile(r"(?:cuda|gpu|tpu)(?::\d+)?$", re.I)
+_ACCELERATOR_LITERAL = _lazyre.compile(r"(?:cuda|gpu|tpu)(?::\d+)?$", re.I)
 # Calls that only work on a TPU: connecting to one, or Colab's TPU set-up.
 _TPU_CALLS = frozenset({
     "tensorflow.distribute.cluster_resolver.TPUClusterResolver",
     "tensorflow.tpu.experimental.initialize_tpu_system", "tensorflow.config.experimental_connect_to_cluster",
     "jax.tools.colab_tpu.setup_tpu",
 })
-_GPU_DEVICE = re.compile(r"^/?(?:job:\w+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?gpu:\d+$", re.I)
+_GPU_DEVICE = _lazyre.compile(r"^/?(?:job:\w+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?gpu:\d+$", re.I)
 
 
 def _is_cuda(node: ast.expr | None) -> bool:

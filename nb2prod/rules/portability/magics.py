@@ -6,6 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS, Magic
 from nb2prod.notebook import Cell
@@ -14,7 +15,7 @@ CHDIR_MAGICS = frozenset({"cd", "pushd", "popd"})
 CHDIR_CALLS = frozenset({"os.chdir", "os.fchdir"})
 # Package managers belong to NB2xx (environment), not here.
 _PACKAGE_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
-_PACKAGE_COMMAND = re.compile(
+_PACKAGE_COMMAND = _lazyre.compile(
     r"""^\s*(?:sudo\s+)?(?:(?:\{[^}]*\}|\S*python[\d.]*|py)\s+-m\s+)?
         (?:pip[\d.]*|conda|mamba|micromamba|uv(?:\s+pip)?)(?:\s|$)""",
     re.X,
@@ -153,8 +154,8 @@ _INSPECTION_SUBCOMMANDS = {
     "python3": frozenset({"--version", "-V"}),
     "jupyter": frozenset({"--version", "kernelspec"}),
 }
-_SEGMENT_SPLIT = re.compile(r"&&|\|\||;|\|")
-_ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+_SEGMENT_SPLIT = _lazyre.compile(r"&&|\|\||;|\|")
+_ENV_ASSIGNMENT = _lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 
 
 def is_inspection_command(m: Magic) -> bool:

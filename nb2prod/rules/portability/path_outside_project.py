@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.notebook import Cell
@@ -25,7 +25,7 @@ from nb2prod.rules.portability.paths import (
 
 # `cd DIR &&` / `cd DIR;` earlier in the same shell command line: later relative paths
 # start from DIR.
-_CD = re.compile(r"(?:^|[;&|(]\s*|\s)(?:cd|pushd)\s+(['\"]?)([^\s;&|'\"]+)\1\s*(?:&&|;|\|\|)")
+_CD = _lazyre.compile(r"(?:^|[;&|(]\s*|\s)(?:cd|pushd)\s+(['\"]?)([^\s;&|'\"]+)\1\s*(?:&&|;|\|\|)")
 
 
 def _cd_base(before: str) -> str | None:

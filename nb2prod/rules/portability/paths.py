@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit
@@ -20,7 +21,7 @@ from nb2prod.rules.portability.magics import CHDIR_CALLS, CHDIR_MAGICS, all_magi
 # -- paths -------------------------------------------------------------------------------
 
 # A path inside somebody's home folder, anywhere in a string (after a delimiter).
-HOME = re.compile(
+HOME = _lazyre.compile(
     r"""(?:^|(?<=[\s'"=:,;(\[]))(?P<path>
         (?:/mnt/[a-zA-Z])?/(?:Users|home)/(?!<|\{)[^/\s'"]+(?:/[^\s'"]*)?   # /Users/x, /home/x
       | /root(?:/[^\s'"]*)?(?=$|[\s'"])                                 # /root
@@ -31,12 +32,12 @@ HOME = re.compile(
     re.X,
 )
 # A POSIX absolute path that is not a system device or scratch location.
-_ABS_POSIX = re.compile(r"^/(?!/)(?!(?:dev|proc|sys|tmp|var/tmp)(?:/|$))[^\n\r]*[^/\n\r]")
+_ABS_POSIX = _lazyre.compile(r"^/(?!/)(?!(?:dev|proc|sys|tmp|var/tmp)(?:/|$))[^\n\r]*[^/\n\r]")
 # A Windows drive path: anywhere as a whole string when the drive is upper case and the
 # string is a valid Windows path (no * ? " < > |), which keeps regexes like r"x:\s*" out.
-DRIVE_STRICT = re.compile(r'^[A-Z]:[\\/][^*?"<>|\n\r:]*$')
-_DRIVE_LOOSE = re.compile(r"^[A-Za-z]:[\\/]")
-_UNC = re.compile(r"^\\\\[\w.$-]+\\[\w.$ -]+")
+DRIVE_STRICT = _lazyre.compile(r'^[A-Z]:[\\/][^*?"<>|\n\r:]*$')
+_DRIVE_LOOSE = _lazyre.compile(r"^[A-Za-z]:[\\/]")
+_UNC = _lazyre.compile(r"^\\\\[\w.$-]+\\[\w.$ -]+")
 
 # Callees (last name part) whose string arguments are file system paths. Existence tests
 # (`os.path.exists("/kaggle/input")`) are left out: they are how code detects a platform.
@@ -69,11 +70,11 @@ PATH_JOINERS = frozenset(
 )
 # Top-level `NAME = "/abs/path"`: names that say "this is a location", minus the ones that
 # say "this is a URL route".
-PATHY_NAME = re.compile(r"(?i)path|dir|folder|file|root|home|data|input|output|save|ckpt|checkpoint|model|csv|db")
-ROUTEY_NAME = re.compile(r"(?i)url|uri|route|endpoint|api|host|prefix|pattern|regex")
+PATHY_NAME = _lazyre.compile(r"(?i)path|dir|folder|file|root|home|data|input|output|save|ckpt|checkpoint|model|csv|db")
+ROUTEY_NAME = _lazyre.compile(r"(?i)url|uri|route|endpoint|api|host|prefix|pattern|regex")
 # A path-like token of a string (paths in shell-like strings are split on blanks).
-TOKEN = re.compile(r"""[^\s'",;()]+""")
-SEP = re.compile(r"[\\/]")
+TOKEN = _lazyre.compile(r"""[^\s'",;()]+""")
+SEP = _lazyre.compile(r"[\\/]")
 
 
 def source_span(cell: Cell, line: int, text: str, node: ast.expr, offset: int) -> tuple[int, int | None]:
@@ -259,8 +260,8 @@ def colab_or_kaggle(path: str) -> str | None:
 # -- the fix: an absolute path under the project made relative ----------------------------
 
 # A whole string literal (prefix, quotes, text), and how an f-string starts.
-_LITERAL = re.compile(r"""(?s)([rRuU]?)('''|\"\"\"|'|")(.*)\2""")
-_FSTRING_START = re.compile(r"""([fF][rR]?|[rR][fF])('''|\"\"\"|'|")""")
+_LITERAL = _lazyre.compile(r"""(?s)([rRuU]?)('''|\"\"\"|'|")(.*)\2""")
+_FSTRING_START = _lazyre.compile(r"""([fF][rR]?|[rR][fF])('''|\"\"\"|'|")""")
 
 
 def _changes_directory(nb: Analysis) -> bool:

@@ -18,8 +18,8 @@ changed is not edited.
 from __future__ import annotations
 
 import ast
-import re
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit
 from nb2prod.fixes.text import indent_of, line_end, newline_of, node_span
@@ -27,7 +27,7 @@ from nb2prod.notebook import Cell
 
 __all__ = ["seed_fix", "random_state_fix", "generator_seed_fix", "seed_name"]
 
-_SEED_NAME = re.compile(r"(?i)^_?(?:global_|random_|rand_|rng_|np_|torch_|tf_)?(?:seed|random_state)(?:_value)?$")
+_SEED_NAME = _lazyre.compile(r"(?i)^_?(?:global_|random_|rand_|rng_|np_|torch_|tf_)?(?:seed|random_state)(?:_value)?$")
 
 # library -> (qualified module the import must bind, seed call written with {m} and {seed})
 _SEED_CALLS: dict[str, tuple[tuple[str, str], ...]] = {

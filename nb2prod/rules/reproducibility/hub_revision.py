@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.rules._base import Rule, register
@@ -39,11 +40,11 @@ _TORCH_HUB_LOADS = frozenset({"torch.hub.load"})
 # reads the script from the datasets GitHub repository at its installed version's tag.
 _METRICS = frozenset({"evaluate.load", "evaluate.loading.load"})
 # Hub repository ids: `name` or `org/name` (letters, digits, `-`, `_`, `.`).
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?$")
-_GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
-_TAG = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
-_CHECKPOINT = re.compile(r"(?:^|/)checkpoint[-_]\d+(?:/|$)")
+_REPO_ID = _lazyre.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?$")
+_GITHUB_REPO = _lazyre.compile(r"^[\w.-]+/[\w.-]+$")
+_SHA = _lazyre.compile(r"^[0-9a-f]{40}$")
+_TAG = _lazyre.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
+_CHECKPOINT = _lazyre.compile(r"(?:^|/)checkpoint[-_]\d+(?:/|$)")
 # `models/bert`: a first part that names a project folder, not a Hub user or organisation.
 _LOCAL_FOLDERS = frozenset(
     {"model", "models", "output", "outputs", "checkpoint", "checkpoints", "saved_model", "saved_models",

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
@@ -85,16 +86,16 @@ HF_PACKAGED_BUILDERS = frozenset(
 # What a response of a generic HTTP client is read as when it is data, not an API answer.
 # (`.read()`, `.text` and `.json()` read API answers as much as data: they do not count.)
 _RESPONSE_DATA = frozenset({"content", "raw", "iter_content"})
-_URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
-_SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl|aria2c|gdown)(?=\s)")
-_GDOWN_ID = re.compile(r"(?:^|\s)--id[\s=]+['\"]?([\w-]{10,})")
-_GIT_CLONE = re.compile(r"(?:^|[\s;&|(])git\s+clone\s")
-_GIT_PINS = re.compile(
+_URL = _lazyre.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
+_SHELL_FETCH = _lazyre.compile(r"(?:^|[\s;&|(])(wget|curl|aria2c|gdown)(?=\s)")
+_GDOWN_ID = _lazyre.compile(r"(?:^|\s)--id[\s=]+['\"]?([\w-]{10,})")
+_GIT_CLONE = _lazyre.compile(r"(?:^|[\s;&|(])git\s+clone\s")
+_GIT_PINS = _lazyre.compile(
     r"(?:^|[\s;&|(])git\s+(?:-C\s+\S+\s+)?(?:checkout|reset\s+--hard|switch\s+--detach)\s+['\"]?"
     r"((?=[0-9a-f]*\d)[0-9a-f]{7,40}|(?:v|release-)?\d+(?:\.\d+)+\S*)(?=['\"]?(?:\s|$))"
 )
-_GIT_BRANCH_OPTION = re.compile(r"\s(?:-b|--branch)[\s=]+['\"]?(\S+?)['\"]?(?=\s|$)")
-_TAG = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
+_GIT_BRANCH_OPTION = _lazyre.compile(r"\s(?:-b|--branch)[\s=]+['\"]?(\S+?)['\"]?(?=\s|$)")
+_TAG = _lazyre.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
 # Object stores: a bucket's object changes under the same name unless versioned.
 _OBJECT_STORE = ("gs://", "s3://", "s3a://", "az://", "abfs://", "abfss://")
 # Catalogues that download a named resource, whatever version is current.
@@ -106,8 +107,8 @@ _CATALOGUES = {
 }
 # Helpers from a project's own module (`download_data(source=URL)`): named for what they
 # do, so a URL passed to one is fetched.
-_FETCHER_NAME = re.compile(r"(?i)download|fetch|retrieve|get_file|urlretrieve")
-_CURL_SAVES = re.compile(r"(?:^|\s)(-[a-zA-Z]*[oO]|--output|--remote-name)|\s>\s*\S")
+_FETCHER_NAME = _lazyre.compile(r"(?i)download|fetch|retrieve|get_file|urlretrieve")
+_CURL_SAVES = _lazyre.compile(r"(?:^|\s)(-[a-zA-Z]*[oO]|--output|--remote-name)|\s>\s*\S")
 
 
 @dataclass(frozen=True)

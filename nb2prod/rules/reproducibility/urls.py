@@ -13,20 +13,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from nb2prod import _lazyre
+
 if TYPE_CHECKING:
     from nb2prod.analysis import Analysis
 
 UNKNOWN = "\x00"  # stands for a part of a string the linter cannot know
-DATA_FILE = re.compile(
+DATA_FILE = _lazyre.compile(
     r"\.(csv|tsv|txt|data|dat|json|jsonl|ndjson|xml|xlsx?|parquet|feather|arrow|orc|h5|hdf5?|"
     r"nc|npz|npy|pkl|pickle|zip|gz|tgz|bz2|xz|zst|7z|tar|mat|sav|dta|sas7bdat|pt|pth|ckpt|"
     r"bin|safetensors|onnx|pb|tflite|joblib|avro)$",
     re.I,
 )
-_COMMIT = re.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{7,64}$", re.I)
-_TAG = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
-_ARCHIVE_EXT = re.compile(r"\.(zip|tar\.gz|tgz|tar\.bz2|tar)$", re.I)
-_VERSION_MARKS = re.compile(
+_COMMIT = _lazyre.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{7,64}$", re.I)
+_TAG = _lazyre.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+][\w.]+)?$", re.I)
+_ARCHIVE_EXT = _lazyre.compile(r"\.(zip|tar\.gz|tgz|tar\.bz2|tar)$", re.I)
+_VERSION_MARKS = _lazyre.compile(
     r"""
     (?<![a-z0-9])v\d+(?:\.\d+)*(?![a-z])                       # v1, v2.3
     | (?<![\w.])\d+\.\d+(?:\.\d+)*(?!\w)                       # 1.2.3, /3.1/
@@ -39,8 +41,8 @@ _VERSION_MARKS = re.compile(
     """,
     re.I | re.X,
 )
-_IMMUTABLE_HOSTS = re.compile(r"(^|\.)(zenodo\.org|doi\.org|figshare\.com|osf\.io)$", re.I)
-_WAYBACK = re.compile(r"^/web/\d{8,14}", re.I)
+_IMMUTABLE_HOSTS = _lazyre.compile(r"(^|\.)(zenodo\.org|doi\.org|figshare\.com|osf\.io)$", re.I)
+_WAYBACK = _lazyre.compile(r"^/web/\d{8,14}", re.I)
 _FORGES = frozenset({"gitlab.com", "bitbucket.org", "huggingface.co", "hf.co", "codeberg.org"})
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"})
 

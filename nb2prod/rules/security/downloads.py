@@ -27,6 +27,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.notebook import Cell
 
@@ -59,8 +60,8 @@ _WRITERS: dict[str, int] = {
     "pickle.dump": 1, "joblib.dump": 1, "dill.dump": 1, "cloudpickle.dump": 1, "torch.save": 1,
     "numpy.save": 0, "numpy.savez": 0, "numpy.savez_compressed": 0,
 }
-_URL = re.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
-_SHELL_FETCH = re.compile(r"(?:^|[\s;&|(])(wget|curl)\s")
+_URL = _lazyre.compile(r"(?:https?|ftp)://[^\s'\"<>|;)`]+", re.I)
+_SHELL_FETCH = _lazyre.compile(r"(?:^|[\s;&|(])(wget|curl)\s")
 
 
 def basename(path: str) -> str:

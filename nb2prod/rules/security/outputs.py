@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis
 from nb2prod.notebook import Cell, multiline_text, strip_ansi
 
@@ -17,7 +17,7 @@ from nb2prod.notebook import Cell, multiline_text, strip_ansi
 _MAX_OUTPUT_CHARS = 64_000
 _TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 
-_DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+;base64,[A-Za-z0-9+/=_-]+")
+_DATA_URI = _lazyre.compile(r"data:[\w.+-]+/[\w.+-]+;base64,[A-Za-z0-9+/=_-]+")
 
 
 def blank_data_uris(text: str) -> str:

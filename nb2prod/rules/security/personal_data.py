@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_EMAIL = re.compile(
+from nb2prod import _lazyre
+
+_EMAIL = _lazyre.compile(
     r"(?<![\w.%+\-/:])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})@"
     r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?P<tld>[A-Za-z]{2,24}))(?![\w\-]|\.\w)"
 )
-_EXAMPLE_DOMAINS = re.compile(
+_EXAMPLE_DOMAINS = _lazyre.compile(
     r"(?:^|\.)(?:example\.(?:com|org|net|edu)|[\w-]+\.(?:example|test|invalid|localhost|local|internal)|"
     r"(?:your|my)-?(?:domain|company|email|mail)\.\w+|domain\.(?:com|org|net)|email\.com|"
     r"users\.noreply\.github\.com)$",
@@ -33,7 +35,7 @@ _NOT_TLDS = frozenset(
      "jl", "cpp", "hpp", "c", "h", "java", "rb", "go", "rs", "lock", "tmp", "bak", "pt", "pth", "ckpt", "onnx"}
 )
 # Credit lines (`pip show`, `git log`, dataset descriptions): public attributions.
-_CREDIT_LINE = re.compile(
+_CREDIT_LINE = _lazyre.compile(
     r"[ \t:*#-]*(?:Author|Maintainer|Creator|Donor|Contributor|Contact|Committer|Signed-off-by|Co-authored-by)s?"
     r"(?:[-_ ]e-?mail)?[ \t]*:",
     re.I,
@@ -41,26 +43,26 @@ _CREDIT_LINE = re.compile(
 # ... and credits elsewhere on the line before the address: package metadata printed as a
 # dict or keywords (`'Author-email': ...`, `author_email='...'`, `__email__ = ...`), a
 # copyright notice.
-_CREDIT_BEFORE = re.compile(
+_CREDIT_BEFORE = _lazyre.compile(
     r"(?i:\b(?:author|maintainer|creator|contributor|committer)s?(?:[-_ ]?e-?mail)?[\"']?[ \t]*[:=]"
     r"|__(?:author|email|maintainer|credits)__|copyright\b|\(c\)|©)"
 )
 # `help(module)` prints its AUTHOR and CREDITS sections as a heading, then indented lines.
-_CREDIT_HEADING = re.compile(r"(?:AUTHORS?|CREDITS|MAINTAINERS?)[ \t]*")
+_CREDIT_HEADING = _lazyre.compile(r"(?:AUTHORS?|CREDITS|MAINTAINERS?)[ \t]*")
 # Words that make an address a role's when they are a part of it (`support-eu@`, `sales.team@`).
 _ROLE_PARTS = frozenset(
     {"info", "admin", "support", "contact", "help", "sales", "team", "office", "webmaster", "postmaster",
      "abuse", "security", "privacy", "press", "jobs", "careers", "feedback", "notifications", "newsletter",
      "billing", "legal", "marketing", "noreply", "enquiries", "inquiries", "hr", "service", "helpdesk"}
 )
-_LOCAL_PARTS = re.compile(r"[-._+]")
+_LOCAL_PARTS = _lazyre.compile(r"[-._+]")
 # Mailing lists and automated senders: not the address of a person.
-_LIST_LOCAL = re.compile(
+_LIST_LOCAL = _lazyre.compile(
     r"(?i:.+-(?:users?|devel|dev|announce|request|owner|bounces?|unsubscribe|subscribe|help|discuss|"
     r"discussion|list|digest|admin|join|leave|l|info|general|commits?|bugs|issues|notifications?)"
     r"|owner-.+|(?:.*(?:mailbot|mailer|bounce|majordomo|listserv|mailman|daemon|unsubscribe)).*)"
 )
-_LIST_DOMAIN = re.compile(
+_LIST_DOMAIN = _lazyre.compile(
     r"(?i:(?:^|\.)(?:googlegroups\.com|groups\.google\.com|yahoogroups\.com|egroups\.com|groups\.io|"
     r"freelists\.org|topica\.com|reply\.github\.com)$|^(?:[\w-]+\.)*(?:lists?|listserv|mailman|groups)\.)"
 )
@@ -110,7 +112,7 @@ def mask_email(email: str) -> str:
 # International numbers (+country code) and North American ones written with separators.
 # Each alternative starts with a literal character (lookbehinds find the digits before
 # it) so that `re` can skip ahead; the boundaries are checked in code.
-_PHONE = re.compile(
+_PHONE = _lazyre.compile(
     r"\+\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,5}){1,5}"  # +44 20 7946 0958
     r"|\)(?<=\(\d{3}\)) ?\d{3}-\d{4}"  # (415) 555-2671
     r"|-(?<=\d{3}-)\d{3}-\d{4}"  # 415-555-2671
@@ -118,8 +120,8 @@ _PHONE = re.compile(
 )
 _PHONE_BACK = {"+": 0, ")": 4, "-": 3, ".": 3}  # where the number starts, before the anchor
 _BEFORE_PHONE = frozenset("+-./#_0123456789")
-_SIGNED_FLOAT = re.compile(r"\+\d+\.\d+")
-_VERSION_BEFORE = re.compile(r"(?i:(?<![a-z])(?:v|ver|version|release|build|rev|revision)[ \t:=_'\"]*)$")
+_SIGNED_FLOAT = _lazyre.compile(r"\+\d+\.\d+")
+_VERSION_BEFORE = _lazyre.compile(r"(?i:(?<![a-z])(?:v|ver|version|release|build|rev|revision)[ \t:=_'\"]*)$")
 
 
 def phone_numbers(text: str) -> Iterator[str]:

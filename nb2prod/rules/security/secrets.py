@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from nb2prod import _lazyre
 from nb2prod.analysis import Analysis
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
@@ -66,8 +67,8 @@ _KIND_ENV = (
     ("pypi token", "PYPI_TOKEN"),
 )
 # A whole string literal: prefix, quotes, text.
-_LITERAL = re.compile(r"""(?s)([rRuU]?)('''|\"\"\"|'|")(.*)\2""")
-_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+_LITERAL = _lazyre.compile(r"""(?s)([rRuU]?)('''|\"\"\"|'|")(.*)\2""")
+_ENV_NAME = _lazyre.compile(r"[A-Z][A-Z0-9_]*")
 
 
 @dataclass(frozen=True)
