@@ -40,6 +40,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nb2prod import _lazyre
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -88,10 +90,14 @@ __all__ = [
 
 
 def canonical(name: str) -> str:
-    """The normalised distribution name (PEP 503): ``Scikit_Learn`` -> ``scikit-learn``."""
-    from packaging.utils import canonicalize_name  # imported on first use: ~15 ms
-
-    return str(canonicalize_name(name))
+    """The normalised distribution name (PEP 503: runs of ``-_.`` become one ``-``, lower
+    case): ``Scikit_Learn`` -> ``scikit-learn``. As ``packaging.utils.canonicalize_name``
+    (tests/test_deps_fast.py compares them), without importing packaging.utils, which
+    imports packaging.tags, platform and sysconfig (~15 ms at every start)."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value
 
 
 # Python 2 modules and modules removed from recent Python 3 releases: an old notebook
@@ -412,7 +418,7 @@ class _Listing:
 
 
 _EMPTY = _Listing(frozenset(), frozenset(), (), (), (), False)
-_MODULE_FILE = re.compile(r"^([A-Za-z_]\w*)(?:\.py|(?:\.[^.]+)?\.(?:so|pyd))$")
+_MODULE_FILE = _lazyre.compile(r"^([A-Za-z_]\w*)(?:\.py|(?:\.[^.]+)?\.(?:so|pyd))$")
 
 
 # -- the overlay: texts that stand in for files on disk while a fix is computed ----------
@@ -623,11 +629,11 @@ class DependencyFile:
 
 
 _SIZE_LIMIT = 5_000_000
-_WHEEL = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^/-]*(?:-[^/]*)?\.(?:whl|tar\.gz|zip)$")
-_EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_TRAILING_OPTION = re.compile(r"\s+--?[A-Za-z]")
+_WHEEL = _lazyre.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^/-]*(?:-[^/]*)?\.(?:whl|tar\.gz|zip)$")
+_EGG = _lazyre.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_NAME = _lazyre.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_COMMENT = _lazyre.compile(r"(^|\s+)#.*$")
+_TRAILING_OPTION = _lazyre.compile(r"\s+--?[A-Za-z]")
 
 
 def _read_text(path: Path) -> str:
@@ -649,11 +655,11 @@ def _read_text(path: Path) -> str:
 
 
 # A VCS URL pins only with `@<commit or tag>` after the repository path.
-_VCS = re.compile(r"^(?:git|hg|svn|bzr)\+", re.I)
-_VCS_REF = re.compile(r"@([^@/#?]+)(?:[#?].*)?$")
-_COMMIT_REF = re.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{7,64}$", re.I)
-_TAG_REF = re.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+.]?[\w.]+)?$", re.I)
-_ARCHIVE_REF = re.compile(
+_VCS = _lazyre.compile(r"^(?:git|hg|svn|bzr)\+", re.I)
+_VCS_REF = _lazyre.compile(r"@([^@/#?]+)(?:[#?].*)?$")
+_COMMIT_REF = _lazyre.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{7,64}$", re.I)
+_TAG_REF = _lazyre.compile(r"^(?:v|version-|release-)?\d+(?:\.\d+)*(?:[-+.]?[\w.]+)?$", re.I)
+_ARCHIVE_REF = _lazyre.compile(
     r"/(?:archive|tarball|zipball)/(?:refs/(?:heads|tags)/)?([^/]+?)(?:\.tar\.gz|\.zip|\.tgz)?(?:[#?].*)?$"
 )
 
@@ -684,7 +690,7 @@ def _pinned(req: _PackagingRequirement) -> bool:
     return False
 
 
-_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_NAMED_URL = _lazyre.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 def pip_requirement(text: str, source: Path, line: int | None = None, constraint: bool = False) -> Requirement | None:
@@ -698,8 +704,11 @@ def pip_requirement(text: str, source: Path, line: int | None = None, constraint
         # a bare URL, VCS link or path: named by #egg= or by the wheel/sdist file name
         m = _EGG.search(text) or _WHEEL.search(text.split("#", 1)[0])
         return Requirement(canonical(m.group(1)), text, url_pinned(text), source, line, constraint) if m else None
-    # Imported here: packaging's requirement parser costs ~25 ms to import, which a
-    # notebook without dependency files or install magics never needs.
+    simple = simple_requirement(text)
+    if simple is not None:
+        return Requirement(canonical(simple[0]), text, simple[1], source, line, constraint)
+    # Imported here: packaging's requirement parser costs ~25-50 ms to import (it compiles
+    # its tokenizer's expressions), which the common lines above never need.
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as PackagingRequirement
 
@@ -715,8 +724,32 @@ def pip_requirement(text: str, source: Path, line: int | None = None, constraint
     return Requirement(canonical(req.name), text, _pinned(req), source, line, constraint)
 
 
+# The common requirement lines (`pandas`, `numpy==1.26.4`, `scikit-learn>=1.3,<2`,
+# `uvicorn[standard]~=0.29`): a name, extras, and specifiers with plain PEP 440 versions,
+# no marker, no URL. Every line this matches, packaging accepts with the same name and
+# the same pins (tests/test_deps_fast.py checks it against packaging); anything else goes
+# to packaging.
+_REQ_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_REQ_VERSION = r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+_REQ_SPEC = (rf"(?:(?:===?|!=|<=?|>=?)\s*{_REQ_VERSION}|(?:==|!=)\s*[0-9]+(?:\.[0-9]+)*\.\*"
+             rf"|~=\s*[0-9]+(?:\.[0-9]+)+(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?)")
+_SIMPLE_REQUIREMENT = _lazyre.compile(
+    rf"^\s*({_REQ_NAME})\s*(?:\[\s*{_REQ_NAME}(?:\s*,\s*{_REQ_NAME})*\s*\])?\s*"
+    rf"((?:{_REQ_SPEC})(?:\s*,\s*(?:{_REQ_SPEC}))*)?\s*$")
+_SPEC_ITEM = _lazyre.compile(r"(===|==|!=|<=|>=|<|>|~=)\s*([^\s,]+)")
+
+
+def simple_requirement(text: str) -> tuple[str, bool] | None:
+    """(name as written, pinned) of a common requirement line, or None for packaging to parse."""
+    m = _SIMPLE_REQUIREMENT.match(text)
+    if m is None:
+        return None
+    specs = _SPEC_ITEM.findall(m.group(2) or "")
+    return m.group(1), any(op in ("==", "===") and not version.endswith(".*") for op, version in specs)
+
+
 # `==1.2` or `===1.2` (after optional extras) in a requirement packaging rejects
-_LOOSE_PIN = re.compile(r"^\s*(\[[^\]]*\])?\s*===?\s*[^\s*,;<>!~=]+\s*(;.*)?$")
+_LOOSE_PIN = _lazyre.compile(r"^\s*(\[[^\]]*\])?\s*===?\s*[^\s*,;<>!~=]+\s*(;.*)?$")
 
 
 @dataclass(frozen=True)
@@ -743,8 +776,8 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         yield start, " ".join(buf).strip()
 
 
-_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?<=^-r)|(?<=^-c))(\S.*)$")
-_EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S.*)$")
+_INCLUDE = _lazyre.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?<=^-r)|(?<=^-c))(\S.*)$")
+_EDITABLE = _lazyre.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S.*)$")
 
 
 @lru_cache(maxsize=1024)
@@ -974,8 +1007,8 @@ def _pipfile(path: Path, text: str) -> DependencyFile:
     return DependencyFile(path, "pipfile", tuple(reqs))
 
 
-_CONDA_SPEC = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(.*)$")
-_CONDA_VERSION_KEY = re.compile(r"version\s*=\s*['\"]?([^'\",\]]+)")
+_CONDA_SPEC = _lazyre.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(.*)$")
+_CONDA_VERSION_KEY = _lazyre.compile(r"version\s*=\s*['\"]?([^'\",\]]+)")
 
 
 def conda_requirement(spec: str, source: Path, line: int | None = None) -> Requirement | None:
@@ -1390,8 +1423,8 @@ class InstallSpec:
     requirements_file: str | None = None  # `-r FILE`: the packages are FILE's
 
 
-_PIP_PROGRAM = re.compile(r"^(?:.*/)?pip(?:\d+(?:\.\d+)?)?$")
-_CONDA_PROGRAM = re.compile(r"^(?:.*/)?(?:conda|mamba|micromamba)$")
+_PIP_PROGRAM = _lazyre.compile(r"^(?:.*/)?pip(?:\d+(?:\.\d+)?)?$")
+_CONDA_PROGRAM = _lazyre.compile(r"^(?:.*/)?(?:conda|mamba|micromamba)$")
 _PIP_VALUE_OPTIONS = frozenset(
     "-r --requirement -c --constraint -e --editable -i --index-url --extra-index-url -f "
     "--find-links -t --target --prefix --root --upgrade-strategy --platform --python-version "
@@ -1491,7 +1524,7 @@ def _install_specs(words: list[str]) -> Iterator[InstallSpec]:
             yield spec
 
 
-_REPO_NAME = re.compile(r"/([A-Za-z0-9][A-Za-z0-9._-]*?)(?:\.git)?(?:@[^/]*)?(?:[#?].*)?$")
+_REPO_NAME = _lazyre.compile(r"/([A-Za-z0-9][A-Za-z0-9._-]*?)(?:\.git)?(?:@[^/]*)?(?:[#?].*)?$")
 
 
 def _install_spec(tool: str, word: str) -> InstallSpec | None:
