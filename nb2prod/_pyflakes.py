@@ -13,6 +13,7 @@ from typing import Any
 
 from pyflakes import checker, messages
 
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.code import is_synthetic
 
 _KINDS = {messages.UndefinedName: "undefined", messages.UnusedImport: "unused-import"}
@@ -55,7 +56,7 @@ class _NodeChecker(checker.Checker):
                 if child in parent.body:
                     return True
                 if child in parent.handlers and _imported_modules(node) & {
-                        m for stmt in parent.body for n in ast.walk(stmt) for m in _imported_modules(n)}:
+                        m for stmt in parent.body for n in walk_nodes(stmt) for m in _imported_modules(n)}:
                     return True
             child, parent = parent, self._parents.get(parent)
         return False

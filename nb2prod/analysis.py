@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from nb2prod import _lazyre
 from nb2prod._ast import iter_nodes
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.notebook import Cell, Notebook
 
 __all__ = [
@@ -366,13 +367,13 @@ def _top_level_bindings(tree: ast.Module, walrus: bool = True) -> Iterator[tuple
             if type(t) is ast.Name:
                 yield t.id, stmt.lineno
                 continue
-            for n in ast.walk(t):
+            for n in walk_nodes(t):
                 if isinstance(n, ast.Name):
                     yield n.id, stmt.lineno
         # Walrus at module level binds too (only looked for when the cell has `:=`).
         if walrus and isinstance(stmt, (ast.Expr, ast.Assign, ast.If, ast.While)):
             expr = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else stmt.test
-            for n in ast.walk(expr):
+            for n in walk_nodes(expr):
                 if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
                     yield n.target.id, stmt.lineno
         if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":

@@ -525,3 +525,11 @@ class ExecutionIncomplete(_ExecutionRule):
     name = "execution-incomplete"
     severity = Severity.ERROR
     summary = "The notebook could not be run to the end: no kernel, or out of time (--execute)"
+
+
+# The rules whose findings come from a run (their check() reports nothing statically):
+# the engine runs the notebook (``lint --execute``) only when one of them is selected.
+EXECUTION_RULES = frozenset({CellFailsOnRerun.code, OutputNotReproducible.code, OutputDiffersFromSaved.code,
+                             ExecutionIncomplete.code})
+# ... and those that need a second run.
+REPRODUCE_RULES = frozenset({OutputNotReproducible.code, OutputDiffersFromSaved.code})

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from nb2prod import _lazyre
 from nb2prod import tags as tagmod
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
@@ -794,7 +795,7 @@ _ENVIRONMENT_MODULES = frozenset({"sys", "platform", "os", "importlib", "pkg_res
 def _reads_environment(expr: ast.expr) -> bool:
     """Whether ``expr`` reads the environment: a package version (`x.__version__`,
     `sys.version_info`), the platform, `sys.modules`, `os.environ`, `find_spec(...)`."""
-    for node in ast.walk(expr):
+    for node in walk_nodes(expr):
         if isinstance(node, ast.Attribute) and node.attr in _ENVIRONMENT_ATTRS:
             return True
         if isinstance(node, ast.Name) and (node.id in _ENVIRONMENT_MODULES or node.id.endswith("_version")
@@ -825,7 +826,7 @@ def _is_setup_value(value: ast.expr | None, constants: frozenset[str] = frozense
         return True
     if _reads_environment(value):
         return True
-    for node in ast.walk(value):
+    for node in walk_nodes(value):
         if isinstance(node, ast.Call):
             func = node.func
             last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
@@ -853,7 +854,7 @@ def _compute_setup_names(nb: Analysis) -> frozenset[str]:
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for t in targets:
-                    for n in ast.walk(t):
+                    for n in walk_nodes(t):
                         if isinstance(n, ast.Name):
                             assigned.setdefault(n.id, []).append(stmt.value)
     modules = {a.asname or a.name.split(".", 1)[0] for imp in nb.imports for a in imp.node.names}
@@ -948,7 +949,7 @@ def _may_change_imports(stmt: ast.stmt) -> bool:
     other magic or shell command, dynamic code. Function bodies are read too."""
     if _inert_magic(stmt):
         return False
-    for node in ast.walk(stmt):
+    for node in walk_nodes(stmt):
         if isinstance(node, ast.Name) and node.id in _IMPORT_STATE_NAMES:
             return True
         if isinstance(node, ast.Attribute):

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, dotted_name
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.notebook import Cell
@@ -55,7 +56,7 @@ def _has_cpu_path(nb: Analysis) -> bool:
                 return True
     for cell in nb.parsed_cells:
         assert cell.parsed.tree is not None
-        for node in ast.walk(cell.parsed.tree):
+        for node in walk_nodes(cell.parsed.tree):
             # "cuda" if ... else "cpu", and any `if` / `try` that mentions a CPU device
             if isinstance(node, ast.IfExp) and (_is_cuda(node.body) or _is_cuda(node.orelse)):
                 return True
@@ -73,8 +74,8 @@ def _in_try(node: ast.AST, cell: Cell) -> bool:
     """Is ``node`` in the body of a `try` with an `except` (a fallback when it fails)?"""
     tree = cell.parsed.tree
     assert tree is not None
-    return any(isinstance(t, ast.Try) and t.handlers and any(n is node for b in t.body for n in ast.walk(b))
-               for t in ast.walk(tree))
+    return any(isinstance(t, ast.Try) and t.handlers and any(n is node for b in t.body for n in walk_nodes(b))
+               for t in walk_nodes(tree))
 
 
 def _in_condition(node: ast.Constant, cell: Cell) -> bool:
@@ -82,14 +83,14 @@ def _in_condition(node: ast.Constant, cell: Cell) -> bool:
     an `except` handler)? A bare `.to("cpu")` of a result is no CPU path."""
     tree = cell.parsed.tree
     assert tree is not None
-    for parent in ast.walk(tree):
+    for parent in walk_nodes(tree):
         if isinstance(parent, ast.If):
             branches: list[ast.AST] = list(parent.orelse)
         elif isinstance(parent, ast.Try):
             branches = list(parent.handlers)
         else:
             continue
-        if any(n is node for b in branches for n in ast.walk(b)):
+        if any(n is node for b in branches for n in walk_nodes(b)):
             return True
     return False
 
@@ -158,7 +159,7 @@ class GpuOnlyCode(Rule):
             if "skip" in cell.nb2prod_tags:
                 continue
             assert cell.parsed.tree is not None
-            for node in ast.walk(cell.parsed.tree):
+            for node in walk_nodes(cell.parsed.tree):
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_cuda(node.value):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     if all(isinstance(t, ast.Name) for t in targets):

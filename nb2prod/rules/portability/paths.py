@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit
@@ -283,7 +284,7 @@ def _path_text(cell: Cell, const: ast.Constant, offset: int) -> tuple[int, int, 
         return None
     if len(cell.source.splitlines()) != len(parsed.code.splitlines()) + parsed.line_offset:
         return None  # IPython's transforms moved lines
-    joined = next((n for n in ast.walk(parsed.tree) if isinstance(n, ast.JoinedStr)
+    joined = next((n for n in walk_nodes(parsed.tree) if isinstance(n, ast.JoinedStr)
                    and n.values and n.values[0] is const), None)
     node: ast.expr = joined if joined is not None else const
     span = node_span(cell.source, node, offset)

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.fixes.model import Applicability
@@ -98,7 +99,7 @@ class UserHomePath(Rule):
             return
         parents: dict[int, ast.AST] = {}
         for cell in {c.cell.index: c.cell for c in homes}.values():
-            for node in ast.walk(cell.parsed.tree):  # type: ignore[arg-type]
+            for node in walk_nodes(cell.parsed.tree):  # type: ignore[arg-type]
                 for child in ast.iter_child_nodes(node):
                     parents[id(child)] = node
         for call in homes:

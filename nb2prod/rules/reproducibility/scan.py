@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.notebook import Cell
 
@@ -361,7 +362,7 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
         targets = list(stmt.targets)
     elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
         targets = [stmt.target]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
 
 
 def _configures(ref: ast.Name, parents: dict[int, ast.AST]) -> bool:
@@ -743,7 +744,7 @@ class _Scanner:
     def _parents(self, stmt: ast.stmt) -> dict[int, ast.AST]:
         found = self._parent_maps.get(id(stmt))
         if found is None:
-            found = {id(child): node for node in ast.walk(stmt) for child in ast.iter_child_nodes(node)}
+            found = {id(child): node for node in walk_nodes(stmt) for child in ast.iter_child_nodes(node)}
             self._parent_maps[id(stmt)] = found
         return found
 
@@ -769,7 +770,7 @@ class _Scanner:
                         (dotted_name(n.func) or "").rpartition(".")[2] in ("Input", "InputLayer")
                         or any(k.arg in _KERAS_SHAPE_KWARGS for k in n.keywords)
                     )
-                    for n in ast.walk(parent)
+                    for n in walk_nodes(parent)
                 )
             node = parent
         return False
@@ -810,13 +811,13 @@ class _Scanner:
             for later in cell.parsed.tree.body:  # type: ignore[union-attr]
                 if cell.index == call.cell.index and later.lineno <= (stmt.end_lineno or stmt.lineno):
                     continue
-                if not any(isinstance(n, ast.Name) and n.id in roots for n in ast.walk(later)):
+                if not any(isinstance(n, ast.Name) and n.id in roots for n in walk_nodes(later)):
                     continue
                 if not isinstance(later, ast.Assign):
                     return False
-                reads = any(isinstance(n, ast.Name) and n.id in roots for n in ast.walk(later.value))
+                reads = any(isinstance(n, ast.Name) and n.id in roots for n in walk_nodes(later.value))
                 rebound = {n.id for t in later.targets for n in _plain_names(t)}
-                touched = {n.id for t in later.targets for n in ast.walk(t) if isinstance(n, ast.Name)} & roots
+                touched = {n.id for t in later.targets for n in walk_nodes(t) if isinstance(n, ast.Name)} & roots
                 return not reads and roots <= rebound and touched <= rebound
         return False
 
@@ -828,7 +829,7 @@ class _Scanner:
             for stmt in cell.parsed.tree.body:  # type: ignore[union-attr]
                 if cell.index == cell_index and stmt.lineno <= after:
                     continue
-                refs = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names]
+                refs = [n for n in walk_nodes(stmt) if isinstance(n, ast.Name) and n.id in names]
                 if not refs:
                     continue
                 if isinstance(stmt, ast.Assign) and all(isinstance(r.ctx, ast.Store) for r in refs):
@@ -950,7 +951,7 @@ class _Scanner:
                     if root is None or not (self._is_tf_data(root) or root.partition(".")[0] in names):
                         continue
                     for target in stmt.targets:
-                        for n in ast.walk(target):
+                        for n in walk_nodes(target):
                             if isinstance(n, ast.Name):
                                 names.add(n.id)
             self._tf_datasets = names

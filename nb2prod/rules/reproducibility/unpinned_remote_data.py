@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.code import SHELL_SCRIPT_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
@@ -303,7 +304,7 @@ class _RemoteScan:
             return False
         scope = self.values.scope(call.node)
         tree = call.cell.parsed.tree
-        for node in ast.walk(scope if not isinstance(scope, ast.Module) else tree):  # type: ignore[arg-type]
+        for node in walk_nodes(scope if not isinstance(scope, ast.Module) else tree):  # type: ignore[arg-type]
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr in _RESPONSE_DATA

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
+from nb2prod._ast import walk_parents
 
 if TYPE_CHECKING:
     from nb2prod.analysis import Analysis
@@ -198,11 +200,10 @@ class Values:
             tree = cell.parsed.tree
             assert tree is not None
             self.modules[cell.index] = tree
-            for node in ast.walk(tree):
-                for child in ast.iter_child_nodes(node):
-                    self.parent[id(child)] = node
+            nodes = walk_parents(tree, self.parent)
+            for node in nodes:
                 self.cell_of[id(node)] = cell.index
-            for node in ast.walk(tree):
+            for node in nodes:
                 self._bind(cell.index, tree, node)
 
     # -- the table of bindings -----------------------------------------------------------
@@ -225,7 +226,7 @@ class Values:
                                 cell, node.lineno, self._unconditional(node, tree), v, stmt=node))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
             line = getattr(node if not isinstance(node, ast.comprehension) else node.iter, "lineno", 0)
-            for part in ast.walk(node.target):
+            for part in walk_nodes(node.target):
                 if isinstance(part, ast.Name):
                     self._add(cell, tree, node.target, part.id, _Binding(
                         cell, line, False, node.iter, "for", node.target, part.id,

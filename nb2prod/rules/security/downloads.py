@@ -28,6 +28,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.notebook import Cell
 
@@ -91,7 +92,7 @@ def _downloads_of(nb: Analysis) -> Downloads:
         _shell_downloads(cell, d)
         tree = cell.parsed.tree
         assert tree is not None
-        for node in ast.walk(tree):
+        for node in walk_nodes(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 d.strings[node.targets[0].id] = node.value
         _walk_statements(tree.body, cell, d)
@@ -117,7 +118,7 @@ def _walk_statements(body: list[ast.stmt], cell: Cell, d: Downloads) -> None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if _tainted(stmt.value, d):
                 for t in targets:
-                    d.names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+                    d.names.update(n.id for n in walk_nodes(t) if isinstance(n, ast.Name))
             for t in targets:
                 if isinstance(t, ast.Name) and _is_open(stmt.value, d):
                     d.handles[t.id] = stmt.value.args[0] if stmt.value.args else stmt.value  # type: ignore[attr-defined]
@@ -158,7 +159,7 @@ def _walk_statements(body: list[ast.stmt], cell: Cell, d: Downloads) -> None:
 
 
 def _body_writes_download(body: list[ast.stmt], handle: str, d: Downloads) -> bool:
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for node in walk_nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "write" and dotted_name(func.value) == handle:
@@ -192,7 +193,7 @@ def _qual(node: ast.Call, d: Downloads) -> str | None:
 
 def _tainted(node: ast.AST, d: Downloads) -> bool:
     """Does the expression hold downloaded content: a download call, a downloaded name?"""
-    for sub in ast.walk(node):
+    for sub in walk_nodes(node):
         if isinstance(sub, ast.Call) and (_qual(sub, d) or "") in _DOWNLOADERS:
             return True
         if isinstance(sub, ast.Name) and sub.id in d.names:

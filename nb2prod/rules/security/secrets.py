@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis
 from nb2prod.code import PYTHON_BODY_CELL_MAGICS
 from nb2prod.diagnostics import Finding, Severity
@@ -168,7 +169,7 @@ def _literals(cell: Cell, i: int, hits: list[Hit], starts: list[int]) -> list[_L
     assert tree is not None
     parents: dict[int, ast.AST] = {}
     constants: list[ast.Constant] = []
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
             if (isinstance(child, ast.Constant) and isinstance(child.value, str) and not isinstance(node, ast.JoinedStr)
