@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nb2prod import _lazyre
+from nb2prod._ast import walk as walk_nodes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1137,7 +1138,7 @@ def _setup_py(path: Path, text: str) -> DependencyFile:
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return None
 
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
