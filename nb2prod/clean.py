@@ -9,8 +9,9 @@ What a notebook *means* is kept: sources, tags (nb2prod's included), attachments
 ``kernelspec`` and ``language_info`` (NB205 reads the Python version from it).
 
 A file that needs no change is never written (its mtime stays), so a second run changes
-nothing. A file that changes is written the way Jupyter writes it (nbformat's writer:
-one-space indent, sorted keys, a trailing newline), keeping its line endings, through a
+nothing. A file that changes is written the way Jupyter writes it (the layout of nbformat's
+writer, reproduced here without nbformat: multi-line strings as lists of lines, one-space
+indent, sorted keys, a trailing newline), keeping its line endings, through a
 temporary file and a rename. ``--check`` writes nothing and exits 1 when a file would
 change (for CI and pre-commit); an unreadable file is one line and exit 2, as in ``lint``.
 """
@@ -18,6 +19,7 @@ change (for CI and pre-commit); an unreadable file is one line and exit 2, as in
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CleanResult", "clean_data", "clean_file", "clean_text", "register", "run", "main"]
+__all__ = ["CleanResult", "clean_data", "clean_file", "clean_text", "jupyter_json", "register", "run", "main"]
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -123,14 +125,9 @@ def _decode(raw: bytes) -> tuple[dict[str, Any], str]:
 
 
 def _serialise(data: dict[str, Any], original: str) -> str:
-    """Jupyter's own layout (nbformat's writer), with the original's line endings and
-    trailing newline. The writer is called directly: ``nbformat.writes`` would also
-    "normalise" the notebook (add cell ids, repair duplicates), which is not ours to do."""
-    import nbformat
-
-    major = data["nbformat"]
-    node = nbformat.from_dict(data)
-    text: str = nbformat.versions[major].writes_json(node)
+    """Jupyter's own layout (:func:`jupyter_json`), with the original's line endings and
+    trailing newline."""
+    text = jupyter_json(data)
     if original.endswith("\n"):
         text += "\n"
     if "\r\n" in original:
@@ -138,6 +135,131 @@ def _serialise(data: dict[str, Any], original: str) -> str:
     # A lone surrogate ("\ud800" in the file: valid JSON) can only be written back as the
     # escape it was read from; the writer puts characters inside JSON strings only.
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# -- Jupyter's notebook layout, without nbformat ---------------------------------------
+#
+# jupyter_json(data) is what nbformat.versions[major].writes_json(nbformat.from_dict(data))
+# returns (nbformat 5.x, majors 3 and 4): the notebook with its multi-line strings split
+# into lists of lines and its transient fields dropped, as JSON with one-space indent and
+# sorted keys. That writer, not nbformat.writes, which would also
+# "normalise" the notebook (add cell ids, repair duplicates): not ours to do.
+# Where nbformat's writer raises (a cell that is not an object, a code cell without
+# "outputs"...) the part of the notebook it could not walk is written as it was read.
+
+# v4: the mime types split into lines besides text/*; JSON ones (application/json,
+# application/*+json) and binary ones (image/png as base64) are never split.
+_V4_SPLIT_MIMES = ("application/javascript", "image/svg+xml")
+# v3: the output fields split into lines.
+_V3_MULTILINE_OUTPUTS = ("text", "html", "svg", "latex", "javascript", "json")
+
+
+def _lines(value: Any) -> Any:
+    """A string as its lines, each with its line break (str.splitlines: also \\r, \\v, \\x85,
+    \\u2028...); any other value as it is."""
+    return value.splitlines(True) if isinstance(value, str) else value
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    """A copy of a dict without ``keys``; any other value as it is."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in keys}
+
+
+def _v4_mimebundle(bundle: Any) -> Any:
+    if not isinstance(bundle, dict):
+        return bundle
+    return {
+        key: _lines(value) if key.startswith("text/") or key in _V4_SPLIT_MIMES else value
+        for key, value in bundle.items()
+    }
+
+
+def _v4_output(output: Any) -> Any:
+    if not isinstance(output, dict):
+        return output
+    kind = output.get("output_type")
+    if kind in ("execute_result", "display_data") and "data" in output:
+        return {**output, "data": _v4_mimebundle(output["data"])}
+    if kind == "stream" and "text" in output:
+        return {**output, "text": _lines(output["text"])}
+    return output
+
+
+def _v4_cell(cell: Any) -> Any:
+    if not isinstance(cell, dict):
+        return cell
+    cell = dict(cell)
+    if "source" in cell:
+        cell["source"] = _lines(cell["source"])
+    attachments = cell.get("attachments")
+    if isinstance(attachments, dict):
+        cell["attachments"] = {name: _v4_mimebundle(bundle) for name, bundle in attachments.items()}
+    if cell.get("cell_type") == "code" and isinstance(cell.get("outputs"), list):
+        cell["outputs"] = [_v4_output(output) for output in cell["outputs"]]
+    if "metadata" in cell:
+        cell["metadata"] = _without(cell["metadata"], ("trusted",))
+    return cell
+
+
+def _v4_layout(nb: dict[str, Any]) -> dict[str, Any]:
+    nb = dict(nb)
+    if "metadata" in nb:
+        nb["metadata"] = _without(nb["metadata"], ("orig_nbformat", "orig_nbformat_minor", "signature"))
+    if isinstance(nb.get("cells"), list):
+        nb["cells"] = [_v4_cell(cell) for cell in nb["cells"]]
+    return nb
+
+
+def _v3_cell(cell: Any) -> Any:
+    if not isinstance(cell, dict):
+        return cell
+    cell = {k: v for k, v in cell.items() if k != "trusted"}
+    if "metadata" in cell:
+        cell["metadata"] = _without(cell["metadata"], ("trusted",))
+    if cell.get("cell_type") == "code":
+        if "input" in cell:
+            cell["input"] = _lines(cell["input"])
+        if isinstance(cell.get("outputs"), list):
+            cell["outputs"] = [
+                {k: _lines(v) if k in _V3_MULTILINE_OUTPUTS else v for k, v in output.items()}
+                if isinstance(output, dict) else output
+                for output in cell["outputs"]
+            ]
+    else:  # markdown, raw, heading cells
+        for key in ("source", "rendered"):
+            if key in cell:
+                cell[key] = _lines(cell[key])
+    return cell
+
+
+def _v3_layout(nb: dict[str, Any]) -> dict[str, Any]:
+    nb = {k: v for k, v in nb.items() if k not in ("orig_nbformat", "orig_nbformat_minor")}
+    if isinstance(nb.get("worksheets"), list):
+        nb["worksheets"] = [
+            {**ws, "cells": [_v3_cell(cell) for cell in ws["cells"]]}
+            if isinstance(ws, dict) and isinstance(ws.get("cells"), list) else ws
+            for ws in nb["worksheets"]
+        ]
+    return nb
+
+
+def jupyter_json(data: dict[str, Any]) -> str:
+    """A decoded nbformat 3 or 4 notebook as Jupyter writes it (without the final newline),
+    byte for byte what ``nbformat.versions[major].writes_json(nbformat.from_dict(data))``
+    returns. ``data`` is not changed. :class:`CleanError` for another major version."""
+    major = data.get("nbformat")
+    if major == 4:
+        layout, ascii_only = _v4_layout(data), False
+    elif major == 3:
+        layout, ascii_only = _v3_layout(data), True  # nbformat's v3 writer escapes non-ASCII text
+    else:
+        raise CleanError(f"unsupported nbformat {major!r} (clean handles versions 3 and 4)")
+    try:
+        return json.dumps(layout, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=ascii_only)
+    except RecursionError:
+        raise CleanError("cannot write: nested too deeply") from None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
