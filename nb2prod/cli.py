@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from nb2prod import __version__
 
 if TYPE_CHECKING:
-    from nb2prod.execcheck import ExecutionOptions
+    from nb2prod.runopts import ExecutionOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -46,7 +46,7 @@ def _csv(value: str) -> list[str]:
 def _add_declared(group: argparse._ActionsContainer, options: type, command: str) -> None:
     """The flags of the run options ``options`` declares (see nb2prod.kernel_runner), with
     ``command``'s defaults in their help. Each parses to None when not given."""
-    from nb2prod.kernel_runner import declared
+    from nb2prod.runopts import declared
 
     for o in declared(options):
         if o.kind == "switch":
@@ -67,7 +67,7 @@ def _declared_type(declaration: Any) -> Any:
 
 
 def _declared_values(args: argparse.Namespace, options: type) -> dict[str, Any]:
-    from nb2prod.kernel_runner import declared
+    from nb2prod.runopts import declared
 
     return {o.name: getattr(args, o.name) for o in declared(options)}
 
@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                       help="processes to use (default 0: one per CPU, when there are enough notebooks)")
     lint.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of the nearest one")
+    lint.add_argument("--no-cache", dest="cache", action="store_false",
+                      help="lint every notebook, even unchanged ones (default: results are kept in .nb2prod_cache "
+                           "at the project root, or $NB2PROD_CACHE_DIR; NB2PROD_NO_CACHE=1 is the same as this flag)")
     color = lint.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
     color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
@@ -118,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = lint.add_argument_group("re-execution (see docs/ci.md)")
     ex.add_argument("--execute", action="store_true",
                     help="also run each notebook top to bottom in a fresh kernel (NB307, NB310); never writes it")
-    from nb2prod.execcheck import ExecutionOptions
+    from nb2prod.runopts import ExecutionOptions
 
     _add_declared(ex, ExecutionOptions, "lint")
 
@@ -140,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="install the service into a fresh venv and run its tests")
     build.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     build.add_argument("--no-gate", dest="gate", action="store_false", help="build even if lint finds errors")
-    from nb2prod.kernel_runner import RunOptions
+    from nb2prod.runopts import RunOptions
 
     _add_declared(build.add_argument_group("execution in a fresh kernel"), RunOptions, "build")
 
@@ -271,7 +274,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
         fixed = sum(o.fixed_total for o in outcomes)
         linted = iter(o.result for o in outcomes)
     else:
-        linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution).notebooks)
+        cache = None
+        if args.cache and execution is None and not os.environ.get("NB2PROD_NO_CACHE"):
+            from nb2prod.cache import Cache, cache_dir_for
+
+            cache = Cache(cache_dir_for())
+        linted = iter(lint_paths(paths, overrides, config, jobs=args.jobs, execution=execution, cache=cache).notebooks)
     # Keep the order of the command line: unusable arguments stay where they were given.
     run = RunResult([NotebookResult(path=str(t.path), error=t.error) if t.error else next(linted) for t in targets])
     fail_on = Severity.parse(args.fail_on) if args.fail_on else base.fail_on
@@ -382,8 +390,7 @@ def _write_report(text: str, fmt: str) -> None:
 
 def _execution_options(args: argparse.Namespace) -> tuple[ExecutionOptions | None, str | None]:
     """The ExecutionOptions the lint flags ask for, or a usage problem."""
-    from nb2prod.execcheck import ExecutionOptions
-    from nb2prod.kernel_runner import declared
+    from nb2prod.runopts import ExecutionOptions, declared
 
     if not (args.execute or args.reproduce):  # --reproduce implies --execute
         given = [o.flag for o in declared(ExecutionOptions) if o.name != "reproduce" and getattr(args, o.name)
@@ -457,7 +464,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from nb2prod.converter import BuildError, BuildOptions, Event, build
     from nb2prod.converter.errors import safe_message
     from nb2prod.converter.plan import parse_parameter
-    from nb2prod.kernel_runner import RunOptions
+    from nb2prod.runopts import RunOptions
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

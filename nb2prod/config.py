@@ -84,9 +84,9 @@ class Settings:
 
     def enabled(self, path: Path | None) -> frozenset[str]:
         """Codes that run for the notebook at ``path``."""
-        from nb2prod.rules import REGISTRY
+        from nb2prod.rule_index import RULE_NAMES
 
-        base = _resolved(tuple(REGISTRY), tuple(self.select), tuple(self.ignore))
+        base = _resolved(tuple(RULE_NAMES), tuple(self.select), tuple(self.ignore))
         if path is None or not self.per_file_ignores:
             return base
         rel = self._relative(path)
@@ -129,9 +129,9 @@ def _matches(pattern: str, rel: str) -> bool:
 
 
 def _rule_names() -> dict[str, str]:
-    from nb2prod.rules import REGISTRY
+    from nb2prod.rule_index import RULE_NAMES
 
-    return {code: rule.name for code, rule in REGISTRY.items()}
+    return RULE_NAMES
 
 
 def _expand_all(values: Sequence[str], where: str) -> list[str]:

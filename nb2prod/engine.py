@@ -9,24 +9,23 @@ kernel and its findings (NB307-NB310) join the others before suppression and sco
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from nb2prod import suppression
-from nb2prod.analysis import Analysis
-from nb2prod.config import ConfigError, Overrides, Settings, settings_for
+from nb2prod.config import Overrides, Settings
 from nb2prod.diagnostics import Finding, Severity
-from nb2prod.execcheck import EXECUTION_RULES, REPRODUCE_RULES, ExecutionOptions
-from nb2prod.masking import mask_spans, redact
-from nb2prod.notebook import Notebook, NotebookError, notebook_from_dict, read_notebook
-from nb2prod.rules import REGISTRY
-from nb2prod.rules.structure import UnusedSuppression
+from nb2prod.runopts import ExecutionOptions
 from nb2prod.score import Score, score
+
+if TYPE_CHECKING:
+    from nb2prod.notebook import Notebook
+
+# The rules, the notebook reader and the analysis are imported by the functions that lint
+# (about 100 ms of imports): a run whose results all come from the cache never needs them.
 
 __all__ = [
     "NotebookResult",
@@ -118,6 +117,10 @@ def lint_notebook(
     With ``execution``, the notebook is also run in a fresh kernel (twice with
     ``execution.reproduce``) when an execution rule (NB307-NB310) is selected, and
     ``result.execution`` holds the verdict."""
+    from nb2prod.analysis import Analysis
+    from nb2prod.rules import REGISTRY
+    from nb2prod.rules.structure import UnusedSuppression
+
     settings = settings or Settings()
     result = NotebookResult(path=nb.display_path, cells=len(nb.cells), fail_on=settings.fail_on)
     mapping = nb.source_line_map
@@ -156,6 +159,7 @@ def _execute(
 ) -> list[Finding]:
     """Run the notebook for the execution rules that are selected; record the verdict."""
     from nb2prod.execcheck import NotebookRun, execution_findings
+    from nb2prod.rules.execution import EXECUTION_RULES, REPRODUCE_RULES
 
     wanted = enabled & EXECUTION_RULES
     if not wanted:
@@ -185,6 +189,10 @@ def _execute(
 def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozenset[str]) -> list[Finding]:
     """The findings no suppression covers, and the unused-suppression findings (which
     can be silenced like any other) when that rule is selected."""
+    from nb2prod import suppression
+    from nb2prod.rules import REGISTRY
+    from nb2prod.rules.structure import UnusedSuppression
+
     sups = suppression.collect(nb, {code: rule.name for code, rule in REGISTRY.items()})
     kept = sups.apply(findings)
     if UnusedSuppression.code in enabled:
@@ -197,6 +205,8 @@ def _apply_suppressions(nb: Notebook, findings: list[Finding], enabled: frozense
 def _mask_secrets(f: Finding) -> None:
     """Mask secrets in what a finding shows: the spans its rule marked, and anything
     the secret detector recognises in its message or source line (whatever the rule)."""
+    from nb2prod.masking import mask_spans, redact
+
     if f.source_line is not None:
         if f.redact:
             f.source_line = mask_spans(f.source_line, ((s - 1, e - 1) for s, e in f.redact))
@@ -215,6 +225,9 @@ def lint_file(
 ) -> NotebookResult:
     """Read and lint one file. Read and config errors go into ``result.error``.
     ``execution``: also run it (see :func:`lint_notebook`)."""
+    from nb2prod.config import ConfigError, settings_for
+    from nb2prod.notebook import NotebookError, read_notebook
+
     display = str(path)
     path = Path(path)
     try:
@@ -231,12 +244,39 @@ def lint_file(
 
 def lint_dict(data: Any, path: Path | None, settings: Settings | None = None) -> NotebookResult:
     """Lint a notebook given as decoded JSON (e.g. posted by the JupyterLab page)."""
+    from nb2prod.config import settings_for
+    from nb2prod.notebook import notebook_from_dict
+
     nb = notebook_from_dict(data, path=path)
     return lint_notebook(nb, settings or settings_for(path))
 
 
-def _lint_one(args: tuple[Path, Overrides, Path | None, ExecutionOptions | None]) -> NotebookResult:
-    return lint_file(*args)
+class Cache(Protocol):
+    """What :func:`lint_paths` needs of a result cache (:class:`nb2prod.cache.Cache`)."""
+
+    hits: int
+    misses: int
+
+    def read_bytes(self, path: Path) -> bytes | None: ...
+
+    def key(self, path: Path, content: bytes, overrides: Overrides, config: Path | None) -> str: ...
+
+    def load(self, key: str) -> NotebookResult | None: ...
+
+    def lint_file(self, lint: Callable[[], NotebookResult], key: str) -> NotebookResult: ...
+
+
+def _lint_one(args: tuple[Path, Overrides, Path | None, ExecutionOptions | None, Cache | None, str]) -> NotebookResult:
+    path, overrides, config, execution, cache, key = args
+    if cache is None:
+        return lint_file(path, overrides, config, execution)
+    return cache.lint_file(lambda: lint_file(path, overrides, config), key)
+
+
+# Below this many notebooks to lint (after the cache), one process is faster than
+# several: a worker costs ~10-20 ms to start, and a notebook ~5 ms to lint (measured by
+# benchmarks/lint_speed.py over the corpus on 2 CPUs).
+PARALLEL_MIN = 24
 
 
 def lint_paths(
@@ -246,32 +286,67 @@ def lint_paths(
     jobs: int = 1,
     on_result: Callable[[NotebookResult], None] | None = None,
     execution: ExecutionOptions | None = None,
+    cache: Cache | None = None,
 ) -> RunResult:
     """Lint many notebooks, in ``jobs`` processes when there are enough of them.
 
-    With ``execution`` every notebook is also run (see :func:`lint_notebook`); runs take
-    seconds each, so two notebooks are enough to use processes, ``jobs=0`` means at most
-    :data:`EXECUTE_JOBS`, and the processes are spawned (a kernel client must not be
-    forked from a process that has one)."""
-    work = [(p, overrides, config, execution) for p in paths]
-    results: list[NotebookResult] = []
+    ``jobs=0`` (the command line's default) means one process per CPU when there are at
+    least :data:`PARALLEL_MIN` notebooks to lint, else one. With ``cache``, a notebook
+    whose result is in the cache (and still valid, see :mod:`nb2prod.cache`) is not
+    linted; the others are, and their results stored. Results come in the order of
+    ``paths``.
+
+    With ``execution`` every notebook is also run (see :func:`lint_notebook`) and the
+    cache is not used; runs take seconds each, so two notebooks are enough to use
+    processes, ``jobs=0`` means at most :data:`EXECUTE_JOBS`, and the processes are
+    spawned (a kernel client must not be forked from a process that has one)."""
     if execution is not None:
-        jobs = min(jobs if jobs > 0 else min(os.cpu_count() or 1, EXECUTE_JOBS), len(work))
-        parallel, chunk, context = jobs > 1, 1, multiprocessing.get_context("spawn")
+        cache = None
+    hits: list[NotebookResult | None] = [None] * len(paths)
+    work = []
+    for i, p in enumerate(paths):
+        key = ""
+        if cache is not None:
+            content = cache.read_bytes(p)
+            if content is not None:
+                key = cache.key(p, content, overrides, config)
+                hits[i] = cache.load(key)
+                if hits[i] is not None:
+                    cache.hits += 1
+                    continue
+                cache.misses += 1
+        work.append((p, overrides, config, execution, cache if key else None, key))
+    cpus = os.cpu_count() or 1
+    start: str | None
+    if execution is not None:
+        jobs = min(jobs if jobs > 0 else min(cpus, EXECUTE_JOBS), len(work))
+        parallel, chunk, start = jobs > 1, 1, "spawn"
     else:
-        jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-        parallel, context = jobs > 1 and len(work) >= 2 * jobs, None
-        chunk = max(1, len(work) // (jobs * 8))
+        if jobs <= 0:
+            jobs = cpus if len(work) >= PARALLEL_MIN else 1
+        parallel, chunk = jobs > 1 and len(work) >= 2 * jobs, max(1, len(work) // (jobs * 8))
+        # Forked workers start in milliseconds with everything imported; the CLI has no
+        # threads. (Python 3.14 made forkserver the default on Linux; macOS spawns.)
+        start = "fork" if sys.platform.startswith("linux") else None
+    linted: Iterator[NotebookResult]
     if parallel:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for r in pool.map(_lint_one, work, chunksize=chunk):
-                results.append(r)
-                if on_result:
-                    on_result(r)
+        import multiprocessing  # with concurrent.futures, ~15 ms: not for a run in one process
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context(start) if start else None
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        linted = pool.map(_lint_one, work, chunksize=chunk)
     else:
-        for w in work:
-            r = _lint_one(w)
+        pool = None
+        linted = map(_lint_one, work)
+    results: list[NotebookResult] = []
+    try:
+        for hit in hits:
+            r = hit if hit is not None else next(linted)
             results.append(r)
             if on_result:
                 on_result(r)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return RunResult(results)

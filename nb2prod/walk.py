@@ -20,8 +20,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 __all__ = ["Target", "discover"]
 
@@ -60,6 +62,12 @@ def _ignore_spec(directory: Path) -> pathspec.PathSpec | None:
             pass
     if not lines:
         return None
+    return _gitignore_spec(lines)
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    import pathspec  # ~20 ms: imported only where a .gitignore or an exclude list has lines
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -67,7 +75,7 @@ class _Ignorer:
     """gitignore semantics over the folders from the repository root down."""
 
     def __init__(self, exclude: Iterable[tuple[Path, list[str]]] = ()) -> None:
-        self._exclude = [(base, pathspec.GitIgnoreSpec.from_lines(p)) for base, p in exclude if p]
+        self._exclude = [(base, _gitignore_spec(p)) for base, p in exclude if p]
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for base, spec in self._specs_for(path.parent):

@@ -42,6 +42,51 @@ def test_text_color_only_when_asked(run: RunResult, tmp_path: Path) -> None:
     assert "\x1b[" in render("text", run, ctx(tmp_path, color=True))
 
 
+def _rich_console(color: bool):
+    """The console the text format used before it wrote ANSI itself: rich's, as configured then."""
+    import io
+
+    rich_console = pytest.importorskip("rich.console")
+    rich_text = pytest.importorskip("rich.text")
+
+    class RichConsole:
+        def __init__(self, _color: bool) -> None:
+            self.buf = io.StringIO()
+            self.console = rich_console.Console(
+                file=self.buf, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                highlight=False, soft_wrap=True, emoji=False, markup=False, width=200)
+
+        def print(self, text=None) -> None:
+            if text is None:
+                self.console.print()
+            else:
+                self.console.print(rich_text.Text.assemble(*[(t, s or "") for t, s in text.spans]))
+
+        def getvalue(self) -> str:
+            return self.buf.getvalue()
+
+    return RichConsole
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_text_as_rich_wrote_it(color: bool, run: RunResult, tmp_path: Path, monkeypatch) -> None:
+    """The text report, coloured or not, is byte for byte what rich wrote (over the example
+    notebooks and the hostile-name fixture run), without importing rich."""
+    from nb2prod.formats import text as text_format
+
+    root = Path(__file__).resolve().parent.parent
+    runs = [run, lint_paths(sorted((root / "examples").rglob("*.ipynb"))),
+            lint_paths(sorted((root / "tests" / "rules" / "fixtures").rglob("*.ipynb"))[:80])]
+    for r in runs:
+        for context in (ctx(tmp_path, color=color), ctx(tmp_path, color=color, fixed=2, unsafe_fixes=True),
+                        ctx(tmp_path, color=color, show_source=False, fail_on=Severity.INFO)):
+            ours = render("text", r, context)
+            with monkeypatch.context() as m:
+                m.setattr(text_format, "_Console", _rich_console(color))
+                assert ours == render("text", r, context)
+    assert ("\x1b[" in ours) == color
+
+
 def test_json_round_trip(run: RunResult, tmp_path: Path) -> None:
     doc = json.loads(render("json", run, ctx(tmp_path)))
     assert doc["summary"]["notebooks"] == 3 and doc["summary"]["unreadable"] == 1

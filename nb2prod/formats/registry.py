@@ -1,17 +1,22 @@
 """The format registry: ``name -> render(run, context) -> str``, and what renderers share
 (the context, paths and places in words). The format modules import this, never the
-package, which imports them to register them."""
+package. The built-in formats are imported when first asked for (``FORMATS[name]``), so a
+run pays only for the format it writes (the text format's rich, for one, costs ~30 ms)."""
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nb2prod.diagnostics import Finding, Severity
-from nb2prod.engine import RunResult
 from nb2prod.textsafe import scrub
+
+if TYPE_CHECKING:
+    from nb2prod.engine import RunResult
 
 __all__ = ["FormatContext", "Renderer", "FORMATS", "register", "render", "display_path", "where"]
 
@@ -28,13 +33,34 @@ class FormatContext:
     unsafe_fixes: bool = False
 
 
-Renderer = Callable[[RunResult, FormatContext], str]
-FORMATS: dict[str, Renderer] = {}
+Renderer = Callable[["RunResult", FormatContext], str]
+
+# The built-in formats: name -> the module (in this package) that registers it.
+_BUILTIN = {"github": "github", "json": "json_", "junit": "junit", "sarif": "sarif", "text": "text"}
+_RENDERERS: dict[str, Renderer] = {}
+
+
+class _Formats(Mapping[str, Renderer]):
+    """Every format by name; a built-in one's module is imported on first lookup."""
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name not in _RENDERERS and name in _BUILTIN:
+            importlib.import_module(f"nb2prod.formats.{_BUILTIN[name]}")
+        return _RENDERERS[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(_BUILTIN.keys() | _RENDERERS.keys()))
+
+    def __len__(self) -> int:
+        return len(_BUILTIN.keys() | _RENDERERS.keys())
+
+
+FORMATS: Mapping[str, Renderer] = _Formats()
 
 
 def register(name: str) -> Callable[[Renderer], Renderer]:
     def deco(fn: Renderer) -> Renderer:
-        FORMATS[name] = fn
+        _RENDERERS[name] = fn
         return fn
 
     return deco

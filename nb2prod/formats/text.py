@@ -14,18 +14,82 @@ also gets a line with the verdict of its fresh run::
 
 from __future__ import annotations
 
-import io
 from collections import Counter
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from nb2prod.diagnostics import Finding, Severity
-from nb2prod.engine import NotebookResult, RunResult
 from nb2prod.formats.registry import FormatContext, display_path, register
 from nb2prod.textsafe import one_line
 
+if TYPE_CHECKING:
+    from nb2prod.engine import NotebookResult, RunResult
+
 _SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+# The styles used here as ANSI SGR parameters, as rich writes them for its "standard"
+# colour system (this module used rich; its ~40 modules cost ~40 ms at every start).
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
+
+
+def _sgr(style: str) -> str:
+    words = style.split()
+    attrs = [_SGR[w] for w in words if w in ("bold", "dim")]
+    colours = [_SGR[w] for w in words if w not in ("bold", "dim")]
+    return "\x1b[" + ";".join(attrs + colours) + "m"
+
+
+class Text:
+    """Styled text: spans of (text, style). The report's text has no tab and no control
+    character (messages and paths go through ``one_line``), so a span renders as itself,
+    inside an SGR sequence when colour is on (one per span and line, as rich does)."""
+
+    def __init__(self, text: str = "", style: str = "") -> None:
+        self.spans: list[tuple[str, str]] = []
+        if text:
+            self.spans.append((text, style))
+
+    def append(self, text: str, style: str = "") -> Text:
+        if text:
+            self.spans.append((text, style))
+        return self
+
+    @classmethod
+    def assemble(cls, *parts: str | tuple[str, str]) -> Text:
+        t = cls()
+        for part in parts:
+            if isinstance(part, tuple):
+                t.append(*part)
+            else:
+                t.append(part)
+        return t
+
+    @property
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.spans)
+
+    def render(self, color: bool) -> str:
+        if not color:
+            return self.plain
+        out: list[str] = []
+        for text, style in self.spans:
+            if not style:
+                out.append(text)
+                continue
+            start = _sgr(style)
+            out.append("\n".join(start + piece + "\x1b[0m" if piece else "" for piece in text.split("\n")))
+        return "".join(out)
+
+
+class _Console:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def print(self, text: Text | None = None) -> None:
+        self.lines.append(text.render(self.color) if text is not None else "")
+
+    def getvalue(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
 
 
 def location(path: str, f: Finding) -> str:
@@ -91,18 +155,7 @@ def execution_line(path: str, execution: dict) -> Text:
 
 @register("text")
 def render_text(run: RunResult, ctx: FormatContext) -> str:
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        force_terminal=ctx.color,
-        no_color=not ctx.color,
-        color_system="standard" if ctx.color else None,
-        highlight=False,
-        soft_wrap=True,
-        emoji=False,
-        markup=False,
-        width=200,
-    )
+    console = _Console(ctx.color)
     # Every line is one line: paths (a file name may hold a newline) and messages (which
     # quote the notebook) have their control characters shown as escapes.
     for nb in run.notebooks:
@@ -135,7 +188,7 @@ def render_text(run: RunResult, ctx: FormatContext) -> str:
         for nb in read:
             console.print(_score_line(one_line(display_path(nb.path, ctx.cwd)), nb))
     console.print(_summary(run, ctx))
-    return buf.getvalue()
+    return console.getvalue()
 
 
 def _summary(run: RunResult, ctx: FormatContext) -> Text:
