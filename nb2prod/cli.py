@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from nb2prod.extras import MissingExtra
+
     try:
         if args.command == "lint":
             return cmd_lint(args)
@@ -172,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args))
         if args.command == "build":
             return cmd_build(args)
+    except MissingExtra as exc:
+        return _error(str(exc))
     except KeyboardInterrupt:
         print("nb2prod: interrupted", file=sys.stderr)
         return 130
@@ -396,6 +400,9 @@ def _execution_options(args: argparse.Namespace) -> tuple[ExecutionOptions | Non
         given = [o.flag for o in declared(ExecutionOptions) if o.name != "reproduce" and getattr(args, o.name)
                  is not None]
         return None, f"{', '.join(given)} need{'s' if len(given) == 1 else ''} --execute" if given else None
+    from nb2prod.extras import require
+
+    require("build", "nb2prod lint --execute", ("nbformat", "nbclient", "jupyter_client", "ipykernel"))
     try:
         return ExecutionOptions.for_command("lint", **_declared_values(args, ExecutionOptions)), None
     except ValueError as exc:
@@ -458,6 +465,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from nb2prod.extras import require
+
+    require("build", "nb2prod build")
     from rich.console import Console
     from rich.markup import escape
 

@@ -35,8 +35,9 @@ from typing import Any
 import pytest
 
 from nb2prod.config import ConfigError, Overrides, settings_for
-from nb2prod.kernel_runner import RAN, SKIPPED, RunOptions, declared
+from nb2prod.kernel_runner import RAN, SKIPPED
 from nb2prod.notebook import ANSI_ESCAPE, DEFAULT_MAX_BYTES, Cell, Notebook, NotebookError, read_notebook
+from nb2prod.runopts import RunOptions, declared
 
 __all__ = ["NotebookFile", "LintItem", "ExecuteItem", "CellTestItem"]
 
@@ -130,10 +131,18 @@ def _options(config: pytest.Config) -> Options:
         settings_for(cwd / "_", overrides, cfg)
     except ConfigError as exc:
         raise pytest.UsageError(f"nb2prod: {exc}") from None
+    execute = bool(config.getoption("nb2prod_execute") or config.getini("nb2prod_execute"))
+    if execute:
+        from nb2prod.extras import MissingExtra, require
+
+        try:
+            require("build", "--nb2prod-execute", ("nbformat", "nbclient", "jupyter_client", "ipykernel"))
+        except MissingExtra as exc:
+            raise pytest.UsageError(str(exc)) from None
     return Options(
         overrides=overrides,
         config=cfg,
-        execute=bool(config.getoption("nb2prod_execute") or config.getini("nb2prod_execute")),
+        execute=execute,
         run=_run_options(config),
         cwd=cwd,
     )

@@ -20,7 +20,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
+try:
+    import ipywidgets as widgets
+except ImportError:  # the plain install: say which extra, in one line
+    from nb2prod.extras import require
+
+    require("lab", "nb2prod.widget", ("ipywidgets",))
+    raise
 
 from nb2prod.diagnostics import Finding
 from nb2prod.engine import NotebookResult, lint_file
