@@ -1,7 +1,8 @@
 """The notebook model: what the linter and the build see of a ``.ipynb`` file.
 
-Notebooks are read as nbformat v4 (older versions are upgraded by nbformat). Cells carry
-a 1-based ``index`` over *all* cells, as ruff numbers them (``nb.ipynb:cell 3:2:5``).
+Notebooks are read as nbformat v4 (older versions are upgraded as nbformat does it, by
+:mod:`nb2prod._upgrade`). Cells carry a 1-based ``index`` over *all* cells, as ruff numbers
+them (``nb.ipynb:cell 3:2:5``).
 Code is parsed lazily, after IPython's input transforms, by :mod:`nb2prod.code`.
 """
 
@@ -13,7 +14,6 @@ import os
 import re
 import stat
 import sys
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +38,8 @@ __all__ = [
 
 # The default of ``max-notebook-bytes``: larger files are refused before they are read.
 DEFAULT_MAX_BYTES = 100_000_000
+# nbformat's JSON schemas, v4.0 to v4.5 (and v3, for the upgrade), as nbformat ships them.
+_SCHEMA_DIR = Path(__file__).parent / "data" / "nbformat"
 # JSON nested deeper than this is refused: real notebooks stay below 20 levels, and the
 # consumers of the model (schema checks, JSON replies, rules that walk outputs) recurse.
 MAX_DEPTH = 200
@@ -265,7 +267,8 @@ def notebook_from_dict(
     if major < 1:
         raise NotebookError(f"unsupported nbformat {major} (nbformat versions start at 1)")
     if major < 4:
-        data = _upgrade(data, major)
+        # Checked again: the upgrade parses the JSON text of v3 outputs (application/json).
+        data = _checked(_upgrade(data, major))
         raw_text = None  # the raw layout is v3; lines would not match the model
     cells_raw = data.get("cells")
     if not isinstance(cells_raw, list):
@@ -310,60 +313,35 @@ def notebook_from_dict(
 
 
 def _upgrade(data: dict[str, Any], major: int) -> dict[str, Any]:
-    """A v1-v3 notebook as v4, the way ``nbformat.reads(text, as_version=4)`` does it:
-    the version's own JSON reader first (which joins the lists of lines that v2 and v3
-    files hold in ``input``, ``source`` and text outputs, and restores the image bytes of
-    v2), then nbformat's converters."""
-    import nbformat
+    """A v1-v3 notebook as v4, as ``nbformat.reads(text, as_version=4)`` makes it (see
+    :mod:`nb2prod._upgrade`, which does it without nbformat): the version's JSON reader
+    (joining the lists of lines of ``input``, ``source`` and text outputs), then nbformat's
+    converters."""
+    from nb2prod._upgrade import UpgradeError, upgrade
 
-    reader: Any = nbformat.versions.get(major)  # a module of nbformat's, or None (then it raises below)
     try:
-        with warnings.catch_warnings():
-            # nbformat warns (on stderr) about what its converters find invalid; what
-            # matters to the user is reported by the schema check below.
-            warnings.simplefilter("ignore")
-            node = reader.to_notebook_json(data, minor=data.get("nbformat_minor", 0))
-            upgraded = nbformat.convert(node, 4)  # type: ignore[no-untyped-call]  # nbformat has no annotations here
-        # Back to plain JSON types, which also rejects anything the converters left
-        # that JSON cannot hold.
-        result: dict[str, Any] = json.loads(json.dumps(upgraded))
-        # The converter invents random cell ids (v4.5); the file has none, and a report
-        # must not change from run to run: the model says nbformat 4.4, without ids.
-        for cell in result.get("cells") or []:
-            if isinstance(cell, dict):
-                cell.pop("id", None)
-        if isinstance(result.get("nbformat_minor"), int) and result["nbformat_minor"] > 4:
-            result["nbformat_minor"] = 4
-        return result
-    except Exception as exc:  # nbformat raises many types (KeyError, AttributeError...) for malformed v1-v3 files
-        # Its messages name its internals ("missing a key: 'list' object has no
-        # attribute 'orig_nbformat'"); say which part of the file is missing if we can.
-        missing = _missing_key(exc)
+        result = upgrade(data, major)
+    except Exception as exc:  # UpgradeError; or MemoryError, RecursionError on absurd input
+        missing = exc.missing if isinstance(exc, UpgradeError) else None
         what = f"it has no {missing!r}" if missing else "its content is malformed"
         raise NotebookError(f"cannot upgrade nbformat {major} notebook to v4: {what}") from None
-
-
-def _missing_key(exc: Exception) -> str | None:
-    """The notebook key an nbformat reader or converter missed, when its error says."""
-    import re
-
-    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
-        key = exc.args[0]
-    elif type(exc) is AttributeError and exc.args and isinstance(exc.args[0], str):
-        key = exc.args[0]  # NotebookNode.__getattr__ raises AttributeError(key)
-    else:
-        m = re.search(r"missing a key: (\w+)\s*$", str(exc))
-        key = m.group(1) if m else ""
-    return key if re.fullmatch(r"[a-z_]{1,40}", key) else None
+    # nbformat's converter invents random cell ids (v4.5), and the upgrade keeps none that the
+    # file has: a report must not change from run to run. The model says nbformat 4.4, without ids.
+    for cell in result.get("cells") or []:
+        if isinstance(cell, dict):
+            cell.pop("id", None)
+    if isinstance(result.get("nbformat_minor"), int) and result["nbformat_minor"] > 4:
+        result["nbformat_minor"] = 4
+    return result
 
 
 def _schema_error(data: dict[str, Any]) -> str | None:
     """The nbformat v4 JSON-schema check, as one line or None.
 
-    Uses nbformat's own schema files, compiled with fastjsonschema. Cells and outputs
-    are validated one by one against the definition for their type, instead of through
-    the schema's ``oneOf`` (which costs an exception per non-matching branch, per cell),
-    and the message says which cell is wrong.
+    Uses nbformat's own schema files (copied into ``nb2prod/data/nbformat``), compiled with
+    fastjsonschema. Cells and outputs are validated one by one against the definition for
+    their type, instead of through the schema's ``oneOf`` (which costs an exception per
+    non-matching branch, per cell), and the message says which cell is wrong.
     """
     minor = data.get("nbformat_minor")
     if not isinstance(minor, int) or isinstance(minor, bool):
@@ -395,20 +373,6 @@ def _schema_error(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _nbformat_dir() -> Path:
-    """nbformat's package folder, found without importing it: ``import nbformat`` pulls in
-    jsonschema and its format checkers (a second or more at every start of the CLI), and
-    only the schema files are needed here."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("nbformat")
-    if spec is None or spec.origin is None:  # pragma: no cover - nbformat is a dependency
-        import nbformat
-
-        return Path(nbformat.__file__).parent
-    return Path(spec.origin).parent
-
-
 class _Schemas:
     """Compiled validators for the parts of each nbformat 4.x schema, shared between
     minor versions whose part is identical."""
@@ -420,7 +384,7 @@ class _Schemas:
     def load(self, minor: int) -> _Schema:
         found = self._by_minor.get(minor)
         if found is None:
-            path = _nbformat_dir() / "v4" / f"nbformat.v4.{minor}.schema.json"
+            path = _SCHEMA_DIR / f"nbformat.v4.{minor}.schema.json"
             found = self._by_minor[minor] = _Schema(json.loads(path.read_text(encoding="utf-8")), self._compiled)
         return found
 
