@@ -1,9 +1,11 @@
 """Parse a code cell the way IPython would run it.
 
-Valid Python is parsed as is (exact lines and columns). Anything else goes through
-IPython's ``TransformerManager`` first, so ``%matplotlib inline``, ``!pip install x`` and
-``files = !ls`` become ordinary calls (``get_ipython().run_line_magic(...)``) instead of
-syntax errors; those calls are collected as :class:`Magic` facts that rules can read.
+Valid Python is parsed as is (exact lines and columns). Anything else is first rewritten
+as IPython rewrites it before running it (:mod:`nb2prod.ipysyntax`, which gives the code of
+IPython's ``TransformerManager`` without importing IPython), so ``%matplotlib inline``,
+``!pip install x`` and ``files = !ls`` become ordinary calls
+(``get_ipython().run_line_magic(...)``) instead of syntax errors; those calls are collected
+as :class:`Magic` facts that rules can read.
 
 Cell magics whose body is Python (``%%time``, ``%%capture`` ...) have their body parsed
 with its real line numbers; other cell magics (``%%bash``, ``%%html`` ...) have no Python.
@@ -81,16 +83,11 @@ class ParsedCode:
         return _name_body(self)
 
 
-_transformer = None
-
-
 def _transform(source: str) -> str:
-    global _transformer
-    if _transformer is None:
-        from IPython.core.inputtransformer2 import TransformerManager
+    # Imported when a cell first needs it (with textwrap: ~2 ms most lints do not spend).
+    from nb2prod.ipysyntax import transform_cell
 
-        _transformer = TransformerManager()
-    return _transformer.transform_cell(source)
+    return transform_cell(source)
 
 
 def _parse(code: str) -> ast.Module:
@@ -160,7 +157,7 @@ def parse_code(source: str) -> ParsedCode:
             return ParsedCode(tree=tree, magics=_collect_magics(tree), code=quick)
     try:
         code = _transform(source)
-    except Exception:  # IPython's transformer can fail on pathological input
+    except Exception:  # transform_cell never raises; kept as the last guard of "never raises"
         code = source
     try:
         tree = _parse(code)
@@ -174,10 +171,10 @@ _SIMPLE = re.compile(r"^([ \t]*)(?:([A-Za-z_][\w.]*[ \t]*=[ \t]*))?(?:%([A-Za-z_
 
 
 def _quick_transform(source: str) -> str | None:
-    """The common case of IPython syntax, rewritten as IPython would, without its
-    (slow, tokenizer-based) transformer: whole lines that are a line magic or a shell
-    command. Returns None when the cell has anything else; the caller then uses
-    IPython's own transformer, which stays the authority.
+    """The common case of IPython syntax, rewritten as IPython would, without the (slower,
+    tokenizer-based) :func:`nb2prod.ipysyntax.transform_cell`: whole lines that are a line
+    magic or a shell command. Returns None when the cell has anything else; the caller then
+    uses ``transform_cell``, which stays the authority.
     """
     lines = source.split("\n")
     changed = False
