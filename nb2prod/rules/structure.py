@@ -7,7 +7,7 @@ import io
 import json
 import re
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from nb2prod import _lazyre
@@ -760,9 +760,8 @@ class ScatteredImports(Rule):
                                "move the import to the first code cell")
                     imported.update(packages)
                 else:  # imports inside `if` / `try` blocks count as imported too
-                    for node in _module_level_nodes(stmt):
-                        if isinstance(node, (ast.Import, ast.ImportFrom)):
-                            imported.update(_packages(node))
+                    for node in _nested_imports(stmt):
+                        imported.update(_packages(node))
             if not own and any(_is_work(s, nb) for s in body):
                 seen_work = True
 
@@ -777,13 +776,43 @@ def _packages(stmt: ast.Import | ast.ImportFrom) -> list[str]:
 
 
 def _module_level_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
-    """The nodes of ``stmt`` outside function and class bodies."""
+    """The nodes of ``stmt`` outside function and class bodies (and lambdas), without the
+    ``Load``/``Store`` context singletons."""
+    stack: list[ast.AST] = [stmt]
+    pop, push, AST = stack.pop, stack.append, ast.AST
+    while stack:
+        node = pop()
+        yield node
+        if node.__class__ in _SCOPES:
+            continue
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif name != "ctx" and isinstance(value, AST):
+                push(value)
+
+
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_IMPORTS = (ast.Import, ast.ImportFrom)
+
+
+def _nested_imports(stmt: ast.stmt) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports in ``stmt``'s blocks outside function and class bodies: the
+    ``Import`` nodes of :func:`_module_level_nodes`, found by reading statement lists
+    only (an expression holds no statement)."""
     stack: list[ast.AST] = [stmt]
     while stack:
         node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, _IMPORTS):
+            yield node
+        elif node.__class__ not in _SCOPES:
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(node, name, None)
+                if block.__class__ is list:
+                    stack.extend(block)
 
 
 # What a check of the environment reads: versions, the platform, installed modules.
@@ -811,33 +840,56 @@ _SETUP_CALLS = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath", "join"
 _SETUP_CALL_SUFFIXES = ("Strategy", "ClusterResolver")
 
 
-def _is_setup_value(value: ast.expr | None, constants: frozenset[str] = frozenset()) -> bool:
-    """A value that sets up rather than computes: a literal, a read of the environment, or
-    an expression of those, of names holding them (``constants``), of paths
-    (`Path() / "images" / "ch05"`), of f-strings, and of device or strategy choices
-    (`"cuda" if torch.cuda.is_available() else "cpu"`, `TPUStrategy(resolver)`)."""
+# Nodes a setup value never holds.
+_NOT_SETUP = frozenset({ast.Subscript, ast.Lambda, ast.comprehension, ast.Await, ast.Yield, ast.YieldFrom})
+
+
+def _setup_needs(value: ast.expr | None) -> frozenset[str] | None:
+    """Whether ``value`` sets up rather than computes, as far as it shows: None when it
+    computes; else the names it reads, which must all hold setup values for it to set up.
+
+    Setup values are literals, reads of the environment, and expressions of those, of
+    names holding them, of paths (`Path() / "images" / "ch05"`), of f-strings, and of
+    device or strategy choices (`"cuda" if torch.cuda.is_available() else "cpu"`,
+    `TPUStrategy(resolver)`)."""
     if value is None:
-        return True
+        return frozenset()
     try:
         ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         pass
     else:
-        return True
+        return frozenset()
     if _reads_environment(value):
-        return True
+        return frozenset()
+    names: set[str] = set()
+    Call, Name, Attribute, Store = ast.Call, ast.Name, ast.Attribute, ast.Store
     for node in walk_nodes(value):
-        if isinstance(node, ast.Call):
-            func = node.func
-            last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        t = node.__class__
+        if t is Call:
+            func = node.func  # type: ignore[attr-defined]
+            last = func.attr if isinstance(func, Attribute) else func.id if isinstance(func, Name) else ""
             if not (last in _SETUP_CALLS or last.endswith(_SETUP_CALL_SUFFIXES)):
-                return False
-        elif isinstance(node, ast.Name):
-            if node.id not in constants and not isinstance(node.ctx, ast.Store):
-                return False
-        elif isinstance(node, (ast.Subscript, ast.Lambda, ast.comprehension, ast.Await, ast.Yield, ast.YieldFrom)):
-            return False
-    return True
+                return None
+        elif t is Name:
+            if not isinstance(node.ctx, Store):  # type: ignore[attr-defined]
+                names.add(node.id)  # type: ignore[attr-defined]
+        elif t in _NOT_SETUP:
+            return None
+    return frozenset(names)
+
+
+def _setup_needs_cache(nb: Analysis) -> dict[int, frozenset[str] | None]:
+    return {}
+
+
+def _setup_needs_of(nb: Analysis, value: ast.expr | None) -> frozenset[str] | None:
+    """:func:`_setup_needs`, once per value of the notebook."""
+    cache = nb.fact(_setup_needs_cache)
+    key = id(value)
+    if key not in cache:
+        cache[key] = _setup_needs(value)
+    return cache[key]
 
 
 def _setup_names(nb: Analysis) -> frozenset[str]:
@@ -846,7 +898,7 @@ def _setup_names(nb: Analysis) -> frozenset[str]:
 
 def _compute_setup_names(nb: Analysis) -> frozenset[str]:
     """Names that every top-level assignment in the notebook gives a setup value (see
-    :func:`_is_setup_value`), found by growing the set until it stops changing; module
+    :func:`_setup_needs`), found by growing the set until it stops changing; module
     aliases count too (`Path`, `torch` in `torch.device("cpu")`)."""
     assigned: dict[str, list[ast.expr | None]] = {}
     for cell in nb.parsed_cells:
@@ -859,9 +911,21 @@ def _compute_setup_names(nb: Analysis) -> frozenset[str]:
                             assigned.setdefault(n.id, []).append(stmt.value)
     modules = {a.asname or a.name.split(".", 1)[0] for imp in nb.imports for a in imp.node.names}
     names = frozenset(modules)
+    # Each name joins once every name its values read has: what its values need, together.
+    needed: dict[str, frozenset[str]] = {}
+    for name, values in assigned.items():
+        if name in names:
+            continue
+        reads: set[str] = set()
+        for v in values:
+            needs = _setup_needs_of(nb, v)
+            if needs is None:
+                break
+            reads |= needs
+        else:
+            needed[name] = frozenset(reads)
     while True:
-        grown = names | {n for n, values in assigned.items()
-                         if n not in names and all(_is_setup_value(v, names) for v in values)}
+        grown = names | {n for n, needs in needed.items() if n not in names and needs <= names}
         if grown == names:
             break
         names = frozenset(grown)
@@ -880,7 +944,8 @@ def _is_work(stmt: ast.stmt, nb: Analysis) -> bool:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if all(_configures_module(t, nb) for t in targets):
             return False  # os.environ["X"] = "1", plt.rcParams["figure.dpi"] = 100
-        return not _is_setup_value(stmt.value, _setup_names(nb))
+        needs = _setup_needs_of(nb, stmt.value)
+        return needs is None or not needs <= _setup_names(nb)
     if isinstance(stmt, ast.If):
         return any(_is_work(s, nb) for s in [*stmt.body, *stmt.orelse])
     if isinstance(stmt, ast.Try):
@@ -1054,8 +1119,12 @@ def _insertion(nb: Analysis, cell: Cell) -> tuple[int, bool, list[ast.stmt]] | N
     return line_starts(cell.source)[lines[0] - 1], False, body[k:]
 
 
-def _region_changes_imports(cells: Iterable[Cell]) -> bool:
-    """Whether any of ``cells`` (whole) may change what an import finds."""
+def _region_changes_imports(
+    cells: Iterable[Cell], may_change: Callable[[ast.stmt], bool] | None = None
+) -> bool:
+    """Whether any of ``cells`` (whole) may change what an import finds (``may_change``:
+    :func:`_may_change_imports`, or a memo of it)."""
+    may_change = may_change or _may_change_imports
     for c in cells:
         parsed = c.parsed
         cm = parsed.cell_magic
@@ -1063,7 +1132,7 @@ def _region_changes_imports(cells: Iterable[Cell]) -> bool:
             continue
         if parsed.tree is None or (cm is not None and cm.name not in PYTHON_BODY_CELL_MAGICS):
             return True
-        if any(_may_change_imports(s) for s in parsed.tree.body):
+        if any(may_change(s) for s in parsed.tree.body):
             return True
     return False
 
@@ -1093,13 +1162,27 @@ def _scattered_imports_fix(
 
     def changes(c: Cell) -> bool:
         if c.index not in changed:
-            changed[c.index] = _region_changes_imports([c])
+            changed[c.index] = _region_changes_imports([c], may)
         return changed[c.index]
 
     def cell_names(c: Cell) -> set[str]:
         if c.index not in named:
-            named[c.index] = set().union(*(_bound_names(s) for s in c.parsed.tree.body)) if c.parsed.tree else set()
+            named[c.index] = set().union(*(bound(s) for s in c.parsed.tree.body)) if c.parsed.tree else set()
         return named[c.index]
+
+    # Each reported import asks about the statements before it: once per statement.
+    may_change: dict[int, bool] = {}
+    bound_by: dict[int, set[str]] = {}
+
+    def may(stmt: ast.stmt) -> bool:
+        if id(stmt) not in may_change:
+            may_change[id(stmt)] = _may_change_imports(stmt)
+        return may_change[id(stmt)]
+
+    def bound(stmt: ast.stmt) -> set[str]:
+        if id(stmt) not in bound_by:
+            bound_by[id(stmt)] = _bound_names(stmt)
+        return bound_by[id(stmt)]
 
     movable: list[tuple[Cell, ast.stmt, int, int]] = []
     for cell, stmt in reported:
@@ -1116,10 +1199,10 @@ def _scattered_imports_fix(
         if before is None:
             continue
         between = code_cells[position[target.index] + 1: position[cell.index]]
-        if any(changes(c) for c in between) or any(_may_change_imports(s) for s in [*rest, *before]):
+        if any(changes(c) for c in between) or any(may(s) for s in [*rest, *before]):
             continue
         names = _import_names(stmt)
-        if any(names & cell_names(c) for c in [target, *between]) or any(names & _bound_names(s) for s in before):
+        if any(names & cell_names(c) for c in [target, *between]) or any(names & bound(s) for s in before):
             continue
         movable.append((cell, stmt, *lines))
     # Remove the moved lines, cell by cell; a cell left empty is deleted (when it may be).

@@ -86,15 +86,15 @@ class UnsafeArchiveExtraction(Rule):
     summary = "A downloaded tar archive is extracted without a filter (path traversal)"
 
     def check(self, nb: Analysis) -> Iterator[Finding]:
-        d = downloads(nb)
         bound: dict[str, ast.Call] | None = None
         for call in nb.calls:
             func = call.node.func
             if call.qualname == "shutil.unpack_archive":
-                yield from self._unpack(call, d)
+                yield from self._unpack(call, downloads(nb))
                 continue
             if not (isinstance(func, ast.Attribute) and func.attr in ("extractall", "extract")):
                 continue
+            d = downloads(nb)  # computed once per notebook, and only for one that extracts
             if "filter" in call.keywords and not _is_constant(call.keywords["filter"], "fully_trusted"):
                 continue
             if "members" in call.keywords or (func.attr == "extractall" and len(call.node.args) > 1):
