@@ -141,6 +141,8 @@ class Analysis:
         # Things the user should know that are not findings (shown as notes).
         self.notices: list[str] = []
         self._derived: dict[Callable[[Analysis], object], object] = {}
+        self._nodes: dict[int, list[ast.AST]] = {}
+        self._nodes_of: dict[tuple[int, tuple[type[ast.AST], ...]], list[ast.AST]] = {}
 
     def fact(self, compute: Callable[[Analysis], T]) -> T:
         """A derived fact of this notebook: ``compute(self)`` the first time it is asked
@@ -207,6 +209,25 @@ class Analysis:
                     ImportFact(cell, node, node.module or "", node.level or 0, off)  # type: ignore[arg-type,attr-defined]
                 )
         return facts
+
+    def nodes(self, cell: Cell) -> list[ast.AST]:
+        """Every node of a parsed cell's tree, in the order of :func:`nb2prod._ast.walk`
+        (``ast.walk``'s), listed once per notebook for all the rules that scan whole trees."""
+        found = self._nodes.get(cell.index)
+        if found is None:
+            assert cell.parsed.tree is not None
+            found = self._nodes[cell.index] = list(walk_nodes(cell.parsed.tree))
+        return found
+
+    def nodes_of(self, cell: Cell, *types: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of :meth:`nodes` of exactly these classes, in the same order (each
+        list computed once: a rule asks for the same classes of every cell)."""
+        key = (cell.index, types)
+        found = self._nodes_of.get(key)
+        if found is None:
+            wanted = frozenset(types)
+            found = self._nodes_of[key] = [n for n in self.nodes(cell) if n.__class__ in wanted]
+        return found
 
     @cached_property
     def imports(self) -> list[ImportFact]:

@@ -408,7 +408,7 @@ class AssertionlessTestCell(Rule):
             return True
         if any(
             isinstance(n, ast.Raise) or (isinstance(n, ast.Assert) and not checks_environment(n.test))
-            for n in iter_nodes(tree)
+            for n in nb.nodes_of(cell, ast.Raise, ast.Assert)
         ):
             return True
         for call in calls:

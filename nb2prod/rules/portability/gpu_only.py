@@ -55,12 +55,11 @@ def _has_cpu_path(nb: Analysis) -> bool:
             if k.arg in _DELEGATING_KEYWORDS and not _names_accelerator(k.value):
                 return True
     for cell in nb.parsed_cells:
-        assert cell.parsed.tree is not None
-        for node in walk_nodes(cell.parsed.tree):
+        for node in nb.nodes_of(cell, ast.IfExp, ast.Constant):
             # "cuda" if ... else "cpu", and any `if` / `try` that mentions a CPU device
             if isinstance(node, ast.IfExp) and (_is_cuda(node.body) or _is_cuda(node.orelse)):
                 return True
-            if isinstance(node, ast.Constant) and node.value in ("cpu", "mps") and _in_condition(node, cell):
+            if isinstance(node, ast.Constant) and node.value in ("cpu", "mps") and _in_condition(node, cell, nb):
                 return True
     return False
 
@@ -70,20 +69,16 @@ def _names_accelerator(node: ast.expr) -> bool:
             and bool(_ACCELERATOR_LITERAL.match(node.value)))
 
 
-def _in_try(node: ast.AST, cell: Cell) -> bool:
+def _in_try(node: ast.AST, cell: Cell, nb: Analysis) -> bool:
     """Is ``node`` in the body of a `try` with an `except` (a fallback when it fails)?"""
-    tree = cell.parsed.tree
-    assert tree is not None
-    return any(isinstance(t, ast.Try) and t.handlers and any(n is node for b in t.body for n in walk_nodes(b))
-               for t in walk_nodes(tree))
+    return any(t.handlers and any(n is node for b in t.body for n in walk_nodes(b))  # type: ignore[attr-defined]
+               for t in nb.nodes_of(cell, ast.Try))
 
 
-def _in_condition(node: ast.Constant, cell: Cell) -> bool:
+def _in_condition(node: ast.Constant, cell: Cell, nb: Analysis) -> bool:
     """Is this "cpu" string in the other branch of a device choice (the `else` of an `if`,
     an `except` handler)? A bare `.to("cpu")` of a result is no CPU path."""
-    tree = cell.parsed.tree
-    assert tree is not None
-    for parent in walk_nodes(tree):
+    for parent in nb.nodes_of(cell, ast.If, ast.Try):
         if isinstance(parent, ast.If):
             branches: list[ast.AST] = list(parent.orelse)
         elif isinstance(parent, ast.Try):
@@ -150,7 +145,7 @@ class GpuOnlyCode(Rule):
             if "skip" in call.cell.nb2prod_tags:
                 continue
             what = self._gpu_call(call.node, call.qualname)
-            if what and call.qualname in _TPU_CALLS and _in_try(call.node, call.cell):
+            if what and call.qualname in _TPU_CALLS and _in_try(call.node, call.cell, nb):
                 continue  # `try: TPUClusterResolver() ... except ValueError: default strategy`
             if what:
                 found.setdefault(call.cell.index, []).append((call.node, call.offset, what))
@@ -158,8 +153,7 @@ class GpuOnlyCode(Rule):
         for cell in nb.parsed_cells:
             if "skip" in cell.nb2prod_tags:
                 continue
-            assert cell.parsed.tree is not None
-            for node in walk_nodes(cell.parsed.tree):
+            for node in nb.nodes_of(cell, ast.Assign, ast.AnnAssign):
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_cuda(node.value):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     if all(isinstance(t, ast.Name) for t in targets):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 
 from nb2prod import _lazyre
-from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact
 from nb2prod.fixes.model import Applicability, Fix, SourceEdit
 from nb2prod.fixes.text import indent_of, line_end, newline_of, node_span
@@ -62,7 +61,7 @@ def _seed_bindings(nb: Analysis) -> dict[str, list[tuple[int, int, bool]]]:
         if tree is None:
             continue
         top_level = {id(stmt) for stmt in tree.body}
-        for node in walk_nodes(tree):
+        for node in nb.nodes_of(cell, ast.Assign, ast.AnnAssign, ast.AugAssign):
             targets: list[ast.expr] = []
             value: ast.expr | None = None
             if isinstance(node, ast.Assign):

@@ -79,8 +79,12 @@ def _pinned_revision(value: ast.expr | None, values: Values) -> tuple[bool, str 
 class _HubScan:
     def __init__(self, nb: Analysis) -> None:
         self.nb = nb
-        self.values = values_of(nb)
         self._saved: tuple[re.Pattern[str], ...] | None = None
+
+    @property
+    def values(self) -> Values:
+        """The notebook's string values, built on first use (most notebooks read no URL)."""
+        return values_of(self.nb)
 
     def run(self) -> list[_Fetch]:
         found: list[_Fetch] = []

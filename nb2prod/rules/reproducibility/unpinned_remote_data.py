@@ -161,9 +161,13 @@ def _is_url(text: str) -> bool:
 class _RemoteScan:
     def __init__(self, nb: Analysis) -> None:
         self.nb = nb
-        self.values: Values = values_of(nb)
         self.found: list[Remote] = []
         self._pinned_checkout: bool | None = None
+
+    @property
+    def values(self) -> Values:
+        """The notebook's string values, built on first use (most notebooks read no URL)."""
+        return values_of(self.nb)
 
     def run(self) -> list[Remote]:
         for call in self.nb.calls:

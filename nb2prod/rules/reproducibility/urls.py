@@ -181,6 +181,11 @@ class _Binding:
     stmt: ast.AST | None = None  # the assignment or `for` statement that binds
 
 
+# The nodes :meth:`Values._bind` reads (every other node binds nothing and calls nothing).
+_BINDING_NODES = frozenset({ast.Call, ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+                            ast.comprehension, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
+
+
 class Values:
     """The strings an expression of a notebook may hold (see above). Built once per
     notebook (:func:`values_of`); lookups are cheap."""
@@ -201,10 +206,11 @@ class Values:
             assert tree is not None
             self.modules[cell.index] = tree
             nodes = walk_parents(tree, self.parent)
+            self.cell_of.update(dict.fromkeys(map(id, nodes), cell.index))
+            bind = self._bind
             for node in nodes:
-                self.cell_of[id(node)] = cell.index
-            for node in nodes:
-                self._bind(cell.index, tree, node)
+                if node.__class__ in _BINDING_NODES:
+                    bind(cell.index, tree, node)
 
     # -- the table of bindings -----------------------------------------------------------
     def _bind(self, cell: int, tree: ast.Module, node: ast.AST) -> None:

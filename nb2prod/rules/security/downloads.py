@@ -92,7 +92,7 @@ def _downloads_of(nb: Analysis) -> Downloads:
         _shell_downloads(cell, d)
         tree = cell.parsed.tree
         assert tree is not None
-        for node in walk_nodes(tree):
+        for node in nb.nodes_of(cell, ast.Assign):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 d.strings[node.targets[0].id] = node.value
         _walk_statements(tree.body, cell, d)

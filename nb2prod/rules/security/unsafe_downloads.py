@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from nb2prod._ast import walk as walk_nodes
 from nb2prod.analysis import Analysis, CallFact, dotted_name
 from nb2prod.diagnostics import Finding, Severity
 from nb2prod.rules._base import Rule, register
@@ -19,8 +18,7 @@ def _tar_bindings(nb: Analysis, d: Downloads) -> dict[str, ast.Call]:
     """Names bound to an opened tar archive: ``t = tarfile.open(p)``, ``with tarfile.open(p) as t``."""
     found: dict[str, ast.Call] = {}
     for cell in nb.parsed_cells:
-        assert cell.parsed.tree is not None
-        for node in walk_nodes(cell.parsed.tree):
+        for node in nb.nodes_of(cell, ast.Assign, ast.With, ast.AsyncWith):
             pairs: list[tuple[ast.expr, ast.expr | None]] = []
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 pairs.append((node.value, node.targets[0]))
