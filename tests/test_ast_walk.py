@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
-
-from conftest import CORPUS, ROOT
+from pathlib import Path as _Path
 
 from nb2prod._ast import iter_nodes, walk, walk_parents
+
+ROOT = _Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def _trees() -> list[ast.AST]:

@@ -9,15 +9,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from pathlib import Path as _Path
 
 import pytest
 from _notebooks import code, md, write
-from conftest import CORPUS, ROOT
 
 from nb2prod.cache import CACHE_DIR_NAME, Cache
 from nb2prod.config import Overrides
 from nb2prod.engine import RunResult, lint_paths
 from nb2prod.formats import FormatContext, render
+
+ROOT = _Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def _reports(run: RunResult, cwd: Path) -> dict[str, str]:

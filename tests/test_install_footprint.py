@@ -13,16 +13,19 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 try:
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from pathlib import Path as _Path
+
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+ROOT = _Path(__file__).resolve().parent.parent
 
 # Never imported by a plain lint: the extras' packages, and what a lint of an ordinary
 # notebook has no use for (the first group would not even be installed).
