@@ -39,7 +39,6 @@ __all__ = [
 # The default of ``max-notebook-bytes``: larger files are refused before they are read.
 DEFAULT_MAX_BYTES = 100_000_000
 # nbformat's JSON schemas, v4.0 to v4.5 (and v3, for the upgrade), as nbformat ships them.
-_SCHEMA_DIR = Path(__file__).parent / "data" / "nbformat"
 # JSON nested deeper than this is refused: real notebooks stay below 20 levels, and the
 # consumers of the model (schema checks, JSON replies, rules that walk outputs) recurse.
 MAX_DEPTH = 200
@@ -339,18 +338,19 @@ def _schema_error(data: dict[str, Any]) -> str | None:
     """The nbformat v4 JSON-schema check, as one line or None.
 
     Uses nbformat's own schema files (copied into ``nb2prod/data/nbformat``), compiled with
-    fastjsonschema. Cells and outputs are validated one by one against the definition for
+    fastjsonschema ahead of time (``nb2prod._nbschema``, ``tools/gen_nbschema.py``). Cells
+    and outputs are validated one by one against the definition for
     their type, instead of through the schema's ``oneOf`` (which costs an exception per
     non-matching branch, per cell), and the message says which cell is wrong.
     """
     minor = data.get("nbformat_minor")
     if not isinstance(minor, int) or isinstance(minor, bool):
         return "'nbformat_minor' is missing"
-    schema = _schemas.load(min(max(minor, 0), 5))
+    minor = min(max(minor, 0), 5)
     top = dict(data)
     cells = top.get("cells")
     top["cells"] = []
-    problem = schema.check("notebook", top)
+    problem = _check_part(minor, "notebook", top)
     if problem:
         return problem
     for i, cell in enumerate(cells or [], start=1):
@@ -360,74 +360,35 @@ def _schema_error(data: dict[str, Any]) -> str | None:
         outputs = cell.get("outputs") if kind == "code" else None
         if kind == "code" and isinstance(outputs, list):
             cell = {**cell, "outputs": []}
-        problem = schema.check(f"{kind}_cell", cell)
+        problem = _check_part(minor, f"{kind}_cell", cell)
         if problem:
             return f"cell {i}: {problem}"
         for j, out in enumerate(outputs or [], start=1):
             otype = out.get("output_type") if isinstance(out, dict) else None
             if otype not in ("execute_result", "display_data", "stream", "error"):
                 return f"cell {i} output {j}: unknown output_type {otype!r}"
-            problem = schema.check(otype, out)
+            problem = _check_part(minor, otype, out)
             if problem:
                 return f"cell {i} output {j}: {problem}"
     return None
 
 
-class _Schemas:
-    """Compiled validators for the parts of each nbformat 4.x schema, shared between
-    minor versions whose part is identical."""
-
-    def __init__(self) -> None:
-        self._by_minor: dict[int, _Schema] = {}
-        self._compiled: dict[str, Any] = {}
-
-    def load(self, minor: int) -> _Schema:
-        found = self._by_minor.get(minor)
-        if found is None:
-            path = _SCHEMA_DIR / f"nbformat.v4.{minor}.schema.json"
-            found = self._by_minor[minor] = _Schema(json.loads(path.read_text(encoding="utf-8")), self._compiled)
-        return found
+_validators: dict[tuple[int, str], Any] = {}
 
 
-class _Schema:
-    def __init__(self, schema: dict[str, Any], compiled: dict[str, Any]) -> None:
-        self._schema = schema
-        self._compiled = compiled
-        self._validators: dict[str, Any] = {}
+def _check_part(minor: int, name: str, value: Any) -> str | None:
+    key = (minor, name)
+    validate = _validators.get(key)
+    if validate is None:
+        from nb2prod._nbschema import validator
 
-    def _part(self, name: str) -> dict[str, Any]:
-        defs = json.loads(json.dumps(self._schema.get("definitions", {})))
-        if "code_cell" in defs:
-            defs["code_cell"]["properties"]["outputs"]["items"] = {}
-        if name == "notebook":
-            part = {k: v for k, v in self._schema.items() if k != "definitions"}
-            part = json.loads(json.dumps(part))
-            part["properties"]["cells"]["items"] = {}
-        else:
-            part = {"$ref": f"#/definitions/{name}"}
-        part["definitions"] = defs
-        return part
-
-    def check(self, name: str, value: Any) -> str | None:
-        validator = self._validators.get(name)
-        if validator is None:
-            import fastjsonschema
-
-            part = self._part(name)
-            key = json.dumps(part, sort_keys=True)
-            validator = self._compiled.get(key)
-            if validator is None:
-                validator = self._compiled[key] = fastjsonschema.compile(part)
-            self._validators[name] = validator
-        try:
-            validator(value)
-        except Exception as exc:  # fastjsonschema.JsonSchemaException
-            message = getattr(exc, "message", None) or str(exc)
-            return " ".join(str(message).split())[:300]
-        return None
-
-
-_schemas = _Schemas()
+        validate = _validators[key] = validator(minor, name)
+    try:
+        validate(value)
+    except Exception as exc:  # the generated code's JsonSchemaValueException, or worse
+        message = getattr(exc, "message", None) or str(exc)
+        return " ".join(str(message).split())[:300]
+    return None
 
 
 def read_notebook(path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Notebook:

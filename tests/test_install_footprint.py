@@ -30,7 +30,7 @@ ROOT = _Path(__file__).resolve().parent.parent
 # Never imported by a plain lint: the extras' packages, and what a lint of an ordinary
 # notebook has no use for (the first group would not even be installed).
 EXTRAS_MODULES = ["IPython", "nbformat", "jsonschema", "nbclient", "jupyter_client", "ipykernel", "cookiecutter",
-                  "jupyter_server", "tornado", "ipywidgets", "traitlets", "rich", "jupyter_core"]
+                  "jupyter_server", "tornado", "ipywidgets", "traitlets", "rich", "jupyter_core", "fastjsonschema"]
 NOT_FOR_A_PLAIN_LINT = ["asyncio", "multiprocessing", "concurrent.futures", "detect_secrets", "phonenumbers",
                         "pathspec", "packaging.requirements", "packaging.utils", "yaml", "requests",
                         "nb2prod.kernel_runner", "nb2prod.execcheck", "nb2prod.converter", "nb2prod.fixes.depfiles"]
