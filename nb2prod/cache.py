@@ -30,7 +30,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -329,14 +328,16 @@ class Cache:
     def _file(self, key: str) -> Path:
         return self.directory / __version__ / key[:2] / f"{key}.json"
 
-    def load(self, key: str) -> NotebookResult | None:
-        """The stored result, if everything it depended on is as it was."""
+    def load(self, key: str, seen_now: dict[tuple[str, str], Any] | None = None) -> NotebookResult | None:
+        """The stored result, if everything it depended on is as it was. ``seen_now``: what
+        each (kind, path) looks like, filled as checked and shared by the loads of one run
+        (the notebooks of a project depend on the same folders and files)."""
         try:
             with builtins.open(self._file(key), encoding="utf-8") as fh:
                 entry = json.load(fh)
             if entry.get("key") != key:
                 return None
-            memo: dict[tuple[str, str], Observation] = {}
+            memo = {} if seen_now is None else seen_now
             for kind, path, seen in entry["deps"]:
                 now = memo.get((kind, path), _MISSING)
                 if now is _MISSING:
@@ -355,6 +356,7 @@ class Cache:
         target = self._file(key)
         try:
             self._prepare(target.parent)
+            import tempfile  # only here: not imported by every lint
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,6 +272,8 @@ def clean_text(text: str, *, metadata: bool = False) -> tuple[str | None, list[s
 
 def _write_atomic(path: Path, raw: bytes) -> None:
     target = path.resolve() if path.is_symlink() else path
+    import shutil
+    import tempfile  # only here: not imported by every lint
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

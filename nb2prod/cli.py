@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,6 +216,7 @@ def _write_atomic(path: Path, text: str) -> None:
     if path.is_symlink():
         path = path.resolve()
     directory = path.parent if str(path.parent) else Path(".")
+    import tempfile  # only here: not imported by every lint
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

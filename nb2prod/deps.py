@@ -27,10 +27,8 @@ written yet) and nothing is taken from, or left in, the file caches.
 from __future__ import annotations
 
 import ast
-import configparser
 import os
 import re
-import shlex
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -1084,6 +1082,7 @@ def _environment_yml(path: Path, text: str) -> DependencyFile:
 
 
 def _setup_cfg(path: Path, text: str) -> DependencyFile:
+    import configparser  # only here: not imported by every lint
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
@@ -1443,6 +1442,7 @@ _TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
 def _shell_words(command: str) -> list[str]:
     try:
+        import shlex  # only here: not imported by every lint
         lex = shlex.shlex(command, posix=True, punctuation_chars=True)
         lex.whitespace_split = True
         lex.commenters = ""  # `#` starts a comment only as a word of its own (below)

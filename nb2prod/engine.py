@@ -261,7 +261,7 @@ class Cache(Protocol):
 
     def key(self, path: Path, content: bytes, overrides: Overrides, config: Path | None) -> str: ...
 
-    def load(self, key: str) -> NotebookResult | None: ...
+    def load(self, key: str, seen_now: dict[tuple[str, str], Any] | None = None) -> NotebookResult | None: ...
 
     def lint_file(self, lint: Callable[[], NotebookResult], key: str) -> NotebookResult: ...
 
@@ -304,13 +304,14 @@ def lint_paths(
         cache = None
     hits: list[NotebookResult | None] = [None] * len(paths)
     work = []
+    seen_now: dict[tuple[str, str], Any] = {}  # what the cache's checks found, for this run
     for i, p in enumerate(paths):
         key = ""
         if cache is not None:
             content = cache.read_bytes(p)
             if content is not None:
                 key = cache.key(p, content, overrides, config)
-                hits[i] = cache.load(key)
+                hits[i] = cache.load(key, seen_now)
                 if hits[i] is not None:
                     cache.hits += 1
                     continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from nb2prod.diagnostics import FAMILIES, Finding, Severity, family_of
 
@@ -43,7 +43,8 @@ class Score:
     def to_dict(self) -> dict[str, object]:
         return {
             "total": self.total,
-            "families": [asdict(f) for f in self.families],
+            "families": [{"key": f.key, "title": f.title, "weight": f.weight, "score": f.score,
+                          "findings": f.findings} for f in self.families],
         }
 
 

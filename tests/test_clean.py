@@ -188,7 +188,7 @@ def test_unwritable_file_is_an_error_and_left_intact(tmp_path: Path, capsys, mon
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("nb2prod.clean.tempfile.mkstemp", denied)
+    monkeypatch.setattr("tempfile.mkstemp", denied)  # clean imports tempfile when it writes
     assert main([str(path)]) == 2
     assert capsys.readouterr().err.strip() == f"nb2prod: error: {path}: cannot write: Permission denied"
     assert _state(path) == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
 from nb2prod.fixes.model import Applicability, ClearOutputs, Fix, set_metadata
@@ -65,6 +64,7 @@ def language_version_fix(nb: Notebook) -> Fix | None:
     interpreter the ``python3`` kernel of this environment runs); Python notebooks only."""
     if not nb.is_python:
         return None
+    import platform  # only here: not imported by every lint
     version = platform.python_version()
     value = _merged(nb.metadata.get("language_info"), {"name": "python", "version": version})
     return Fix(f"record Python {version} (the Python nb2prod runs with) in `language_info.version`",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
-from nb2prod import __version__
+from nb2prod import __version__, jsonout
 from nb2prod.engine import RunResult
 from nb2prod.formats.registry import FormatContext, display_path, register
 
@@ -39,4 +38,4 @@ def render_json(run: RunResult, ctx: FormatContext) -> str:
     }
     if executed:  # lint --execute: how many notebooks ran, failed, timed out...
         doc["summary"]["executed"] = dict(sorted(executed.items()))
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(doc) + "\n"  # json.dumps(doc, indent=2, ensure_ascii=False)

@@ -10,11 +10,10 @@ annotation in place), and the region's property bag names the cell: ``cellIndex`
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
-from nb2prod import __version__
+from nb2prod import __version__, jsonout
 from nb2prod.diagnostics import Finding, Severity, family_of
 from nb2prod.engine import NotebookResult, RunResult
 from nb2prod.formats.registry import FormatContext, display_path, register, where
@@ -149,4 +148,4 @@ def render_sarif(run: RunResult, ctx: FormatContext) -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(doc) + "\n"  # json.dumps(doc, indent=2, ensure_ascii=False)

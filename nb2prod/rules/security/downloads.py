@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from nb2prod import _lazyre
@@ -246,6 +245,7 @@ def _shell_downloads(cell: Cell, d: Downloads) -> None:
         if m.kind not in ("shell", "shell_capture") or not _SHELL_FETCH.search(" " + m.args):
             continue
         try:
+            import shlex  # only here: not imported by every lint
             words = shlex.split(m.args, comments=True)
         except ValueError:
             words = m.args.split()

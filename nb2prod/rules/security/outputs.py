@@ -4,7 +4,6 @@ a fact of the analysis, computed once for the three rules that read outputs."""
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -44,6 +43,7 @@ def output_texts(out: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 value = _json_text(value)
             text = multiline_text(value)[:_MAX_OUTPUT_CHARS]
             if mime == "text/html" and "&" in text:
+                import html  # only here: not imported by every lint
                 text = html.unescape(text)
             if mime in ("text/html", "text/markdown"):
                 text = blank_data_uris(text)
