@@ -38,8 +38,13 @@ from typing import Any
 from nb2prod.converter.errors import BuildError
 from nb2prod.deps import canonical
 
-SERVICE_DISTRIBUTIONS = ("fastapi", "h11", "prometheus-client", "pydantic", "starlette", "uvicorn")
-"""What the service runtime (``nb2prod/service_runtime``) imports: pinned in every generated project."""
+SERVICE_DISTRIBUTIONS = ("fastapi", "h11", "prometheus-client", "psycopg", "psycopg-binary", "pydantic", "starlette",
+                         "uvicorn")
+"""What the service runtime (``nb2prod/service_runtime``) imports: pinned in every generated project (psycopg, with
+its C build ``psycopg-binary``: ``psycopg[binary]``, for the prediction store on PostgreSQL)."""
+SAME_VERSION_AS = {"psycopg-binary": "psycopg"}
+"""Serving distributions pinned at the version of another, whatever else is installed: psycopg's ``binary`` extra
+requires ``psycopg-binary`` at psycopg's own version."""
 LOCK_FILE = "requirements.lock"
 REQUIREMENTS_FILE = "requirements.txt"
 INDEX_TIMEOUT = 300
@@ -76,13 +81,14 @@ def pinned_requirements(
 
     A serving distribution the kernel has keeps the kernel's version; else the installed one;
     else ``resolve`` (default: the package index, see :func:`resolve_from_index`) is asked for
-    all those left at once. Raises :class:`BuildError` when some cannot be pinned.
+    all those left at once; ``psycopg-binary`` then takes psycopg's version (:data:`SAME_VERSION_AS`).
+    Raises :class:`BuildError` when some cannot be pinned.
     """
     kernel = {canonical(name): version for name, version in versions.items()}
     pins = {canonical(name): kernel[canonical(name)] for name in needed if canonical(name) in kernel}
     missing = []
     for name in SERVICE_DISTRIBUTIONS:
-        if name in pins:
+        if name in pins or name in SAME_VERSION_AS:
             continue
         version = kernel.get(name) or installed(name)
         if version:
@@ -101,6 +107,9 @@ def pinned_requirements(
         if unresolved:
             raise BuildError(f"cannot pin {', '.join(unresolved)}: the package index resolved no version of it")
         pins.update({name: resolved[name] for name in missing})
+    for name, leader in SAME_VERSION_AS.items():
+        if leader in pins:
+            pins[name] = pins[leader]
     return sorted((f"{name}=={version}" for name, version in pins.items()), key=str.lower)
 
 

@@ -15,7 +15,7 @@ from nb2prod.converter.errors import BuildError
 from nb2prod.converter.runtime import RUNTIME_DIR, copy_runtime, runtime_files, template_wants_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
-THIRD_PARTY = {"fastapi", "h11", "joblib", "prometheus_client", "pydantic", "skops", "starlette", "uvicorn"}
+THIRD_PARTY = {"fastapi", "h11", "joblib", "prometheus_client", "psycopg", "pydantic", "skops", "starlette", "uvicorn"}
 
 
 def template(folder: Path, **declared: object) -> Path:
@@ -30,7 +30,7 @@ def test_copied_byte_for_byte_when_asked(tmp_path: Path) -> None:
     written = copy_runtime(tmp_path / "proj", "pkg", str(asking))
     assert [path.name for path in written] == [path.name for path in runtime_files()]
     assert {"__init__.py", "app.py", "batch.py", "cli.py", "drift.py", "lockfile.py", "observability.py",
-            "schema.py", "serializers.py", "service.py", "settings.py"} == {path.name for path in written}
+            "schema.py", "serializers.py", "service.py", "settings.py", "store.py"} == {path.name for path in written}
     for copy in written:
         assert copy.read_bytes() == (RUNTIME_DIR / copy.name).read_bytes()
     with pytest.raises(BuildError, match="rendered pkg/runtime/ itself"):
@@ -64,7 +64,7 @@ def test_the_runtime_imports_only_itself_the_standard_library_and_the_serving_st
 def test_nothing_else_in_nb2prod_imports_it() -> None:
     code = ("import sys, nb2prod.cli, nb2prod.converter.pipeline, nb2prod.converter.runtime; "
             "print(sorted(m for m in sys.modules if m.startswith(('nb2prod.service_runtime', 'fastapi', "
-            "'uvicorn', 'prometheus_client', 'starlette'))))")
+            "'uvicorn', 'prometheus_client', 'starlette', 'psycopg'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"
     for path in (ROOT / "nb2prod").rglob("*.py"):

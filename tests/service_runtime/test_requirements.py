@@ -19,14 +19,15 @@ from nb2prod.converter.requirements import (
 )
 
 REPORT = json.loads((Path(__file__).parent / "pip_report.json").read_text(encoding="utf-8"))
-INSTALLED = {"fastapi": "0.110.0", "h11": "0.16.0", "prometheus-client": "0.20.0", "pydantic": "2.7.0",
-             "starlette": "0.37.0", "uvicorn": "0.29.0"}
+INSTALLED = {"fastapi": "0.110.0", "h11": "0.16.0", "prometheus-client": "0.20.0", "psycopg": "3.2.1",
+             "psycopg-binary": "3.2.1", "pydantic": "2.7.0", "starlette": "0.37.0", "uvicorn": "0.29.0"}
 
 
 def test_every_requirement_is_exact() -> None:
     kernel = {"scikit_learn": "1.5.0", "numpy": "2.0.0", "Pydantic": "2.8.2", "pandas": "2.2.2"}
     pins = pinned_requirements(kernel, ["scikit-learn", "numpy"], installed=INSTALLED.get, resolve=None)
     assert pins == ["fastapi==0.110.0", "h11==0.16.0", "numpy==2.0.0", "prometheus-client==0.20.0",
+                    "psycopg-binary==3.2.1", "psycopg==3.2.1",
                     "pydantic==2.8.2", "scikit-learn==1.5.0", "starlette==0.37.0", "uvicorn==0.29.0"]
     assert {pin.split("==")[0] for pin in pins} >= set(SERVICE_DISTRIBUTIONS)  # the kernel's pydantic wins
 
@@ -40,9 +41,26 @@ def test_what_is_installed_nowhere_is_resolved_at_once() -> None:
 
     installed = {k: v for k, v in INSTALLED.items() if k not in ("uvicorn", "h11")}
     pins = pinned_requirements({"numpy": "2.0.0"}, ["numpy"], installed=installed.get, resolve=resolve)
-    assert asked == [["fastapi==0.110.0", "numpy==2.0.0", "prometheus-client==0.20.0", "pydantic==2.7.0",
-                      "starlette==0.37.0", "h11", "uvicorn"]]
+    assert asked == [["fastapi==0.110.0", "numpy==2.0.0", "prometheus-client==0.20.0", "psycopg==3.2.1",
+                      "pydantic==2.7.0", "starlette==0.37.0", "h11", "uvicorn"]]
     assert "uvicorn==0.30.1" in pins and "h11==0.14.0" in pins and not any(p.startswith("click") for p in pins)
+
+
+def test_psycopg_binary_is_pinned_at_psycopgs_version() -> None:
+    # psycopg[binary]==X requires psycopg-binary==X: the C build follows psycopg wherever psycopg's pin comes from
+    installed = {**INSTALLED, "psycopg-binary": "3.3.0"}
+    pins = pinned_requirements({"psycopg": "3.1.18"}, [], installed=installed.get, resolve=None)
+    assert "psycopg==3.1.18" in pins and "psycopg-binary==3.1.18" in pins
+    asked: list[list[str]] = []
+
+    def resolve(requirements: list[str]) -> dict[str, str]:
+        asked.append(list(requirements))
+        return {"psycopg": "3.3.9", "psycopg-binary": "3.3.10"}
+
+    missing = {k: v for k, v in INSTALLED.items() if not k.startswith("psycopg")}
+    pins = pinned_requirements({}, [], installed=missing.get, resolve=resolve)
+    assert asked[0][-1] == "psycopg" and "psycopg-binary" not in asked[0]  # never resolved on its own
+    assert "psycopg==3.3.9" in pins and "psycopg-binary==3.3.9" in pins
 
 
 def test_nothing_resolvable_is_a_one_line_build_error() -> None:
@@ -52,7 +70,7 @@ def test_nothing_resolvable_is_a_one_line_build_error() -> None:
     with pytest.raises(BuildError) as info:
         pinned_requirements({}, [], installed=lambda name: None, resolve=offline)
     message = str(info.value)
-    assert message.startswith("cannot pin fastapi, h11, prometheus-client, pydantic, starlette, uvicorn: ")
+    assert message.startswith("cannot pin fastapi, h11, prometheus-client, psycopg, pydantic, starlette, uvicorn: ")
     assert "No matching distribution" in message and "pip install fastapi" in message and "\n" not in message
     with pytest.raises(BuildError, match="^cannot pin uvicorn: the package index resolved no version"):
         pinned_requirements({}, [], installed=lambda name: None if name == "uvicorn" else "1.0",
