@@ -33,7 +33,8 @@ few seconds, so the status also turns while nothing is written.
 prediction queued before it (so feedback sent right after a prediction finds it), and counts
 for each id: *matched* (the first outcome of a stored prediction), *unknown* (no prediction
 with that id is stored: it is kept all the same, and joins the prediction if that arrives later,
-e.g. from another replica's queue; such orphans are pruned after ORPHAN_SECONDS), *duplicate*
+e.g. from another replica's queue: an id unknown at first is looked for once more after RECHECK_SECONDS;
+such orphans are pruned after ORPHAN_SECONDS), *duplicate*
 (the id already has an outcome, or appears twice: the first outcome is kept).
 `StoreUnavailable` when the database cannot be reached or the wait exceeds `flush_timeout`.
 
@@ -65,6 +66,7 @@ from urllib.parse import urlsplit
 DEFAULT_SQLITE_PATH = "predictions.sqlite3"
 """The store when `<PREFIX>_STORE_URL` is unset or empty: this SQLite file, relative to the working directory."""
 SCHEMA_VERSION = 1
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "off": "off"}
 BATCH_ROWS = 500
 """Most predictions written in one transaction."""
 LINGER_SECONDS = 0.05
@@ -73,6 +75,9 @@ PING_SECONDS = 5.0
 """How often an idle writer checks its connection (so that the status says when the database went away)."""
 ORPHAN_SECONDS = 86400.0
 """How long feedback for an id with no stored prediction is kept, waiting for it."""
+RECHECK_SECONDS = 0.2
+"""How long after an id was found unknown it is looked for once more: a prediction another replica (or worker
+process) answered a moment ago may still be in that one's queue."""
 RETRY_FIRST_SECONDS = 0.2
 CONNECT_TIMEOUT = 5
 """Seconds to connect to PostgreSQL (libpq's `connect_timeout`, unless the URL gives one)."""
@@ -222,6 +227,7 @@ class _Backend(Protocol):
     def prune(self, conn: Any, max_rows: int, cutoff: float | None, orphan_cutoff: float) -> int: ...
     def ping(self, conn: Any) -> None: ...
     def labelled(self, size: int, min_time: float | None) -> list[tuple[str, str]]: ...
+    def known(self, ids: Sequence[str]) -> set[str]: ...
     def is_connection_error(self, exc: BaseException) -> bool: ...
     def close_reader(self) -> None: ...
 
@@ -336,18 +342,27 @@ class _SQLite:
     def ping(self, conn: sqlite3.Connection) -> None:
         conn.execute("SELECT 1 FROM schema_version LIMIT 1").fetchall()
 
-    def labelled(self, size: int, min_time: float | None) -> list[tuple[str, str]]:
+    def _read(self, read: Callable[[sqlite3.Connection], Any]) -> Any:
         if not Path(self.path).is_file():
             raise StoreUnavailable(f"the SQLite store {self.path} does not exist (yet)")
-        conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_SECONDS)
         try:
-            query, parameters = _labelled_query(size, min_time)
-            rows = conn.execute(query.replace("%s", "?"), parameters).fetchall()
+            conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_SECONDS)
+            try:
+                return read(conn)
+            finally:
+                conn.close()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot read the SQLite store {self.path}: {_one_line(exc)}") from None
-        finally:
-            conn.close()
-        return [(row[0], row[1]) for row in rows]
+
+    def labelled(self, size: int, min_time: float | None) -> list[tuple[str, str]]:
+        query, parameters = _labelled_query(size, min_time)
+        rows: list[tuple[str, str]] = self._read(
+            lambda conn: [(row[0], row[1]) for row in conn.execute(query.replace("%s", "?"), parameters)])
+        return rows
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = self._read(lambda conn: self._existing(conn, "predictions", ids))
+        return found
 
     def is_connection_error(self, exc: BaseException) -> bool:
         return isinstance(exc, (sqlite3.OperationalError, OSError))
@@ -470,7 +485,7 @@ class _Postgres:
     def ping(self, conn: Any) -> None:
         self._transaction(conn, lambda cursor: cursor.execute("SELECT 1"))
 
-    def labelled(self, size: int, min_time: float | None) -> list[tuple[str, str]]:
+    def _read(self, query: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self.reader_lock:
             for attempt in (1, 2):  # a kept connection the server dropped (a restart) gets one fresh try
                 fresh = self.reader is None
@@ -478,14 +493,20 @@ class _Postgres:
                     if self.reader is None:
                         self.reader = self.psycopg.connect(self.conninfo, autocommit=True)
                     with self.reader.cursor() as cursor:
-                        cursor.execute(*_labelled_query(size, min_time))
-                        return [(row[0], row[1]) for row in cursor.fetchall()]
+                        cursor.execute(query, parameters)
+                        return [tuple(row) for row in cursor.fetchall()]
                 except self.psycopg.Error as exc:
                     self.close_reader()
                     if fresh or attempt == 2 or not self.is_connection_error(exc):
                         reason = f"cannot read the PostgreSQL store: {_one_line(exc, self.url)}"
                         raise StoreUnavailable(reason) from None
         raise AssertionError("unreachable")
+
+    def labelled(self, size: int, min_time: float | None) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in self._read(*_labelled_query(size, min_time))]
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        return {row[0] for row in self._read("SELECT id FROM predictions WHERE id = ANY(%s)", (list(ids),))}
 
     def is_connection_error(self, exc: BaseException) -> bool:
         errors = self.psycopg
@@ -639,6 +660,13 @@ class PredictionStore:
         backend = self.backend
         inserted, known = self._submit(lambda conn: backend.write_feedback(conn, encoded))
         ids = [item.id for item in unique]
+        late = [id_ for id_ in ids if id_ in inserted and id_ not in known]
+        if late:
+            time.sleep(RECHECK_SECONDS)
+            try:
+                known = known | backend.known(late)
+            except StoreUnavailable:
+                pass  # the outcomes are stored: they stay counted as unknown
         return FeedbackResult(
             matched=sum(1 for id_ in ids if id_ in inserted and id_ in known),
             unknown=[id_ for id_ in ids if id_ in inserted and id_ not in known],
@@ -720,7 +748,7 @@ class PredictionStore:
                         continue
                     self._close_quietly(conn)
                     conn = None
-                    self._went_down(f"writes to the {self.kind} store failed: {_one_line(exc, self._hide())}",
+                    self._went_down(f"writes to the {NAMES[self.kind]} store failed: {_one_line(exc, self._hide())}",
                                     task if isinstance(task, _Job) else None)
         finally:
             self._close_quietly(conn)
@@ -771,7 +799,7 @@ class PredictionStore:
         except Exception as exc:
             self._close_quietly(conn)
             where = getattr(backend, "path", None) or hide_password(self._hide())
-            self._went_down(f"cannot reach the {self.kind} store {where}: {_one_line(exc, self._hide())}", None,
+            self._went_down(f"cannot reach the {NAMES[self.kind]} store {where}: {_one_line(exc, self._hide())}", None,
                             fail_jobs=True)
             self._started.set()
             return None
