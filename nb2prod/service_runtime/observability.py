@@ -3,9 +3,11 @@
 - Prometheus metrics, in a registry of the app's own (several apps in one process do not
   clash): requests and their latency by route template and status code, predictions
   (by class for labels, as a histogram for numbers), batch sizes, and the build; the app
-  registers drift.py's collector of the input drift gauges in the same registry.
-- One JSON log line per request (request id, method, route, status, latency; never the
-  payload), and an `X-Request-ID` header on every response, echoed or generated.
+  registers drift.py's collector of the input drift gauges in the same registry, quality.py's
+  of the live quality gauges, and `StoreCollector` (the prediction store, readiness).
+- One JSON log line per request (request id, method, route, status, latency, the ids of the
+  predictions made; never the payload), and an `X-Request-ID` header on every response,
+  echoed or generated.
 - A limit on the size of request bodies (413; a body over twice the limit is not read at
   all, a smaller one is read and discarded so that the client, still sending it, gets
   the answer rather than a reset connection), and a check of JSON bodies: bytes that are
@@ -30,11 +32,13 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import h11
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,6 +57,8 @@ OTHER_CLASS = "__other__"
 MAX_CLASS_LENGTH = 100
 MAX_ERROR_KINDS = 20
 """Distinct exception types counted by name in `model_prediction_errors_total`; later ones as OTHER_CLASS."""
+FEEDBACK_OUTCOMES = ("matched", "unknown", "duplicate")
+"""The `outcome` labels of `model_feedback_total`."""
 MAX_INT_DIGITS = 4300
 """The most digits of a JSON integer (Python's own limit for converting text to int)."""
 
@@ -108,6 +114,15 @@ class Metrics:
             buckets=BATCH_SIZE_BUCKETS,
             registry=self.registry,
         )
+        self.feedback = Counter(
+            "model_feedback_total",
+            "Outcomes received by /feedback: matched (a stored prediction's first outcome), unknown (no prediction "
+            "stored with that id) or duplicate (the id already had an outcome).",
+            ("outcome",),
+            registry=self.registry,
+        )
+        for outcome in FEEDBACK_OUTCOMES:
+            self.feedback.labels(outcome)
         about = "What this service is: its version, notebook, nb2prod and artifacts."
         Info("model_build", about, registry=self.registry).info(
             {
@@ -142,6 +157,11 @@ class Metrics:
             elif isinstance(value, float) and math.isfinite(value):
                 self.values.observe(value)
 
+    def observe_feedback(self, matched: int, unknown: int, duplicates: int) -> None:
+        for outcome, count in zip(FEEDBACK_OUTCOMES, (matched, unknown, duplicates), strict=True):
+            if count:
+                self.feedback.labels(outcome).inc(count)
+
     def observe_prediction_error(self, error: str) -> None:
         """Count an input that predict failed on; `error` is the exception's type (its first MAX_ERROR_KINDS
         names are kept)."""
@@ -158,6 +178,40 @@ class Metrics:
                 seen.add(label)
                 return label
         return OTHER_CLASS
+
+
+class StoreCollector(Collector):
+    """The prediction store's gauges (up, queued writes, dropped writes) and `model_ready`, when Prometheus scrapes;
+    `status()` is the store's (store.py's StoreStatus), `ready()` whether /ready says ready."""
+
+    def __init__(self, status: Callable[[], Any], ready: Callable[[], bool]) -> None:
+        self.status = status
+        self.ready = ready
+
+    def describe(self) -> list[Metric]:
+        return list(self._families(None))
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            status = self.status()
+        except Exception:  # a scrape never fails on the store: it says down
+            status = None
+        return self._families(status, self.ready())
+
+    def _families(self, status: Any, ready: bool | None = None) -> Iterator[Metric]:
+        up = GaugeMetricFamily("model_store_up", "1 when the prediction store's database answers, else 0.")
+        queue = GaugeMetricFamily("model_store_queue", "Predictions waiting to be written to the store.")
+        dropped = CounterMetricFamily(
+            "model_store_writes_dropped", "Predictions not written to the store: its queue was full (or left at "
+            "shutdown).",
+        )
+        ready_gauge = GaugeMetricFamily("model_ready", "1 when /ready says ready (the artifacts are loaded), else 0.")
+        if ready is not None:
+            up.add_metric([], 1 if status is not None and status.up else 0)
+            queue.add_metric([], status.queued if status is not None else 0)
+            dropped.add_metric([], status.dropped if status is not None else 0)
+            ready_gauge.add_metric([], 1 if ready else 0)
+        yield from (up, queue, dropped, ready_gauge)
 
 
 class JsonFormatter(logging.Formatter):
@@ -247,6 +301,9 @@ class ObservabilityMiddleware:
                 "status": status,
                 "latency_ms": round(seconds * 1000, 3),
             }
+            prediction_ids = scope["state"].get("prediction_ids")
+            if prediction_ids:
+                fields["prediction_ids"] = prediction_ids
             level = logging.ERROR if failure is not None or status >= 500 else logging.INFO
             exc_info = (type(failure), failure, failure.__traceback__) if failure is not None else None
             self.logger.log(level, "request", extra={"fields": fields}, exc_info=exc_info)

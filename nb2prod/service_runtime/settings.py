@@ -19,6 +19,16 @@ take a `Settings`. A bad value is a ValueError that names the variable.
 | `_DRIFT_CHECK_EVERY` | 100 | inputs between two checks for a change of status |
 | `_DRIFT_CHECK_SECONDS` | 10 | seconds between two checks, whichever comes first |
 | `_STRICT` | 0 | 1 refuses (422) numbers outside the reference range and unseen categories |
+| `_STORE_URL` | a SQLite file (see store.py) | the prediction store: `sqlite:///path`, `postgresql://...`, `off` |
+| `_STORE_INPUTS` | 1 | 0 keeps no inputs in the store (only the id, time and prediction) |
+| `_STORE_MAX_ROWS` | 100000 | predictions kept, at most (the oldest are pruned, with their feedback) |
+| `_STORE_MAX_AGE` | 2592000 (30 days) | seconds a prediction is kept; `none`: no limit |
+| `_STORE_QUEUE` | 10000 | predictions waiting to be written, at most (more are dropped and counted) |
+| `_QUALITY_WINDOW` | 500 | recent predictions with feedback the live quality is computed over |
+| `_QUALITY_MAX_AGE` | none | seconds: older predictions are left out of the window |
+| `_QUALITY_DEGRADED` | 0.05 | relative drop from the notebook's figure (rise of an error) for `degraded` |
+| `_QUALITY_ALERT` | 0.15 | relative drop from which it is `alert` |
+| `_QUALITY_MIN_COUNT` | 30 | predictions with feedback needed before a status other than `unknown` |
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from .store import parse_store_url
 
 Number = TypeVar("Number", int, float)
 
@@ -39,6 +51,8 @@ DEFAULT_BODY_TIMEOUT = 30.0
 VARIABLES = (
     "MAX_BATCH_SIZE", "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "HEADER_TIMEOUT", "BODY_TIMEOUT", "DRIFT", "DRIFT_WINDOW",
     "DRIFT_WARN", "DRIFT_ALERT", "DRIFT_MIN_SAMPLES", "DRIFT_CHECK_EVERY", "DRIFT_CHECK_SECONDS", "STRICT",
+    "STORE_URL", "STORE_INPUTS", "STORE_MAX_ROWS", "STORE_MAX_AGE", "STORE_QUEUE", "QUALITY_WINDOW", "QUALITY_MAX_AGE",
+    "QUALITY_DEGRADED", "QUALITY_ALERT", "QUALITY_MIN_COUNT",
 )
 """The names of every variable, after the prefix and `_`."""
 
@@ -68,6 +82,53 @@ class DriftSettings:
             raise ValueError("drift checks must happen every 1 input or more and every positive number of seconds")
 
 
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where predictions and feedback are kept, and how much of them (see store.py). `url` None: the default
+    SQLite file; `off`: nothing is kept."""
+
+    url: str | None = None
+    inputs: bool = True
+    max_rows: int = 100_000
+    max_age: float | None = 30 * DAY
+    queue: int = 10_000
+
+    def __post_init__(self) -> None:
+        parse_store_url(self.url)  # ValueError in one line, the password hidden
+        if self.max_rows < 1 or self.queue < 1:
+            raise ValueError(f"the store must keep at least 1 row and queue at least 1 write, not max_rows="
+                             f"{self.max_rows}, queue={self.queue}")
+        if self.max_age is not None and not 0 < self.max_age < math.inf:
+            raise ValueError(f"the store's maximum age must be a positive number of seconds, not {self.max_age}")
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """How live quality is computed from the feedback (see quality.py)."""
+
+    window: int = 500
+    max_age: float | None = None
+    degraded: float = 0.05
+    alert: float = 0.15
+    min_count: int = 30
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise ValueError(f"the quality window must hold at least 1 prediction, not {self.window}")
+        if self.max_age is not None and not 0 < self.max_age < math.inf:
+            raise ValueError(f"the quality window's maximum age must be a positive number of seconds, "
+                             f"not {self.max_age}")
+        if not 0 < self.degraded < self.alert:
+            raise ValueError(f"the quality thresholds must be 0 < degraded < alert, not degraded={self.degraded}, "
+                             f"alert={self.alert}")
+        if not 1 <= self.min_count <= self.window:
+            raise ValueError(f"the quality minimum count must be from 1 to the window ({self.window}), "
+                             f"not {self.min_count}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's settings; `Settings.from_env(prefix)` reads them from the environment."""
@@ -79,6 +140,8 @@ class Settings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     drift: DriftSettings = field(default_factory=DriftSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_body_bytes", "max_json_depth"):
@@ -114,6 +177,32 @@ class Settings:
             )
         except ValueError as exc:
             raise ValueError(f"{exc} (environment variables {prefix}_DRIFT_* and {prefix}_STRICT)") from None
+        store_defaults, quality_defaults = StoreSettings(), QualitySettings()
+        url = reader.text("STORE_URL", strip=True)
+        try:
+            parse_store_url(url)
+        except ValueError as exc:
+            raise ValueError(f"{prefix}_STORE_URL: {exc}") from None
+        try:
+            store = StoreSettings(
+                url=url,
+                inputs=reader.flag("STORE_INPUTS", store_defaults.inputs),
+                max_rows=reader.number("STORE_MAX_ROWS", int, store_defaults.max_rows),
+                max_age=reader.optional_seconds("STORE_MAX_AGE", store_defaults.max_age),
+                queue=reader.number("STORE_QUEUE", int, store_defaults.queue),
+            )
+        except ValueError as exc:
+            raise ValueError(f"{exc} (environment variables {prefix}_STORE_*)") from None
+        try:
+            quality = QualitySettings(
+                window=reader.number("QUALITY_WINDOW", int, quality_defaults.window),
+                max_age=reader.optional_seconds("QUALITY_MAX_AGE", quality_defaults.max_age),
+                degraded=reader.number("QUALITY_DEGRADED", float, quality_defaults.degraded),
+                alert=reader.number("QUALITY_ALERT", float, quality_defaults.alert),
+                min_count=reader.number("QUALITY_MIN_COUNT", int, quality_defaults.min_count),
+            )
+        except ValueError as exc:
+            raise ValueError(f"{exc} (environment variables {prefix}_QUALITY_*)") from None
         return cls(
             prefix=prefix,
             max_batch_size=reader.number("MAX_BATCH_SIZE", int, max_batch_size),
@@ -122,6 +211,8 @@ class Settings:
             header_timeout=reader.seconds("HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
             body_timeout=reader.seconds("BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT),
             drift=drift,
+            store=store,
+            quality=quality,
         )
 
 
@@ -132,9 +223,11 @@ class _Reader:
         self.prefix = prefix
         self.environ = environ
 
-    def text(self, name: str) -> str | None:
+    def text(self, name: str, strip: bool = False) -> str | None:
         text = self.environ.get(f"{self.prefix}_{name}")
-        return None if text is None or not text.strip() else text
+        if text is None or not text.strip():
+            return None
+        return text.strip() if strip else text
 
     def number(self, name: str, kind: type[Number], default: Number) -> Number:
         text = self.text(name)
@@ -159,6 +252,15 @@ class _Reader:
         if not 0 < value < math.inf:
             raise ValueError(f"{self.prefix}_{name}={text!r} is not a positive number of seconds")
         return value
+
+    def optional_seconds(self, name: str, default: float | None) -> float | None:
+        """A positive number of seconds, or None for `none` (no limit)."""
+        text = self.text(name)
+        if text is None:
+            return default
+        if text.strip().lower() == "none":
+            return None
+        return self.seconds(name, math.nan)  # the variable is set: the default is not used
 
     def flag(self, name: str, default: bool) -> bool:
         text = self.text(name)
