@@ -29,7 +29,7 @@ def test_copied_byte_for_byte_when_asked(tmp_path: Path) -> None:
     asking = template(tmp_path / "asking", _runtime=True)
     written = copy_runtime(tmp_path / "proj", "pkg", str(asking))
     assert [path.name for path in written] == [path.name for path in runtime_files()]
-    assert {"__init__.py", "app.py", "batch.py", "cli.py", "drift.py", "lockfile.py", "observability.py",
+    assert {"__init__.py", "app.py", "batch.py", "cli.py", "drift.py", "lockfile.py", "observability.py", "quality.py",
             "schema.py", "serializers.py", "service.py", "settings.py", "store.py"} == {path.name for path in written}
     for copy in written:
         assert copy.read_bytes() == (RUNTIME_DIR / copy.name).read_bytes()
