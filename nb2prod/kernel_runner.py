@@ -286,6 +286,7 @@ def run_cells(
     allow_errors: bool = False,
     after: Sequence[Step] = (),
     on_cell_start: OnCellStart | None = None,
+    before: Sequence[Step] = (),
 ) -> NotebookRun:
     """Run ``steps`` then ``after`` in one fresh ``kernel``; never raises for anything the
     code or its kernel does (only for bugs, KeyboardInterrupt, and what ``on_cell_start``
@@ -297,6 +298,10 @@ def run_cells(
     ``raises-exception`` or ``allow_errors`` is set; either way its ``CellRun.error`` holds
     the exception. ``after`` runs only when ``steps`` ran through; ``on_cell_start(i,
     step)`` is called before each step, ``i`` counting ``steps`` then ``after`` from 0.
+
+    ``before`` is the caller's own setup (the build's lineage hook), run first in the same
+    kernel: ``on_cell_start`` is not called for it and ``NotebookRun.cells`` holds it only
+    when it stops the run (then as the last one, like any step that does).
     """
     started = time.monotonic()
     missing = _missing_kernel(kernel)
@@ -305,7 +310,7 @@ def run_cells(
                            seconds=time.monotonic() - started)
     limit = options.run_limit
     job = _Job(list(steps), list(after), kernel, options.cell_timeout, limit,
-               None if limit is None else started + limit, Path(cwd), allow_errors, on_cell_start)
+               None if limit is None else started + limit, Path(cwd), allow_errors, on_cell_start, list(before))
     run = _run_coroutine(job.run)
     run.seconds = time.monotonic() - started
     return run
@@ -326,7 +331,9 @@ def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, NotebookRun]]) -> N
 
 class _Job:
     def __init__(self, steps: list[Step], after: list[Step], kernel: str, cell_timeout: int, timeout: int | None,
-                 deadline: float | None, cwd: Path, allow_errors: bool, on_cell_start: OnCellStart | None) -> None:
+                 deadline: float | None, cwd: Path, allow_errors: bool, on_cell_start: OnCellStart | None,
+                 before: list[Step] | None = None) -> None:
+        self.before = before or []
         self.steps = steps
         self.after = after
         self.kernel = kernel
@@ -354,7 +361,7 @@ class _Job:
     async def run(self) -> NotebookRun:
         from nbformat import v4
 
-        everything = self.steps + self.after
+        everything = self.before + self.steps + self.after
         book = v4.new_notebook()
         for step in everything:
             book.cells.append(v4.new_code_cell(step.source, metadata={"tags": list(step.tags)}))
@@ -382,7 +389,7 @@ class _Job:
                 await asyncio.wait_for(self._run(client, book, everything), timeout=limit)
             except asyncio.TimeoutError:
                 # nbclient ignored its time limits: give up on it all the same.
-                running = everything[len(self.result.cells) - 1] if self.result.cells else None
+                running = everything[len(self.before) + len(self.result.cells) - 1] if self.result.cells else None
                 self._stop(TIMED_OUT, running, self._run_timeout(), "run")
             finally:
                 await _shutdown(client)
@@ -416,6 +423,7 @@ class _Job:
         if not await self._start_kernel(client):
             return
         result = self.result
+        setup = len(self.before)
         for i, (step, node) in enumerate(zip(everything, book.cells, strict=True)):
             remaining = self.remaining()
             if remaining is not None and remaining <= 0:
@@ -423,20 +431,25 @@ class _Job:
                 return
             by_run = remaining is not None and remaining < self.cell_timeout  # the run's limit comes first
             client.timeout = max(1, math.ceil(remaining)) if remaining is not None and by_run else self.cell_timeout
-            if self.on_cell_start is not None:
-                self.on_cell_start(i, step)
+            if self.on_cell_start is not None and i >= setup:
+                self.on_cell_start(i - setup, step)
             run = CellRun(step.index)
-            result.cells.append(run)
+            if i >= setup:
+                result.cells.append(run)
             start = time.monotonic()
             try:
                 await client.async_execute_cell(node, i, execution_count=client.code_cells_executed + 1)
             except CellTimeoutError:
+                if i < setup:
+                    result.cells.append(run)
                 message = self._run_timeout() if by_run else (
                     f"the cell ran longer than the cell time limit of {self.cell_timeout} s")
                 run.error = ("TimeoutError", message, [])
                 self._stop(TIMED_OUT, step, message, "run" if by_run else "cell")
                 return
             except DeadKernelError:
+                if i < setup:
+                    result.cells.append(run)
                 message = "the kernel died (a crash in native code, out of memory, or os._exit)"
                 run.error = ("DeadKernelError", message, [])
                 self._stop(KERNEL_DIED, step, message)
@@ -446,6 +459,8 @@ class _Job:
                 run.outputs = [_plain(o) for o in node.get("outputs", [])]
             run.error = _error_of(self.replies.get(i), run.outputs)
             if run.error is not None and not (self.allow_errors or step.may_raise):
+                if i < setup:
+                    result.cells.append(run)
                 ename, evalue, _ = run.error
                 evalue = _CELL_FILE.sub("", evalue)
                 self._stop(CELL_RAISED, step, _one_line(f"{ename}: {evalue}" if evalue.strip() else ename))

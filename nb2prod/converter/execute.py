@@ -122,9 +122,11 @@ def execute(
     cell_timeout: int | None = None,
     timeout: int | None = None,
     kernel_name: str | None = None,
+    before: tuple[Step, ...] = (),
 ) -> Capture:
     """Execute and capture. ``cell_timeout`` (seconds per cell) and ``timeout`` (the whole
-    run, 0 for no limit) default to the build's declared ones (:class:`RunOptions`).
+    run, 0 for no limit) default to the build's declared ones (:class:`RunOptions`);
+    ``before`` runs first, unseen (:func:`run_cells`: the build's lineage hook).
     Raises :class:`BuildError` naming the failing cell."""
     options = RunOptions.for_command("build", cell_timeout=cell_timeout, timeout=timeout, kernel_name=kernel_name)
     book, origin = execution_notebook(plan, out_dir)
@@ -144,7 +146,7 @@ def execute(
     kernel, _ = kernel_for(plan.nb, options.kernel_name)
     workdir = plan.nb.path.parent if plan.nb.path is not None else Path.cwd()
     run = run_cells(steps, options, kernel=kernel or "python3", cwd=workdir,
-                    after=[Step(capture.source, label=_CAPTURE)], on_cell_start=on_cell_start)
+                    after=[Step(capture.source, label=_CAPTURE)], on_cell_start=on_cell_start, before=before)
     error = build_error(run, options)
     if error is not None:
         raise error

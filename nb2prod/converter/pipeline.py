@@ -28,6 +28,18 @@ from nb2prod.converter._render import command as render_command
 from nb2prod.converter.errors import BuildError
 from nb2prod.converter.events import EventSink, Reporter
 from nb2prod.converter.execute import Capture, execute
+from nb2prod.converter.lineage import (
+    LOG_FILE,
+    Lineage,
+    cell_numbers,
+    data_changes,
+    data_files,
+    previous_data,
+    project_root,
+    read_log,
+    setup_step,
+    system_dirs,
+)
 from nb2prod.converter.model_card import model_card_for_build
 from nb2prod.converter.plan import BuildPlan, exported_modules, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
@@ -82,6 +94,10 @@ class BuildResult:
     verified: bool | None = None
     verify_log: str = ""
     verify_summary: str = ""  # why verify failed, in one line (secrets masked)
+    lineage: Lineage = field(default_factory=Lineage)  # the data files the notebook read (also in the lock)
+    # One line per data file changed, new or no longer read since the build this one replaced
+    # (the progress events of the capture stage say them too).
+    data_changes: list[str] = field(default_factory=list)
 
 
 def default_template() -> Path:
@@ -243,7 +259,7 @@ def _test_code(plan: BuildPlan) -> str:
     return "\n\n".join(blocks)
 
 
-def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None) -> Lock:
+def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None, lineage: Lineage | None = None) -> Lock:
     nb_path = plan.nb.path
     notebook_sha = _sha256(nb_path) if nb_path is not None and nb_path.is_file() else ""
     built = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -264,16 +280,19 @@ def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None) -> Lock:
         requirements=pinned_requirements(capture.versions, capture.needed_distributions),
         examples=len(capture.examples),
         profile=profile,
+        data=list(lineage.data) if lineage else [],
+        data_outputs=list(lineage.outputs) if lineage else [],
     )
 
 
 def _context(
-    plan: BuildPlan, capture: Capture, project: str, package: str, lint_score: int | None
+    plan: BuildPlan, capture: Capture, project: str, package: str, lint_score: int | None,
+    lineage: Lineage | None = None,
 ) -> BuildContext:
     """What the template is rendered with (:meth:`BuildContext.cookiecutter_context` makes
     the documented keys of it)."""
     nb_path = plan.nb.path
-    lock = _lock(plan, capture, lint_score)
+    lock = _lock(plan, capture, lint_score, lineage)
     return BuildContext(
         project_name=project,
         package_name=package,
@@ -405,6 +424,7 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
     project, package = project_names(given)  # named as the user named it; written where it really is
     target = real_path(given)
     check_target(target, options.force, nb_path)
+    previous = previous_data(target, package)  # before anything replaces it: the lineage of the build there
     template = options.template or str(default_template())
     _check_template(template)
     try:
@@ -412,7 +432,7 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
     except OSError as exc:
         raise BuildError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
     try:
-        return _build(options, reporter, nb, target, project, package, template, staging)
+        return _build(options, reporter, nb, target, project, package, template, staging, previous)
     except OSError as exc:  # the disk filled up, a folder became read-only...
         where = f"{exc.filename}: " if exc.filename else ""
         raise BuildError(f"cannot write the project: {where}{exc.strerror or exc}") from None
@@ -422,14 +442,16 @@ def build(options: BuildOptions, sink: EventSink | None = None) -> BuildResult:
 
 def _build(
     options: BuildOptions, reporter: Reporter, nb: Notebook, target: Path, project: str, package: str, template: str,
-    staging: Path,
+    staging: Path, previous: list[dict[str, Any]] | None = None,
 ) -> BuildResult:
-    """The stages, in order (DESIGN 6); each runs inside one :meth:`Reporter.stage`."""
+    """The stages, in order (DESIGN 6); each runs inside one :meth:`Reporter.stage`.
+    ``previous`` is the lineage of the build in ``target`` (:func:`.lineage.previous_data`)."""
     lint_score = _lint_gate(options, reporter, nb)
     plan = _analyse(options, reporter, nb)
-    capture = _execute_and_capture(options, reporter, plan, staging)
-    rendered = _render_stage(reporter, plan, capture, project, package, template, lint_score, staging)
-    result = BuildResult(target, project, package, plan, capture, reporter.timings)
+    capture, lineage, changes = _execute_and_capture(options, reporter, plan, staging, target, previous)
+    rendered = _render_stage(reporter, plan, capture, project, package, template, lint_score, staging, lineage)
+    result = BuildResult(target, project, package, plan, capture, reporter.timings, lineage=lineage,
+                         data_changes=changes)
     if options.verify:
         _verify_stage(reporter, result, rendered, target, staging)
     else:
@@ -476,19 +498,52 @@ def _analyse(options: BuildOptions, reporter: Reporter, nb: Notebook) -> BuildPl
     return plan
 
 
-def _execute_and_capture(options: BuildOptions, reporter: Reporter, plan: BuildPlan, staging: Path) -> Capture:
+def _execute_and_capture(
+    options: BuildOptions, reporter: Reporter, plan: BuildPlan, staging: Path, target: Path,
+    previous: list[dict[str, Any]] | None = None,
+) -> tuple[Capture, Lineage, list[str]]:
     """Run the notebook in a fresh kernel, then capture what it made (in that kernel):
     :func:`execute` ends ``execute`` and starts ``capture`` when the notebook's own cells
-    have run, so a failure is reported by the stage it happened in."""
+    have run, so a failure is reported by the stage it happened in. The files the notebook
+    read (:mod:`.lineage`) are hashed here, and compared with ``previous``: (capture, the
+    lineage, one line per data file changed since the previous build)."""
     capture_dir = staging / "capture"
     capture_dir.mkdir()
+    log = staging / LOG_FILE
     with reporter.stage("execute", "running the notebook in a fresh kernel") as stage:
         capture = execute(plan, capture_dir, reporter, cell_timeout=options.cell_timeout, timeout=options.timeout,
-                          kernel_name=options.kernel_name)
+                          kernel_name=options.kernel_name, before=(setup_step(log),))
         _export_artifact_classes(plan, capture)
+        lineage = _lineage(plan, capture, log, staging, target)
+        changes = data_changes(previous, lineage.data)
+        for line in changes:
+            stage.progress(line)
         profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
-        stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}")
-    return capture
+        read = f", {len(lineage.data)} data file(s) read"
+        if changes:
+            names = ", ".join(line.split(": ", 1)[1].split(" (")[0] for line in changes)
+            read += f"; changed since the previous build: {names}"
+        stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}{read}",
+                      data=[d.path for d in lineage.data], data_changes=changes)
+    return capture, lineage, changes
+
+
+def _lineage(plan: BuildPlan, capture: Capture, log: Path, staging: Path, target: Path) -> Lineage:
+    """The data files the notebook read, from the hook's log (see :mod:`.lineage`)."""
+    from nb2prod.config import ConfigError, settings_for
+
+    nb_path = plan.nb.path
+    if nb_path is None:
+        return Lineage()
+    header, reads = read_log(log)
+    executed = capture.executed.cells[:-1] if capture.executed is not None else []  # the capture step left out
+    cells = cell_numbers([c.source for c in executed], capture.origin[: len(executed)], header.get("base"))
+    try:
+        config_root = settings_for(nb_path).root
+    except ConfigError:  # the lint gate read it already: not reached
+        config_root = None
+    excluded = [*system_dirs(header), nb_path, staging, target]
+    return data_files(reads, root=project_root(nb_path, config_root), excluded=excluded, cells=cells)
 
 
 def _export_artifact_classes(plan: BuildPlan, capture: Capture) -> None:
@@ -518,12 +573,12 @@ def _export_artifact_classes(plan: BuildPlan, capture: Capture) -> None:
 
 def _render_stage(
     reporter: Reporter, plan: BuildPlan, capture: Capture, project: str, package: str, template: str,
-    lint_score: int | None, staging: Path,
+    lint_score: int | None, staging: Path, lineage: Lineage | None = None,
 ) -> Path:
     """Render the template into the staging folder, add the artifacts, the profile and the
     lock; the rendered project (not yet in place)."""
     with reporter.stage("render", "rendering the service template") as stage:
-        context = _context(plan, capture, project, package, lint_score)
+        context = _context(plan, capture, project, package, lint_score, lineage)
         _check_train_code(context.train_code)
         rendered = _render(template, context.cookiecutter_context(), staging)
         package_dir = rendered / package

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from nb2prod.converter.plan import Field
 
 __all__ = [
-    "LOCK_FILE", "BuildContext", "FileRef", "Lock", "LockedArtifact", "ModelCard", "NotebookRef", "read_lock",
-    "write_lock",
+    "LOCK_FILE", "BuildContext", "DataFile", "FileRef", "Lock", "LockedArtifact", "ModelCard", "NotebookRef",
+    "read_lock", "write_lock",
 ]
 
 LOCK_FILE = "nb2prod.lock.json"  # <package>/nb2prod.lock.json: also how a folder is known as a build's project
@@ -65,6 +65,25 @@ class LockedArtifact:
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """A file the notebook read while the build ran it (:mod:`.lineage`), hashed after the run."""
+
+    path: str  # relative to the project root (POSIX separators), absolute when outside it
+    bytes: int
+    sha256: str
+    cell: int | None  # the notebook cell that opened it first (None: a step the build added, or unknown)
+    outside_project: bool = False
+    modified: bool = False  # the notebook wrote it after reading it: the sha256 is of the file the run left
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("outside_project", "modified")  # left out of the lock file when false
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataFile:
+        return cls(path=data["path"], bytes=data["bytes"], sha256=data["sha256"], cell=data.get("cell"),
+                   outside_project=bool(data.get("outside_project")), modified=bool(data.get("modified")))
+
+
+@dataclass(frozen=True)
 class Lock:
     """``nb2prod.lock.json`` (DESIGN 7): what the build ran, with what, and what it made."""
 
@@ -80,11 +99,19 @@ class Lock:
     requirements: list[str]
     examples: int  # how many examples the build recorded
     profile: FileRef | None = None  # the `reference` profile, when the notebook has one
+    data: list[DataFile] = field(default_factory=list)  # the files the notebook read (DESIGN 7, "Lineage")
+    data_outputs: list[str] = field(default_factory=list)  # files it wrote, then read back: outputs, not data
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if self.profile is None:
             del data["profile"]
+        for entry in data["data"]:
+            for key in DataFile.OPTIONAL:
+                if not entry[key]:
+                    del entry[key]
+        if not self.data_outputs:
+            del data["data_outputs"]
         for artifact in data["artifacts"]:  # an artifact without format details or notebook classes reads as before
             for key in LockedArtifact.OPTIONAL:
                 if not artifact[key]:
@@ -111,6 +138,8 @@ class Lock:
             requirements=list(data["requirements"]),
             examples=data["examples"],
             profile=FileRef(**profile) if profile is not None else None,
+            data=[DataFile.from_dict(d) for d in data.get("data", [])],
+            data_outputs=list(data.get("data_outputs", [])),
         )
 
     @classmethod
