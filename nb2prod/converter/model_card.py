@@ -458,6 +458,21 @@ def _training_data(profile: dict[str, Any] | None, fields: list[Field], has_refe
             "numeric": numeric, "categorical": categorical, "unprofiled": notes, "ranges": ranges}
 
 
+def _data_files(lock: Lock) -> dict[str, Any]:
+    """The files the notebook read when the build ran it (the lock's ``data``, see
+    :mod:`.lineage`), and the outputs it read back, for the Training data section."""
+    rows = []
+    for d in lock.data:
+        notes = []
+        if d.outside_project:
+            notes.append("outside the project")
+        if d.modified:
+            notes.append("the notebook wrote it after reading it: the sha256 is of the file the run left")
+        rows.append({"path": _code(d.path), "bytes": str(d.bytes), "sha256": d.sha256,
+                     "cell": "" if d.cell is None else str(d.cell), "note": _cell("; ".join(notes))})
+    return {"files": rows, "outputs": [_code(p) for p in lock.data_outputs]}
+
+
 # --- the card -------------------------------------------------------------------------
 
 
@@ -526,6 +541,7 @@ def model_card(
 ) -> ModelCard:
     """The data of MODEL_CARD.md (context key ``_model_card``, see docs/templates.md)."""
     training = _training_data(profile, fields, has_reference)
+    training.update(_data_files(lock))
     seen = dict(_features(profile))
     inputs = [
         {
