@@ -19,6 +19,7 @@ from nb2prod.converter import BuildOptions, Event, build
 from nb2prod.converter.lineage import (
     Read,
     cell_numbers,
+    changed_names,
     data_changes,
     data_files,
     previous_data,
@@ -271,3 +272,29 @@ def test_the_runner_runs_setup_steps_unseen(tmp_path: Path) -> None:
                        before=[Step("1 / 0", label="setup")])
     assert failed.outcome == CELL_RAISED and failed.failed_step == "setup" and failed.failed_cell is None
     assert failed.cells[-1].error is not None and failed.cells[-1].error[0] == "ZeroDivisionError"
+
+
+def test_many_changes_are_cut_short() -> None:
+    now = [DataFile(f"img/{i:04}.png", 1, f"{i:064}", 2) for i in range(120)]
+    lines = data_changes([], now, limit=50)
+    assert len(lines) == 51 and lines[-1].startswith("data: 70 more file(s) changed, new or no longer read")
+    assert changed_names(lines) == "img/0000.png, img/0001.png, img/0002.png, img/0003.png, img/0004.png and more"
+    assert changed_names(lines[:2]) == "img/0000.png, img/0001.png"
+
+
+def test_the_card_lists_at_most_its_rows() -> None:
+    from nb2prod.converter.model_card import DATA_ROWS, _data_files
+
+    lock = Lock(nb2prod_version="1", built_at="t", notebook=NotebookRef("n.ipynb", "s"), python="3.11",
+                parameters={}, seeds=[], lint_score=None, artifacts=[], packages={}, requirements=[], examples=0,
+                data=[DataFile(f"img/{i}.png", 1, "ab", 2) for i in range(DATA_ROWS + 3)]
+                + [DataFile("/srv/x|y.csv", 1, "cd", None, outside_project=True, modified=True)],
+                data_outputs=["out.csv"])
+    found = _data_files(lock)
+    assert len(found["files"]) == DATA_ROWS and found["more_files"] == 4
+    assert found["files"][0] == {"path": "`img/0.png`", "bytes": "1", "sha256": "ab", "cell": "2", "note": ""}
+    assert found["outputs"] == ["`out.csv`"] and found["more_outputs"] == 0
+    last = _data_files(Lock(**{**lock.__dict__, "data": lock.data[-1:]}))["files"][0]
+    assert last["path"] == "`/srv/x\\|y.csv`" and last["cell"] == ""
+    assert last["note"] == ("outside the project; the notebook wrote it after reading it: the sha256 is of the file "
+                            "the run left")

@@ -40,11 +40,12 @@ from nb2prod.converter.records import LOCK_FILE, DataFile
 from nb2prod.kernel_runner import Step
 
 __all__ = [
-    "LOG_FILE", "Lineage", "Read", "cell_numbers", "data_changes", "data_files", "previous_data", "project_root",
-    "read_log", "setup_step", "system_dirs",
+    "CHANGE_LINES", "LOG_FILE", "Lineage", "Read", "cell_numbers", "changed_names", "data_changes", "data_files",
+    "previous_data", "project_root", "read_log", "setup_step", "system_dirs",
 ]
 
 LOG_FILE = "lineage.jsonl"  # in the build's staging folder
+CHANGE_LINES = 50  # at most this many lines of data changes (an image folder may hold thousands of files)
 SETUP_LABEL = "the build's record of the files the notebook reads"
 
 # Runs in the kernel before the notebook's first cell (standard library only; IPython when there).
@@ -309,9 +310,12 @@ def _short(sha: Any) -> str:
     return f"{sha[:12]}.." if isinstance(sha, str) and sha else "?"
 
 
-def data_changes(previous: list[dict[str, Any]] | None, current: list[DataFile]) -> list[str]:
+def data_changes(
+    previous: list[dict[str, Any]] | None, current: list[DataFile], limit: int = CHANGE_LINES
+) -> list[str]:
     """One line for each data file whose sha256 differs from the previous build's, that this
-    build read and that one did not, or the reverse; none without a previous lineage."""
+    build read and that one did not, or the reverse; none without a previous lineage. Past
+    ``limit`` lines, one more says how many were left out."""
     if previous is None:
         return []
     before = {e["path"]: e for e in previous}
@@ -327,4 +331,15 @@ def data_changes(previous: list[dict[str, Any]] | None, current: list[DataFile])
     for path in before:
         if path not in now:
             lines.append(f"data file no longer read since the previous build: {path}")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"data: {len(lines) - limit} more file(s) changed, new or no longer read since "
+                 "the previous build (compare the locks' data lists)"]
     return lines
+
+
+def changed_names(lines: list[str], limit: int = 5) -> str:
+    """The files that :func:`data_changes` names, for a one-line summary (``a.csv, b.csv``)."""
+    names = [line.split(": ", 1)[1].split(" (sha256 ")[0] for line in lines if " since the previous build: " in line]
+    more = len(names) - limit + sum(1 for line in lines if " since the previous build: " not in line)
+    shown = ", ".join(names[:limit])
+    return f"{shown} and more" if more > 0 else shown

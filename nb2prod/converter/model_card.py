@@ -458,11 +458,15 @@ def _training_data(profile: dict[str, Any] | None, fields: list[Field], has_refe
             "numeric": numeric, "categorical": categorical, "unprofiled": notes, "ranges": ranges}
 
 
+DATA_ROWS = 100  # data files listed in the card; the lock lists them all
+
+
 def _data_files(lock: Lock) -> dict[str, Any]:
     """The files the notebook read when the build ran it (the lock's ``data``, see
-    :mod:`.lineage`), and the outputs it read back, for the Training data section."""
+    :mod:`.lineage`: the first :data:`DATA_ROWS`, and how many more), and the outputs it
+    read back, for the Training data section."""
     rows = []
-    for d in lock.data:
+    for d in lock.data[:DATA_ROWS]:
         notes = []
         if d.outside_project:
             notes.append("outside the project")
@@ -470,7 +474,9 @@ def _data_files(lock: Lock) -> dict[str, Any]:
             notes.append("the notebook wrote it after reading it: the sha256 is of the file the run left")
         rows.append({"path": _code(d.path), "bytes": str(d.bytes), "sha256": d.sha256,
                      "cell": "" if d.cell is None else str(d.cell), "note": _cell("; ".join(notes))})
-    return {"files": rows, "outputs": [_code(p) for p in lock.data_outputs]}
+    outputs = [_code(p) for p in lock.data_outputs[:DATA_ROWS]]
+    return {"files": rows, "more_files": len(lock.data) - len(rows), "outputs": outputs,
+            "more_outputs": len(lock.data_outputs) - len(outputs)}
 
 
 # --- the card -------------------------------------------------------------------------

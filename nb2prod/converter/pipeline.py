@@ -32,6 +32,7 @@ from nb2prod.converter.lineage import (
     LOG_FILE,
     Lineage,
     cell_numbers,
+    changed_names,
     data_changes,
     data_files,
     previous_data,
@@ -521,8 +522,7 @@ def _execute_and_capture(
         profiled = f", reference profiled ({len(capture.profile['features'])} input(s))" if capture.profile else ""
         read = f", {len(lineage.data)} data file(s) read"
         if changes:
-            names = ", ".join(line.split(": ", 1)[1].split(" (")[0] for line in changes)
-            read += f"; changed since the previous build: {names}"
+            read += f"; changed since the previous build: {changed_names(changes)}"
         stage.summary(f"{len(capture.artifacts)} artifact(s), {len(capture.examples)} example(s){profiled}{read}",
                       data=[d.path for d in lineage.data], data_changes=changes)
     return capture, lineage, changes
