@@ -2,11 +2,13 @@
 
 import asyncio
 import dataclasses
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +20,20 @@ from {{ cookiecutter.package_name }}.runtime.settings import Settings
 from {{ cookiecutter.package_name }}.service import SERVICE
 
 STARTUP_SECONDS = 60
+STORE_URL = "{{ cookiecutter.package_name | upper }}_STORE_URL"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prediction_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """The tests' predictions go to a SQLite file of their own, not to the default one in the working directory
+    (unless `{{ cookiecutter.package_name | upper }}_STORE_URL` names a store: then to that one)."""
+    if os.environ.get(STORE_URL, "").strip():
+        yield None
+        return
+    path = tmp_path_factory.mktemp("store") / "predictions.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(STORE_URL, f"sqlite:///{path}")
+        yield path
 
 
 def default_settings() -> Settings:

@@ -1,5 +1,6 @@
 """Every endpoint of the running service, over real HTTP."""
 
+import uuid
 from typing import Any
 
 import httpx
@@ -32,7 +33,10 @@ def test_health(client: httpx.Client) -> None:
 def test_ready(client: httpx.Client) -> None:
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    body = response.json()
+    assert body["status"] == "ready"
+    assert set(body["store"]) == {"kind", "up", "reason", "queued", "dropped", "written"}
+    assert body["store"]["up"] is True, body["store"]["reason"]
 
 
 def test_metadata(client: httpx.Client) -> None:
@@ -49,14 +53,40 @@ def test_metadata(client: httpx.Client) -> None:
 def test_predict(client: httpx.Client, example: dict[str, Any]) -> None:
     response = client.post("/predict", json=example)
     assert response.status_code == 200, response.text
-    assert set(response.json()) == {"prediction"}
+    assert set(response.json()) == {"prediction", "id"}
+    assert response.headers["x-prediction-id"] == response.json()["id"]
+    mine = client.post("/predict", json=example, headers={"X-Prediction-Id": f"smoke-{uuid.uuid4().hex}"})
+    assert mine.json()["id"] == mine.headers["x-prediction-id"] and mine.json()["id"].startswith("smoke-")
 
 
 def test_predict_batch(client: httpx.Client, example: dict[str, Any]) -> None:
     instances = [e["input"] for e in EXAMPLES] or [example]
     response = client.post("/predict/batch", json={"instances": instances})
     assert response.status_code == 200, response.text
-    assert len(response.json()["predictions"]) == len(instances)
+    assert len(response.json()["predictions"]) == len(response.json()["ids"]) == len(instances)
+    ids = [f"smoke-{uuid.uuid4().hex}" for _ in instances]
+    response = client.post("/predict/batch", json={"instances": instances, "ids": ids})
+    assert response.json()["ids"] == ids
+
+
+def test_feedback(client: httpx.Client, example: dict[str, Any]) -> None:
+    """The outcome of a prediction (here: what it predicted) is matched once; again, it is a duplicate; an id
+    never given is unknown."""
+    answer = client.post("/predict", json=example).json()
+    outcome = {"id": answer["id"], "outcome": answer["prediction"]}
+    assert client.post("/feedback", json=outcome).json() == {"matched": 1, "unknown": [], "duplicates": []}
+    never = f"never-{uuid.uuid4().hex}"
+    again = client.post("/feedback", json={"feedback": [outcome, {"id": never, "outcome": answer["prediction"]}]})
+    assert again.json() == {"matched": 0, "unknown": [never], "duplicates": [answer["id"]]}
+    assert client.post("/feedback", json={"feedback": []}).status_code == 422
+
+
+def test_performance(client: httpx.Client) -> None:
+    response = client.get("/performance")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] in {"ok", "degraded", "alert", "unknown"} and body["store_up"] is True
+    assert {"count", "metrics", "baseline", "per_class", "window", "thresholds"} <= set(body)
 
 
 def test_batch_larger_than_the_limit_is_422(client: httpx.Client, example: dict[str, Any]) -> None:
