@@ -508,6 +508,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.verified is False:
         return _error(f"{result.output}: the generated service failed its checks: {result.verify_summary}; "
                       f"see {result.output / 'verify.log'}")
+    if not err.is_terminal:  # in a terminal they were shown as progress lines during the build
+        for line in result.data_changes:
+            err.print(escape(safe_message(line)))
     for index, names in result.plan.notebook_only_tests.items():
         err.print(f"[dim]note: test cell {index} is not exported to the service's tests: it reads "
                   f"{escape(safe_message(', '.join(names)))}, which only training defines[/]")

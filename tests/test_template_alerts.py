@@ -172,7 +172,7 @@ def alerts(rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def prometheus_rule(baked: Baked) -> dict[str, Any]:
-    documents = list(yaml.safe_load_all((baked.project / "deploy/kubernetes/prometheusrule.yaml").read_text("utf-8")))
+    documents = list(yaml.safe_load_all((baked.project / "deploy/prometheus/prometheusrule.yaml").read_text("utf-8")))
     assert len(documents) == 1
     return documents[0]
 
@@ -527,11 +527,11 @@ def test_deploy_files_render_for_any_title(tmp_path: Path) -> None:
     env.loader = FileSystemLoader([str(project)])
     rendered = {path: env.get_template(path).render(**context) for path in (
         "deploy/grafana/dashboard.json", "deploy/grafana/dashboards.yaml", "deploy/prometheus/rules.yml",
-        "deploy/kubernetes/prometheusrule.yaml")}
+        "deploy/prometheus/prometheusrule.yaml")}
     board = json.loads(rendered["deploy/grafana/dashboard.json"])
     assert board["title"] == 'It\'s "odd" \\ <b>&</b> {x} (odd-name)' and board["uid"] == "nb2prod-odd-name"
     rules = yaml.safe_load(rendered["deploy/prometheus/rules.yml"])
-    assert yaml.safe_load(rendered["deploy/kubernetes/prometheusrule.yaml"])["spec"] == rules
+    assert yaml.safe_load(rendered["deploy/prometheus/prometheusrule.yaml"])["spec"] == rules
     assert all('job="odd-name"' in rule["expr"] for rule in rules["groups"][0]["rules"])
     assert yaml.safe_load(rendered["deploy/grafana/dashboards.yaml"])["providers"][0]["name"] == "odd-name"
 

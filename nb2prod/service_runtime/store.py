@@ -49,6 +49,7 @@ own (a new one per call for SQLite, one kept under a lock for PostgreSQL).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -234,8 +235,8 @@ class _Backend(Protocol):
 
 def _tables(double: str) -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS predictions (id TEXT PRIMARY KEY, time {double} NOT NULL, inputs TEXT NULL, "
-        "output TEXT NOT NULL)",
+        (f"CREATE TABLE IF NOT EXISTS predictions (id TEXT PRIMARY KEY, time {double} NOT NULL, inputs TEXT NULL, "
+         "output TEXT NOT NULL)"),
         "CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time, id)",
         f"CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, outcome TEXT NOT NULL, time {double} NOT NULL)",
         "CREATE INDEX IF NOT EXISTS feedback_time ON feedback (time)",
@@ -375,8 +376,9 @@ def _labelled_query(size: int, min_time: float | None) -> tuple[str, tuple[Any, 
     """The query of `labelled()` (`%s` placeholders) and its parameters."""
     where = "" if min_time is None else " WHERE p.time >= %s"
     parameters = (size,) if min_time is None else (min_time, size)
-    return (f"SELECT p.output, f.outcome FROM predictions p JOIN feedback f ON f.id = p.id{where} "
-            "ORDER BY p.time DESC, p.id DESC LIMIT %s", parameters)
+    query = (f"SELECT p.output, f.outcome FROM predictions p JOIN feedback f ON f.id = p.id{where} "
+             "ORDER BY p.time DESC, p.id DESC LIMIT %s")
+    return query, parameters
 
 
 def _check_version(current: int) -> None:
@@ -417,10 +419,8 @@ class _Postgres:
             conn.commit()
             return result
         except BaseException:
-            try:
+            with contextlib.suppress(Exception):  # a broken connection: the caller drops it
                 conn.rollback()
-            except Exception:  # a broken connection: the caller drops it
-                pass
             raise
 
     def migrate(self, conn: Any) -> None:
@@ -515,10 +515,8 @@ class _Postgres:
 
     def close_reader(self) -> None:
         if self.reader is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.reader.close()
-            except Exception:
-                pass
             self.reader = None
 
 
@@ -897,10 +895,8 @@ class PredictionStore:
     @staticmethod
     def _close_quietly(conn: Any) -> None:
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):
                 conn.close()
-            except Exception:
-                pass
 
 
 def open_store(
