@@ -210,3 +210,16 @@ def test_generated_tests_pass_in_the_venv(built, venv) -> None:
         proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                str(result.output / "tests")], capture_output=True, text=True, cwd=result.output)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_the_lock_records_what_the_metrics_cells_printed(built) -> None:
+    """The baseline of the service's live quality (/performance): the lock's `metrics`, equal to the model card's."""
+    from nb2prod.converter.model_card import parse_metrics
+
+    result = built["iris"]
+    lock = json.loads((result.output / result.package_name / "nb2prod.lock.json").read_text())
+    card = {name: value for name, value, _ in parse_metrics((result.output / "MODEL_CARD.md").read_text())}
+    recorded = {entry["name"]: entry["value"] for entry in lock["metrics"]}
+    assert "accuracy" in recorded and 0.5 < recorded["accuracy"] <= 1.0
+    assert {name: card[name] for name in recorded} == recorded
+    assert all(isinstance(entry["cell"], int) and entry["printed"] for entry in lock["metrics"])

@@ -109,7 +109,7 @@ def test_deployment_probes_resources_and_security(manifests: dict[str, dict[str,
     assert main["securityContext"]["readOnlyRootFilesystem"] is True
     assert main["securityContext"]["allowPrivilegeEscalation"] is False
     env = {item["name"]: item["value"] for item in main.get("env", [])}
-    assert env == {"IRIS_SERVICE_MAX_BATCH_SIZE": "100"}
+    assert env == {"IRIS_SERVICE_MAX_BATCH_SIZE": "100", "IRIS_SERVICE_STORE_URL": "sqlite:////tmp/predictions.sqlite3"}
 
 
 def test_service_routes_port_80_to_the_container(manifests: dict[str, dict[str, Any]]) -> None:

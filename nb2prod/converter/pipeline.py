@@ -41,7 +41,7 @@ from nb2prod.converter.lineage import (
     setup_step,
     system_dirs,
 )
-from nb2prod.converter.model_card import model_card_for_build
+from nb2prod.converter.model_card import collect_metrics, model_card_for_build
 from nb2prod.converter.plan import BuildPlan, exported_modules, make_plan
 from nb2prod.converter.records import LOCK_FILE, BuildContext, FileRef, Lock, LockedArtifact, NotebookRef, write_lock
 from nb2prod.converter.requirements import pinned_requirements, verify, verify_failure_summary
@@ -283,6 +283,8 @@ def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None, lineage: Li
         profile=profile,
         data=list(lineage.data) if lineage else [],
         data_outputs=list(lineage.outputs) if lineage else [],
+        metrics=[{key: entry[key] for key in ("name", "value", "printed", "cell")}
+                 for entry in collect_metrics(plan.nb, capture.executed, capture.origin)["values"]],
     )
 
 

@@ -101,6 +101,9 @@ class Lock:
     profile: FileRef | None = None  # the `reference` profile, when the notebook has one
     data: list[DataFile] = field(default_factory=list)  # the files the notebook read (DESIGN 7, "Lineage")
     data_outputs: list[str] = field(default_factory=list)  # files it wrote, then read back: outputs, not data
+    # What the notebook's `metrics` cells printed in the build's run ({"name", "value", "printed", "cell"}):
+    # the model card's table, and the baseline of the service's live quality (service_runtime/quality.py).
+    metrics: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +115,8 @@ class Lock:
                     del entry[key]
         if not self.data_outputs:
             del data["data_outputs"]
+        if not self.metrics:
+            del data["metrics"]
         for artifact in data["artifacts"]:  # an artifact without format details or notebook classes reads as before
             for key in LockedArtifact.OPTIONAL:
                 if not artifact[key]:
@@ -140,6 +145,7 @@ class Lock:
             profile=FileRef(**profile) if profile is not None else None,
             data=[DataFile.from_dict(d) for d in data.get("data", [])],
             data_outputs=list(data.get("data_outputs", [])),
+            metrics=[dict(m) for m in data.get("metrics", [])],
         )
 
     @classmethod
