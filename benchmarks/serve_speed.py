@@ -16,6 +16,10 @@ more CPUs and one worker, the server is pinned to one CPU and the load generator
 another. Repeats alternate the order of the two apps, so a drift of the machine's speed
 hits both alike.
 
+A third run of the generated app has its prediction store off (`<PREFIX>_STORE_URL=off`;
+the generated app itself stores every prediction in a SQLite file): the cost of the store,
+reported as on/off ratios of throughput and p99 (issue 16's target: within 10%).
+
 For each app: requests/s and p50/p99 latency of `POST /predict`; rows/s of
 `POST /predict/batch` in batches of `--batch-rows`; cold start (process start to the first
 200 from `/ready`); and the RSS of the server after the load (VmRSS, summed over its
@@ -354,7 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         (work / "baseline").mkdir()
         (work / "baseline" / "baseline_app.py").write_text(BASELINE_APP, encoding="utf-8")
         base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        generated = App("generated", f"{built.package_name}.app:app", {**base_env, "PYTHONPATH": str(built.output)})
+        prefix = built.package_name.upper()
+        generated = App("generated", f"{built.package_name}.app:app", {
+            **base_env, "PYTHONPATH": str(built.output), f"{prefix}_STORE_URL": f"sqlite:///{work / 'store.sqlite3'}",
+        })
+        # The same generated app with its prediction store off: what storing every prediction costs.
+        store_off = App("store off", generated.target, {**generated.env, f"{prefix}_STORE_URL": "off"})
         baseline = App(
             "baseline",
             "baseline_app:app",
@@ -364,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
                 "BASELINE_MODEL_DIR": str(built.output / built.package_name),
             },
         )
+        apps = [generated, baseline, store_off]
         for number in range(args.repeat):
-            order = (generated, baseline) if number % 2 == 0 else (baseline, generated)
+            order = apps[number % 3:] + apps[:number % 3]  # each app first, second and last in turn
             for app in order:
                 run = measure(app, bodies, batch_bodies, args, cpus, work / f"{app.name}.log")
                 print(
@@ -376,7 +386,36 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         report(generated, baseline, built.package_name, args, cpus)
+        report_store(generated, store_off, work / "store.sqlite3")
     return 0
+
+
+STORE_TARGET = 0.10  # issue 16: with the store on, throughput and p99 within 10% of the store off
+
+
+def report_store(store_on: App, store_off: App, database: Path) -> None:
+    """The generated app with its SQLite prediction store against the same app with the store off."""
+    import sqlite3
+
+    def median(app: App, key: str) -> float:
+        return statistics.median(run[key] for run in app.runs)
+
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        stored = conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
+    print(f"\nthe prediction store: SQLite ({stored} predictions stored over the runs) against "
+          f"{store_off.env[next(k for k in store_off.env if k.endswith('_STORE_URL'))]!r}")
+    print(f"| {'':42} | {'store on':>10} | {'store off':>10} | {'on/off':>8} |")
+    print(f"|{'-' * 44}|{'-' * 11}:|{'-' * 11}:|{'-' * 9}:|")
+    for label, key, style in (("POST /predict, requests/s", "per_second", "{:.1f}"),
+                              ("POST /predict, p99 latency (ms)", "p99_ms", "{:.2f}"),
+                              ("POST /predict/batch, rows/s", "rows_per_second", "{:.0f}")):
+        on, off = median(store_on, key), median(store_off, key)
+        print(f"| {label:42} | {style.format(on):>10} | {style.format(off):>10} | {on / off:>8.2f} |")
+    throughput = median(store_on, "per_second") / median(store_off, "per_second")
+    p99 = median(store_on, "p99_ms") / median(store_off, "p99_ms")
+    verdict = "meets" if throughput >= 1 - STORE_TARGET and p99 <= 1 + STORE_TARGET else "MISSES"
+    print(f"store on/off: throughput {throughput:.2f}, p99 {p99:.2f} ({verdict} the target: within "
+          f"{STORE_TARGET:.0%} of the store off)")
 
 
 def report(generated: App, baseline: App, package: str, args: argparse.Namespace, cpus) -> None:
