@@ -195,7 +195,7 @@ def _request_body(request_model: type[BaseModel] | Sequence[type[BaseModel]], ex
     models = [request_model] if isinstance(request_model, type) else list(request_model)
     references = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
     schema = references[0] if len(references) == 1 else {"anyOf": references}
-    content = {"application/json": {"schema": schema, "examples": examples}}
+    content: dict[str, Any] = {"application/json": {"schema": schema, **({"examples": examples} if examples else {})}}
     return {"requestBody": {"required": True, "content": content}}
 
 
@@ -263,7 +263,7 @@ def create_app(
     batch_request = batch_request_model(request_model, settings.max_batch_size, examples)
     batch_response = batch_response_model(response_model, examples)
     predict_response = predict_response_model(response_model, examples)
-    feedback_item, feedback_batch = feedback_models(response_model)
+    feedback_item, feedback_batch = feedback_models(response_model, settings.max_batch_size, examples)
     # validated by `strict_json`: their schemas join the OpenAPI
     request_models = (request_model, batch_request, feedback_batch, feedback_item)
     predict_examples = {
@@ -276,11 +276,11 @@ def create_app(
         batch_examples["with the client's ids"] = {"value": {
             "instances": inputs_shown, "ids": [f"order-{number}" for number in range(1, len(inputs_shown) + 1)]}}
     outputs = [example["output"] for example in examples if "output" in example][: len(ID_EXAMPLES)]
-    feedback_examples = {
-        "one outcome": {"value": {"id": ID_EXAMPLES[0], "outcome": outputs[0] if outputs else None}},
+    feedback_examples = {  # without an example output, the schema's own example (none) is shown
+        "one outcome": {"value": {"id": ID_EXAMPLES[0], "outcome": outputs[0]}},
         "several outcomes": {"value": {"feedback": [
-            {"id": id_, "outcome": output} for id_, output in zip(ID_EXAMPLES, outputs or [None], strict=False)]}},
-    }
+            {"id": id_, "outcome": output} for id_, output in zip(ID_EXAMPLES, outputs, strict=False)]}},
+    } if outputs else {}
     readiness = Readiness()
     try:
         lock = lockfile.read_lock(folder)

@@ -24,8 +24,6 @@ PredictionId = Annotated[str, StringConstraints(min_length=1, max_length=128, pa
 ID_EXAMPLES = (
     "3f0c9a1e5b7d4c2a8e6f1b0d9c7a5e3f", "9b1d2e4f6a8c0e1f3a5b7c9d1e3f5a7b", "5e7a9c1b3d5f7e9a1c3b5d7f9e1a3c5b",
 )
-MAX_FEEDBACK_ITEMS = 10_000
-"""Outcomes in one `POST /feedback`, at most."""
 
 REQUEST_CONFIG = ConfigDict(
     extra="forbid",
@@ -112,11 +110,15 @@ def batch_response_model(
     return model
 
 
-def feedback_models(response_model: type[BaseModel]) -> tuple[type[BaseModel], type[BaseModel]]:
+def feedback_models(
+    response_model: type[BaseModel], max_items: int, examples: Sequence[Mapping[str, Any]] = ()
+) -> tuple[type[BaseModel], type[BaseModel]]:
     """`Feedback` (the true `outcome` of the prediction `id`, of the type of its `prediction`) and
-    `FeedbackBatch` (`feedback`: from 1 to MAX_FEEDBACK_ITEMS of them)."""
+    `FeedbackBatch` (`feedback`: from 1 to `max_items` of them, the limit of a batch of predictions); the first
+    example's output is the example outcome."""
+    shown: list[Any] = [{"id": ID_EXAMPLES[0], "outcome": e["output"]} for e in examples[:1] if "output" in e]
     config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
-                        json_schema_extra={"examples": [{"id": ID_EXAMPLES[0], "outcome": None}]})
+                        json_schema_extra={"examples": shown} if shown else None)
     item: type[BaseModel] = create_model(
         "Feedback",
         __config__=config,
@@ -128,8 +130,8 @@ def feedback_models(response_model: type[BaseModel]) -> tuple[type[BaseModel], t
     batch: type[BaseModel] = create_model(
         "FeedbackBatch",
         __config__=ConfigDict(extra="forbid", strict=True),
-        __doc__=f"The true outcomes of several predictions, at most {MAX_FEEDBACK_ITEMS}.",
-        feedback=(list[item], Field(min_length=1, max_length=MAX_FEEDBACK_ITEMS)),  # type: ignore[valid-type]
+        __doc__=f"The true outcomes of several predictions, at most {max_items}.",
+        feedback=(list[item], Field(min_length=1, max_length=max_items)),  # type: ignore[valid-type]
     )
     return item, batch
 

@@ -200,3 +200,27 @@ def test_the_gauges() -> None:
     assert samples[("model_quality_baseline", (("metric", "accuracy"),))] == 0.9
     assert samples[("model_quality_window_count", ())] == 50
     assert samples[("model_quality_status", ())] == 1  # 0.8 is 11 % below 0.9: degraded
+
+
+def test_feedback_reads_the_store_at_most_once_per_cache_period_and_the_next_report_is_fresh() -> None:
+    reads = []
+    clock = Clock()
+
+    def read() -> list[tuple[str, str]]:
+        reads.append(clock.now)
+        return pairs_with_accuracy(100, 100)
+
+    monitor = QualityMonitor(read, {"accuracy": 1.0}, SETTINGS, logging.getLogger("toy.quality"), clock=clock)
+    monitor.feedback_received()
+    assert reads == [0.0]  # nothing cached yet: read now (a change of status is logged at once)
+    clock.now = 0.5
+    monitor.feedback_received()
+    monitor.feedback_received()
+    assert reads == [0.0]  # a burst of feedback within a second: no read per request
+    monitor.report()
+    assert reads == [0.0, 0.5]  # but the next report sees the new feedback
+    monitor.report()
+    assert reads == [0.0, 0.5]  # and is cached again
+    clock.now = 1.6
+    monitor.feedback_received()
+    assert reads == [0.0, 0.5, 1.6]
