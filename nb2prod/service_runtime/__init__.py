@@ -9,6 +9,8 @@ relatively and never a notebook's module; nothing else in nb2prod imports them (
 prometheus-client are the service's dependencies, not nb2prod's).
 
 Modules: settings (every `<PREFIX>_*` environment variable), lockfile (the lock and the artifacts),
-schema (shared answer models, batch models), drift, observability (metrics, logs, limits), app (the
-FastAPI app), batch (the file scorer), cli (`serve`, `predict`, `train`), service (the `Service`).
+schema (shared answer models, batch models), drift, observability (metrics, logs, limits), store (the
+prediction store: predictions and feedback in SQLite or PostgreSQL, written off the request path),
+quality (live quality from feedback, against the notebook's metrics), app (the FastAPI app), batch (the
+file scorer), cli (`serve`, `predict`, `train`), service (the `Service`).
 """
