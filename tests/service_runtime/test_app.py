@@ -28,7 +28,7 @@ from nb2prod.service_runtime.app import create_app
 from nb2prod.service_runtime.observability import protocol_for
 from nb2prod.service_runtime.schema import ID_EXAMPLES
 from nb2prod.service_runtime.service import Service
-from nb2prod.service_runtime.settings import DriftSettings, Settings
+from nb2prod.service_runtime.settings import DriftSettings
 
 
 @contextmanager
@@ -181,7 +181,7 @@ def test_not_ready_is_503_and_says_why(toy: tuple[Service, Toy], package: Path) 
         assert client.post("/predict", json={"x": 1}).status_code == 503
         assert client.get("/health").status_code == 200
     (package / "profile.json").unlink()
-    strict = Settings(prefix="TOY_SERVICE", drift=DriftSettings(strict=True))
+    strict = dataclasses.replace(toy[0].settings(), drift=DriftSettings(strict=True))  # the store: in tmp_path
     with served(create_app(toy[0], settings=strict), status="failed") as client:
         assert "profile" in client.get("/ready").json()["reason"]
 
