@@ -258,6 +258,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
             "requirements": requirements,
             "examples": len(EXAMPLE_INPUTS),
             "profile": {"file": "profile.json", "sha256": hashlib.sha256(profile_bytes(profile)).hexdigest()},
+            "data": [],  # the files the notebook read (lineage): always in a lock the build writes
         },
     }
     printed = [("stream", f"accuracy: {namespace['accuracy']:.3f}\n")]  # what cell 7 of TRAIN_CODE prints
