@@ -661,8 +661,11 @@ def _predict_docstring(plan: BuildPlan) -> str:
     return ""
 
 
-def model_card_for_build(plan: BuildPlan, capture: Capture, lock: Lock, project_name: str) -> ModelCard:
-    """The model card of a build, from its plan, its capture and its lock."""
+def model_card_for_build(
+    plan: BuildPlan, capture: Capture, lock: Lock, project_name: str, metrics: dict[str, Any] | None = None
+) -> ModelCard:
+    """The model card of a build, from its plan, its capture and its lock; ``metrics``: what
+    :func:`collect_metrics` gives for them, when the caller has it already."""
     nb_path = plan.nb.path
     folder = nb_path.parent if nb_path is not None else Path.cwd()
     git = git_lineage(nb_path) if nb_path is not None else {"commit": None, "note": "the notebook has no file"}
@@ -675,7 +678,7 @@ def model_card_for_build(plan: BuildPlan, capture: Capture, lock: Lock, project_
         examples=capture.examples,
         lock=lock,
         profile=capture.profile,
-        metrics=collect_metrics(plan.nb, capture.executed, capture.origin),
+        metrics=metrics if metrics is not None else collect_metrics(plan.nb, capture.executed, capture.origin),
         owner=resolve_owner(getattr(plan, "owner", None), folder),
         git=git,
         imported=_imported_modules(plan.nb),

@@ -260,7 +260,9 @@ def _test_code(plan: BuildPlan) -> str:
     return "\n\n".join(blocks)
 
 
-def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None, lineage: Lineage | None = None) -> Lock:
+def _lock(
+    plan: BuildPlan, capture: Capture, lint_score: int | None, lineage: Lineage | None, metrics: dict[str, Any]
+) -> Lock:
     nb_path = plan.nb.path
     notebook_sha = _sha256(nb_path) if nb_path is not None and nb_path.is_file() else ""
     built = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -283,8 +285,7 @@ def _lock(plan: BuildPlan, capture: Capture, lint_score: int | None, lineage: Li
         profile=profile,
         data=list(lineage.data) if lineage else [],
         data_outputs=list(lineage.outputs) if lineage else [],
-        metrics=[{key: entry[key] for key in ("name", "value", "printed", "cell")}
-                 for entry in collect_metrics(plan.nb, capture.executed, capture.origin)["values"]],
+        metrics=[{key: entry[key] for key in ("name", "value", "printed", "cell")} for entry in metrics["values"]],
     )
 
 
@@ -295,7 +296,8 @@ def _context(
     """What the template is rendered with (:meth:`BuildContext.cookiecutter_context` makes
     the documented keys of it)."""
     nb_path = plan.nb.path
-    lock = _lock(plan, capture, lint_score, lineage)
+    metrics = collect_metrics(plan.nb, capture.executed, capture.origin)  # the lock's and the model card's
+    lock = _lock(plan, capture, lint_score, lineage, metrics)
     return BuildContext(
         project_name=project,
         package_name=package,
@@ -313,7 +315,7 @@ def _context(
         parameters=plan.parameters,
         profile=capture.profile,
         lock=lock,
-        model_card=model_card_for_build(plan, capture, lock, project),
+        model_card=model_card_for_build(plan, capture, lock, project, metrics),
     )
 
 

@@ -285,13 +285,7 @@ class _SQLite:
 
     def migrate(self, conn: sqlite3.Connection) -> None:
         def work() -> None:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
-            _check_version(current)
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            _migrate(lambda sql, *args: conn.execute(sql, *args).fetchone(), "?")
 
         self._transaction(conn, work)
 
@@ -381,6 +375,18 @@ def _labelled_query(size: int, min_time: float | None) -> tuple[str, tuple[Any, 
     return query, parameters
 
 
+def _migrate(run: Callable[..., Any], placeholder: str) -> None:
+    """Bring the schema to SCHEMA_VERSION inside the caller's transaction. ``run(sql, parameters?)`` executes
+    one statement and returns its first row (None for a statement without rows)."""
+    run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    current = run("SELECT MAX(version) FROM schema_version")[0] or 0
+    _check_version(current)
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[version]:
+            run(statement)
+        run(f"INSERT INTO schema_version (version) VALUES ({placeholder})", (version,))
+
+
 def _check_version(current: int) -> None:
     if current > SCHEMA_VERSION:
         raise _SchemaTooNew(f"the store's schema is version {current}, newer than this service's "
@@ -426,14 +432,12 @@ class _Postgres:
     def migrate(self, conn: Any) -> None:
         def work(cursor: Any) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))  # replicas starting at once wait
-            cursor.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            cursor.execute("SELECT MAX(version) FROM schema_version")
-            current = cursor.fetchone()[0] or 0
-            _check_version(current)
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
-                    cursor.execute(statement)
-                cursor.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+
+            def run(sql: str, *args: Any) -> Any:
+                cursor.execute(sql, *args)
+                return cursor.fetchone() if cursor.description else None
+
+            _migrate(run, "%s")
 
         self._transaction(conn, work)
 
