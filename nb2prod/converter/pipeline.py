@@ -316,6 +316,7 @@ def _context(
         profile=capture.profile,
         lock=lock,
         model_card=model_card_for_build(plan, capture, lock, project, metrics),
+        predict_batch=plan.predict_batch,
     )
 
 

@@ -71,6 +71,7 @@ class BuildPlan:
     resolution: Resolution | None = field(default=None, repr=False)  # what the service needs, and from where
     serving_cell: int = 0  # the last predict/serve cell: the bindings above it reach the serving code
     rebound: list[str] = field(default_factory=list)  # names bound again below serving_cell (see resolve)
+    predict_batch: bool = False  # a predict or serve cell defines the vectorised `predict_batch(frame)`
 
     @property
     def exported_cells(self) -> list[Cell]:
@@ -113,6 +114,31 @@ def _predict_function(cell: Cell) -> ast.FunctionDef:
     if isinstance(fn, ast.AsyncFunctionDef):
         raise _fail(f"cell {cell.index}: `predict` must be a plain function, not `async def`")
     return fn
+
+
+def _has_predict_batch(cells: list[Cell]) -> bool:
+    """Whether the exported cells define `predict_batch`, the vectorised `predict` (docs/templates.md): a
+    function taking the frame as its one required argument (a `def` of another shape is a BuildError)."""
+    found = False
+    for cell in cells:
+        tree = cell.parsed.tree
+        for stmt in tree.body if tree is not None else []:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "predict_batch":
+                if isinstance(stmt, ast.AsyncFunctionDef):
+                    raise _fail(f"cell {cell.index}: `predict_batch` must be a plain function, not `async def`")
+                args = stmt.args
+                positional = [*args.posonlyargs, *args.args]
+                required = len(positional) - len(args.defaults)
+                required_keywords = sum(default is None for default in args.kw_defaults)
+                if not (positional or args.vararg) or required > 1 or required_keywords:
+                    raise _fail(f"cell {cell.index}: `predict_batch` must take one argument, the DataFrame of "
+                                f"the rows (one column per argument of `predict`): `def predict_batch(frame)`")
+                found = True
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(isinstance(t, ast.Name) and t.id == "predict_batch" for t in targets):
+                    found = True
+    return found
 
 
 def _fields(fn: ast.FunctionDef, cell: Cell) -> list[Field]:
@@ -468,6 +494,7 @@ def make_plan(nb: Notebook, overrides: dict[str, Any] | None = None) -> BuildPla
         resolution=resolution,
         serving_cell=resolution.serving_cell,
         rebound=resolution.rebound,
+        predict_batch=_has_predict_batch(exported),
     )
 
 

@@ -209,6 +209,7 @@ class BuildContext:
     profile: dict[str, Any] | None
     lock: Lock
     model_card: ModelCard
+    predict_batch: bool = False  # the notebook defines the vectorised `predict_batch(frame)`
 
     def cookiecutter_context(self) -> dict[str, Any]:
         """The documented context keys (docs/templates.md), made here and only here."""
@@ -222,6 +223,7 @@ class BuildContext:
             "notebook_name": self.notebook_name,
             "_fields": [f.to_dict() for f in self.fields],
             "_return_annotation": self.return_annotation,
+            "_predict_batch": self.predict_batch,
             "_model_code": self.model_code,
             "_train_code": self.train_code,
             "_test_code": self.test_code,

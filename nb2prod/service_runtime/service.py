@@ -25,8 +25,8 @@ class Service:
 
     `predict(**inputs)` is the notebook's function; `load_artifacts(directory)` verifies and loads
     the artifacts of a folder laid out like the package (None: the package's own) and makes them
-    the globals `predict` reads; `train(output_dir)` reruns the training code and returns the path
-    of the new lock. `request_model` holds the keyword arguments of `predict`, `response_model` its
+    the globals `predict` (and `predict_batch`) read; `train(output_dir)` reruns the training code and returns
+    the path of the new lock. `request_model` holds the keyword arguments of `predict`, `response_model` its
     answer as a `prediction` field.
     """
 
@@ -47,6 +47,9 @@ class Service:
     """The prefix of the settings' environment variables; default: the package name in upper case."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """The package's `metadata.json` (read from `package_dir` when not given)."""
+    predict_batch: Callable[[Any], Any] | None = None
+    """The notebook's vectorised `predict_batch(frame)`, if it defines one (see vectorised.py): a pandas
+    DataFrame with one column per argument of `predict` in, one answer per row out."""
 
     def __post_init__(self) -> None:
         if not self.env_prefix:

@@ -1,9 +1,10 @@
 """This notebook's service, as the runtime (`runtime/`, nb2prod's code copied as is) sees it.
 
-The runtime's app, batch scorer and command line take `SERVICE`: the notebook's `predict` and
-artifacts (model.py), the request and response models (schema.py), this package's folder (its lock,
-artifacts, metadata.json and profile.json), the training code (train.py), and the prefix of its
-settings, `{{ cookiecutter.package_name | upper }}_*` (read by runtime/settings.py; see README.md).
+The runtime's app, batch scorer and command line take `SERVICE`: the notebook's `predict` (and its
+vectorised `predict_batch`, if it has one) and artifacts (model.py), the request and response models
+(schema.py), this package's folder (its lock, artifacts, metadata.json and profile.json), the training
+code (train.py), and the prefix of its settings, `{{ cookiecutter.package_name | upper }}_*` (read by
+runtime/settings.py; see README.md).
 """
 
 from pathlib import Path
@@ -34,4 +35,7 @@ SERVICE = Service(
     max_batch_size={{ cookiecutter.max_batch_size | int }},
     env_prefix="{{ cookiecutter.package_name | upper }}",
     metadata=METADATA,
+{%- if cookiecutter._predict_batch %}
+    predict_batch=model.predict_batch,
+{%- endif %}
 )
