@@ -41,7 +41,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from . import lockfile
@@ -71,10 +71,12 @@ from .schema import (
     feedback_models,
     jsonable,
     predict_response_model,
+    prediction_type,
 )
 from .service import Service
 from .settings import Settings
 from .store import FeedbackItem, PredictionRecord, PredictionStore, StoreUnavailable, open_store
+from .vectorised import PredictionError, predict_rows
 
 logger = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -119,14 +121,6 @@ FEEDBACK_ANSWERS: dict[int | str, dict[str, Any]] = {
     503: _answer("The prediction store cannot be reached: nothing was recorded, send the feedback again later"),
 }
 PREDICTION_ID_HEADER = "X-Prediction-Id"
-
-
-class PredictionError(Exception):
-    """The notebook's `predict` raised on a valid input, or returned what the response cannot carry."""
-
-    def __init__(self, kind: str, loc: Sequence[str | int], message: str, error: str) -> None:
-        super().__init__(message)
-        self.kind, self.loc, self.message, self.error = kind, tuple(loc), message, error
 
 
 def strict_json(model: type[Model]) -> Callable[[Request], Awaitable[Model]]:
@@ -366,6 +360,36 @@ def create_app(
             ) from exc
         return prediction
 
+    answers_adapter: TypeAdapter[list[Any]] = TypeAdapter(list[prediction_type(response_model)])  # type: ignore[arg-type,misc]
+
+    def predicted_rows(inputs: list[dict[str, Any]]) -> list[Any]:
+        """The predictions for a batch's `inputs`, as JSON: one call of the notebook's `predict_batch` when it has
+        one, else `predict` per row. If `predict_batch` fails, or returns what the response cannot carry, the rows
+        are predicted one by one (the answer is then `predict`'s, or a PredictionError naming the row)."""
+        if service.predict_batch is not None and inputs:
+            try:
+                predictions = predict_rows(service, inputs)
+                answers_adapter.dump_json(answers_adapter.validate_python(predictions))
+            except Exception:
+                errors_log.warning("predict_batch failed on a batch of %d rows: predicting them one by one",
+                                   len(inputs), exc_info=True)
+            else:
+                return predictions
+        return [predicted(kwargs, ("body", "instances", row)) for row, kwargs in enumerate(inputs)]
+
+    def score(http: Request, inputs: list[dict[str, Any]], given: list[str] | None) -> tuple[list[str], list[Any]]:
+        """Score a batch of validated inputs as /predict/batch does, and return (ids, predictions): drift (in
+        strict mode a refusal is a RequestValidationError, `loc` body.instances.N.field), the predictions (a
+        PredictionError names the row), metrics, ids (`given`, or new ones), the store, and the log line."""
+        metrics.observe_batch(len(inputs))
+        monitor(inputs, batch=True)
+        predictions = predicted_rows(inputs)
+        metrics.observe_predictions(predictions)
+        ids = given if given is not None else [uuid.uuid4().hex for _ in predictions]
+        keep(ids, inputs, predictions)
+        identify(http, ids)
+        return ids, predictions
+
     def monitor(inputs: list[dict[str, Any]], batch: bool) -> None:
         """Feed the drift monitor; in strict mode, refuse (422) values the reference data never had."""
         problems = drift.observe(inputs)
@@ -458,21 +482,15 @@ def create_app(
         openapi_extra=_request_body(batch_request, batch_examples),
     )
     def predict_batch(http: Request, request: Annotated[BaseModel, Depends(strict_json(batch_request))]) -> Response:
-        """The notebook's `predict` for each input of a batch, in order, and the predictions' ids."""
+        """The notebook's `predict` for each input of a batch, in order (one call of its vectorised `predict_batch`
+        when it has one), and the predictions' ids."""
         ensure_ready()
         instances: list[BaseModel] = getattr(request, "instances")  # noqa: B009 - a field of a model made at run time
         given: list[str] | None = getattr(request, "ids")  # noqa: B009
         problems = _id_errors(given, len(instances))
         if problems:
             raise RequestValidationError(problems)
-        metrics.observe_batch(len(instances))
-        inputs = [instance.model_dump() for instance in instances]
-        monitor(inputs, batch=True)
-        predictions = [predicted(kwargs, ("body", "instances", row)) for row, kwargs in enumerate(inputs)]
-        metrics.observe_predictions(predictions)
-        ids = given if given is not None else [uuid.uuid4().hex for _ in predictions]
-        keep(ids, inputs, predictions)
-        identify(http, ids)
+        ids, predictions = score(http, [instance.model_dump() for instance in instances], given)
         return Response(batch_response(predictions=predictions, ids=ids).model_dump_json(),
                         media_type="application/json")
 

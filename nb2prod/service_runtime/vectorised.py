@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from .service import Service
 
 
+class PredictionError(Exception):
+    """The notebook's `predict` raised on a valid input, or returned what the response cannot carry: `kind` is
+    `prediction_failed` or `prediction_invalid`, `loc` the input's place in the request, `error` the exception's
+    type (or `InvalidPrediction`)."""
+
+    def __init__(self, kind: str, loc: Sequence[str | int], message: str, error: str) -> None:
+        super().__init__(message)
+        self.kind, self.loc, self.message, self.error = kind, tuple(loc), message, error
+
+
 class BatchAnswerError(ValueError):
     """`predict_batch` returned what is not one answer per row (its message says what it returned)."""
 

@@ -15,7 +15,10 @@ from nb2prod.converter.errors import BuildError
 from nb2prod.converter.runtime import RUNTIME_DIR, copy_runtime, runtime_files, template_wants_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
-THIRD_PARTY = {"fastapi", "h11", "joblib", "prometheus_client", "psycopg", "pydantic", "skops", "starlette", "uvicorn"}
+THIRD_PARTY = {"fastapi", "h11", "joblib", "prometheus_client", "psycopg", "pydantic", "skops", "starlette", "uvicorn",
+               "pandas", "pyarrow", "pyspark"}
+"""The serving stack; pandas (for a notebook's predict_batch), pyarrow and pyspark (the Spark scorer) are imported
+only inside the functions that need them."""
 
 
 def template(folder: Path, **declared: object) -> Path:
@@ -30,7 +33,7 @@ def test_copied_byte_for_byte_when_asked(tmp_path: Path) -> None:
     written = copy_runtime(tmp_path / "proj", "pkg", str(asking))
     assert [path.name for path in written] == [path.name for path in runtime_files()]
     assert {"__init__.py", "app.py", "batch.py", "cli.py", "drift.py", "lockfile.py", "observability.py", "quality.py",
-            "schema.py", "serializers.py", "service.py", "settings.py", "store.py"} == {path.name for path in written}
+            "schema.py", "serializers.py", "service.py", "settings.py", "store.py", "vectorised.py"} == {path.name for path in written}
     for copy in written:
         assert copy.read_bytes() == (RUNTIME_DIR / copy.name).read_bytes()
     with pytest.raises(BuildError, match="rendered pkg/runtime/ itself"):
