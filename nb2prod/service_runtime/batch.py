@@ -4,7 +4,8 @@
 writes and flushes its predictions, and forgets it, so its memory depends on the chunk
 size and the longest line, never on the size of the file. Each row is validated as the
 service validates a body (JSON lines strictly, from their text; CSV cells, which are text,
-converted to the fields' types), and answered as `/predict` answers.
+converted to the fields' types), and answered as `/predict` answers: with the notebook's `predict_batch`, one call
+per chunk (see vectorised.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .drift import DriftMonitor, load_profile
 from .schema import jsonable
 from .service import Service
 from .settings import DriftSettings
+from .vectorised import predict_rows
 
 FORMATS = ("jsonl", "csv")
 MAX_REPORTED = 10
@@ -74,19 +76,17 @@ def score_file(
     output_format = output_format or format_of(output_name)
     limit = max_line_bytes if max_line_bytes is not None else service.settings().max_body_bytes
     check = strict_check(service, model_dir) if strict else None
-    request_model, response_model = service.request_model, service.response_model
     scored = skipped = 0
     with ExitStack() as stack:
         source = _open_input(input_name, stack)  # a missing input is reported before the artifacts load
         out, commit = _open_output(output_name, stack)
         service.load_artifacts(model_dir)
         lines = _lines(source, limit)
-        rows = _csv_rows(lines, request_model) if input_format == "csv" else _jsonl_rows(lines)
+        rows = _csv_rows(lines, service.request_model) if input_format == "csv" else _jsonl_rows(lines)
         write = _csv_writer(out, skip_invalid) if output_format == "csv" else _jsonl_writer(out)
         while chunk := list(islice(rows, batch_size)):
-            results: list[str | RowError] = []
-            for line, row in chunk:
-                result = score_row(service.predict, request_model, response_model, line, row, check)
+            results = score_chunk(service, chunk, check)
+            for result in results:
                 if isinstance(result, RowError):
                     if not skip_invalid:
                         raise InputError(str(result))
@@ -95,7 +95,6 @@ def score_file(
                         print(f"skipped {result}", file=sys.stderr)
                 else:
                     scored += 1
-                results.append(result)
             write(results)
             out.flush()
         commit()
@@ -235,15 +234,33 @@ def strict_check(service: Service, directory: lockfile.PathLike | None) -> Check
     return lambda row: monitor.observe([row])
 
 
-def score_row(
-    predict: Callable[..., Any],
-    request_model: type[BaseModel],
-    response_model: type[BaseModel],
-    line: int,
-    row: str | dict[str, Any] | RowError,
-    check: Check | None = None,
-) -> str | RowError:
-    """The JSON text of the service's answer to `row` ({"prediction": ...}), or why there is none."""
+def score_chunk(service: Service, chunk: list[Row], check: Check | None = None) -> list[str | RowError]:
+    """The answers to a chunk of rows, in order: the JSON text of each ({"prediction": ...}), or why there is none.
+
+    With the notebook's `predict_batch`, the valid rows are predicted in one call; if it fails, or one of its
+    answers is not of predict's return type, the chunk is scored row by row with `predict` (whose answers, or
+    errors naming their lines, are then the output).
+    """
+    request_model, response_model = service.request_model, service.response_model
+    if service.predict_batch is None:
+        return [score_row(service.predict, request_model, response_model, line, row, check) for line, row in chunk]
+    validated = [validate_row(request_model, line, row, check) for line, row in chunk]
+    inputs = [value for value in validated if not isinstance(value, RowError)]
+    try:
+        predictions = iter(predict_rows(service, inputs))
+        results = [value if isinstance(value, RowError) else response_model(prediction=next(predictions))
+                   .model_dump_json() for value in validated]
+    except Exception:  # predict_batch failed on the chunk, or answered what predict's type is not
+        logging.getLogger(f"{service.package}.predict").warning(
+            "predict_batch failed on a chunk of %d rows: scoring them one by one", len(inputs), exc_info=True)
+        return [score_row(service.predict, request_model, response_model, line, row, check) for line, row in chunk]
+    return results
+
+
+def validate_row(
+    request_model: type[BaseModel], line: int, row: str | dict[str, Any] | RowError, check: Check | None = None
+) -> dict[str, Any] | RowError:
+    """The keyword arguments of `predict` for `row`, validated as the service validates a body; or why not."""
     if isinstance(row, RowError):
         return row
     try:
@@ -253,10 +270,26 @@ def score_row(
             request = request_model.model_validate(row, strict=False)
     except ValidationError as exc:
         return RowError(f"line {line}: {_problems(exc)}")
-    if check is not None and (refused := check(request.model_dump())):
+    inputs = request.model_dump()
+    if check is not None and (refused := check(inputs)):
         return RowError(f"line {line}: " + "; ".join(f"{p['field']}: {p['msg']}" for p in refused))
+    return inputs
+
+
+def score_row(
+    predict: Callable[..., Any],
+    request_model: type[BaseModel],
+    response_model: type[BaseModel],
+    line: int,
+    row: str | dict[str, Any] | RowError,
+    check: Check | None = None,
+) -> str | RowError:
+    """The JSON text of the service's answer to `row` ({"prediction": ...}) from `predict`, or why there is none."""
+    inputs = validate_row(request_model, line, row, check)
+    if isinstance(inputs, RowError):
+        return inputs
     try:
-        prediction = jsonable(predict(**request.model_dump()))
+        prediction = jsonable(predict(**inputs))
     except Exception as exc:  # the notebook's code failed on this input: report its line
         return RowError(f"line {line}: predict raised {type(exc).__name__}: {exc}")
     try:
