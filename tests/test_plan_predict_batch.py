@@ -38,7 +38,7 @@ def test_predict_batch_is_found(tmp_path: Path, cells: list[tuple[str, list[str]
     ("def predict_batch():\n    return []", "`predict_batch` must take one argument"),
     ("def predict_batch(frame, model):\n    return []", "`predict_batch` must take one argument"),
     ("def predict_batch(frame, *, model):\n    return []", "`predict_batch` must take one argument"),
-    ("async def predict_batch(frame):\n    return []", "not `async def`"),
+    ("async def predict_batch(frame):\n    return []", "`predict_batch` must be a plain function, not `async def`"),
 ])
 def test_a_predict_batch_that_cannot_take_a_frame_is_refused(tmp_path: Path, source: str, message: str) -> None:
     path = notebook(tmp_path, ("model = 2.0", []), (source, ["serve"]), GOOD_PREDICT)

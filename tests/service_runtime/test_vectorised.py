@@ -44,6 +44,12 @@ class Batch:
         return doubled
 
 
+@pytest.fixture(autouse=True)
+def store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prediction store of each test in its own folder (the default is a file in the working directory)."""
+    monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{tmp_path}/store/predictions.sqlite3")
+
+
 def with_batch(toy: tuple[Service, Toy], mode: str = "ok") -> tuple[Service, Batch]:
     batch = Batch(toy[1], mode)
     return dataclasses.replace(toy[0], predict_batch=batch), batch
