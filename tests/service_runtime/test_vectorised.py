@@ -45,7 +45,7 @@ class Batch:
 
 
 @pytest.fixture(autouse=True)
-def store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def store_in_tmp(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The prediction store of each test in its own folder (the default is a file in the working directory)."""
     monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{tmp_path}/store/predictions.sqlite3")
 
