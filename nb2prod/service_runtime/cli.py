@@ -2,7 +2,7 @@
 
 `main(service, argv)` runs it for one notebook's `Service`; the package's `cli.py` calls it.
 `predict` streams (see batch.py): its memory depends on `--batch-size` and the longest line,
-never on the size of the file.
+never on the size of the file. `predict --engine spark` scores the file on Apache Spark instead (see spark.py).
 """
 
 from __future__ import annotations
@@ -10,12 +10,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from . import lockfile
 from .batch import FORMATS, MAX_REPORTED, InputError, score_file
 from .service import Service
+
+ENGINES = ("local", "spark")
+SPARK_FORMATS = (*FORMATS, "parquet")
+LOCAL_BATCH, SPARK_BATCH = 1000, 10_000
+"""The default `--batch-size` of each engine (for Spark, the rows of each Arrow batch sent to predict)."""
 
 
 def main(service: Service, argv: list[str] | None = None) -> int:
@@ -63,13 +69,17 @@ def predict(service: Service, args: argparse.Namespace) -> int:
         settings = service.settings()
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if args.engine == "spark":
+        return predict_on_spark(service, args)
+    if "parquet" in (args.input_format, args.output_format):
+        raise InputError("Parquet needs --engine spark")
     scored, skipped = score_file(
         service,
         args.input,
         args.output,
         input_format=args.input_format,
         output_format=args.output_format,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or LOCAL_BATCH,
         skip_invalid=args.skip_invalid,
         strict=args.strict,
         model_dir=args.model_dir,
@@ -78,6 +88,93 @@ def predict(service: Service, args: argparse.Namespace) -> int:
     unlisted = f" ({skipped - MAX_REPORTED} not listed)" if skipped > MAX_REPORTED else ""
     print(f"scored {_rows(scored)}; skipped {_rows(skipped)}{unlisted}", file=sys.stderr)
     return 0
+
+
+def predict_on_spark(service: Service, args: argparse.Namespace) -> int:
+    """`predict --engine spark`: read INPUT (Parquet, CSV or JSON lines) into Spark, score it with spark.py's
+    `score_dataframe` on `--master`, and write the input's columns and `prediction` (and `error`) to OUT, a
+    folder of part files that appears only once the job has succeeded."""
+    try:
+        import pyarrow  # noqa: F401  (mapInPandas sends its batches through Arrow)
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError(f"--engine spark needs pyspark: pip install '{service.project}[spark]'") from None
+    from .spark import ERROR, failure, score_dataframe
+
+    if args.input == "-" or args.output in (None, "-"):
+        raise InputError("--engine spark reads and writes files: give INPUT and -o OUT as paths")
+    if not Path(args.input).exists():
+        raise InputError(f"cannot read {args.input}: No such file or directory")
+    input_format = args.input_format or _spark_format(args.input)
+    output_format = args.output_format or _spark_format(args.output)
+    target = Path(args.output)
+    if target.exists() and not (target / "_SUCCESS").exists():
+        raise InputError(f"cannot write {args.output}: it exists, and is not the output of an earlier run "
+                         "(a folder with _SUCCESS); remove it or choose another name")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # not hidden: Spark reads it back
+    builder = (SparkSession.builder.master(args.master).appName(f"{service.project} predict")
+               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(args.batch_size or SPARK_BATCH))
+               .config("spark.ui.showConsoleProgress", str(sys.stderr.isatty()).lower()))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("FATAL")  # a failed row is reported in one line below
+    try:
+        reader = spark.read
+        if input_format == "csv":  # every column as text, converted to predict's types as the batch scorer does
+            frame = reader.option("header", True).option("inferSchema", False).csv(args.input)
+        else:
+            frame = reader.json(args.input) if input_format == "jsonl" else reader.parquet(args.input)
+        scored = score_dataframe(service, frame, model_dir=args.model_dir, skip_invalid=args.skip_invalid,
+                                 strict=args.strict)
+        writer = scored.write.mode("error")
+        try:
+            if output_format == "csv":
+                writer.option("header", True).csv(str(partial))
+            else:
+                writer.json(str(partial)) if output_format == "jsonl" else writer.parquet(str(partial))
+        except Exception as exc:
+            row = failure(exc)
+            if row is None and not os.environ.get("NB2PROD_DEBUG"):
+                raise InputError(f"spark: {_first_line(exc)}") from None
+            if row is None:
+                raise
+            raise InputError(row) from None
+        written = (spark.read.option("header", True).csv(str(partial)) if output_format == "csv"
+                   else spark.read.json(str(partial)) if output_format == "jsonl" else spark.read.parquet(str(partial)))
+        total = written.count()
+        errors = written.where(written[ERROR].isNotNull()) if ERROR in written.columns else None
+        skipped = errors.count() if errors is not None else 0
+        for shown in errors.limit(MAX_REPORTED).collect() if errors is not None else []:
+            print(f"skipped {shown[ERROR]}", file=sys.stderr)
+        _replace(partial, target)
+    finally:
+        spark.stop()
+        if partial.exists():
+            shutil.rmtree(partial, ignore_errors=True)
+    unlisted = f" ({skipped - MAX_REPORTED} not listed)" if skipped > MAX_REPORTED else ""
+    print(f"scored {_rows(total - skipped)}; skipped {_rows(skipped)}{unlisted}", file=sys.stderr)
+    return 0
+
+
+def _spark_format(name: str) -> str:
+    """`csv` for .csv, `jsonl` for .jsonl, .json and .ndjson, else `parquet` (a file or a folder of them)."""
+    suffix = Path(name).suffix.lower()
+    return "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".json", ".ndjson") else "parquet"
+
+
+def _replace(partial: Path, target: Path) -> None:
+    """Put the finished output folder `partial` in the place of `target` (an earlier run's output, if any)."""
+    if not target.exists():
+        os.replace(partial, target)
+        return
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    os.replace(target, old)
+    os.replace(partial, target)
+    shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def train(service: Service, args: argparse.Namespace) -> int:
@@ -168,19 +265,37 @@ def _parser(service: Service) -> argparse.ArgumentParser:
         "--output", "-o", metavar="OUT", help="where to write the predictions (default: stdout)"
     )
     predict_cmd.add_argument(
-        "--input-format", choices=FORMATS, help="default: csv if INPUT ends with .csv, else jsonl"
+        "--input-format",
+        choices=SPARK_FORMATS,
+        help="default: csv if INPUT ends with .csv, else jsonl (with --engine spark: jsonl for .jsonl and .json, "
+        "else parquet)",
     )
     predict_cmd.add_argument(
         "--output-format",
-        choices=FORMATS,
-        help="default: csv if OUT ends with .csv, else jsonl: one {\"prediction\": ...} a line, as /predict answers",
+        choices=SPARK_FORMATS,
+        help="default: csv if OUT ends with .csv, else jsonl: one {\"prediction\": ...} a line, as /predict answers "
+        "(with --engine spark: as for INPUT)",
     )
     predict_cmd.add_argument(
         "--batch-size",
         type=_positive,
-        default=1000,
         metavar="ROWS",
-        help="rows read, scored and written at a time; memory grows with it, not with the file (default: %(default)s)",
+        help=f"rows read, scored and written at a time; memory grows with it, not with the file (default: "
+        f"{LOCAL_BATCH}; with --engine spark, the rows of each Arrow batch, default: {SPARK_BATCH})",
+    )
+    predict_cmd.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help=f"local: this process, streaming; spark: Apache Spark (pip install '{service.project}[spark]'), reading "
+        "Parquet, "
+        "CSV or JSON lines and writing a folder of part files with the input's columns and `prediction` "
+        "(default: %(default)s)",
+    )
+    predict_cmd.add_argument(
+        "--master",
+        default="local[*]",
+        help="with --engine spark, the Spark master: local[N], spark://host:port, yarn... (default: %(default)s)",
     )
     predict_cmd.add_argument(
         "--skip-invalid",
