@@ -30,8 +30,9 @@ from cookiecutter.main import cookiecutter
 
 import nb2prod
 from nb2prod.converter._capture import _nb2prod_profile
+from nb2prod.converter.execute import REFERENCE_SAMPLE
 from nb2prod.converter.model_card import model_card, summarize_metrics
-from nb2prod.converter.pipeline import profile_bytes, write_profile
+from nb2prod.converter.pipeline import profile_bytes, write_profile, write_reference_sample
 from nb2prod.converter.plan import Field
 from nb2prod.converter.records import LOCK_FILE, Lock, write_lock
 from nb2prod.converter.requirements import SERVICE_DISTRIBUTIONS
@@ -74,6 +75,13 @@ def predict(
     row = np.array([[sepal_length, sepal_width, petal_length, petal_width]]) * CM_PER_UNIT[unit]
     probabilities = model.predict_proba(row)[0]
     return {"species": str(model.classes_[probabilities.argmax()]), "probability": probabilities.max()}
+
+
+def predict_batch(frame):
+    """The same answers for many flowers, with one call of the model."""
+    scale = frame["unit"].map(CM_PER_UNIT).to_numpy()[:, None]
+    rows = frame[["sepal_length", "sepal_width", "petal_length", "petal_width"]].to_numpy() * scale
+    return [{"species": str(model.classes_[p.argmax()]), "probability": p.max()} for p in model.predict_proba(rows)]
 '''
 
 TRAIN_CODE = """\
@@ -152,6 +160,7 @@ EXPECTED_TREE = [
     "pyproject.toml",
     "requirements.txt",
     "tests/conftest.py",
+    "tests/reference_sample.json",
     "tests/test_batch.py",
     "tests/test_drift.py",
     "tests/test_metrics.py",
@@ -190,8 +199,9 @@ def run_notebook() -> dict[str, Any]:
     return namespace
 
 
-def sample_profile(namespace: dict[str, Any]) -> dict[str, Any]:
-    """The profile the build records for a `reference` cell of the training inputs, all in cm."""
+def sample_profile(namespace: dict[str, Any], sample: int = 0) -> dict[str, Any]:
+    """The profile the build records for a `reference` cell of the training inputs, all in cm (with `sample`,
+    and its `_sample` of rows, as the capture makes it for predict_batch)."""
     names = [field["name"] for field in FIELDS]
     reference = [{**dict(zip(names, row, strict=False)), "unit": "cm"} for row in namespace["X_train"].tolist()]
     features = [
@@ -199,7 +209,7 @@ def sample_profile(namespace: dict[str, Any]) -> dict[str, Any]:
          "required": field["required"]}
         for field in FIELDS
     ]
-    return _nb2prod_profile(reference, features)
+    return _nb2prod_profile(reference, features, sample=sample)
 
 
 def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[str] | None = None) -> dict[str, Any]:
@@ -218,7 +228,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
     ]
     parameters = {"C": 1.0, "test_size": 0.25, "seed": 42}
     profile = sample_profile(namespace)
-    distributions = ("numpy", "scikit-learn", "joblib", *SERVICE_DISTRIBUTIONS)
+    distributions = ("numpy", "pandas", "scikit-learn", "joblib", *SERVICE_DISTRIBUTIONS)
     requirements = sorted(f"{name}=={metadata.version(name)}" for name in distributions)
     context = {
         "project_name": "iris-service",
@@ -234,6 +244,7 @@ def sample_context(namespace: dict[str, Any], model_file: Path, trusted: list[st
         "max_batch_size": 100,
         "_fields": FIELDS,
         "_return_annotation": "dict",
+        "_predict_batch": True,
         "_model_code": SERVE_CELL + "\n\n" + PREDICT_CELL,
         "_train_code": TRAIN_CODE,
         "_test_code": TEST_CODE,
@@ -310,7 +321,9 @@ def bake_example(work: Path, notebook: dict[str, Any] | None = None) -> Baked:
     model_file = work / "model.joblib"
     joblib.dump(notebook["model"], model_file)
     context = sample_context(notebook, model_file)
-    return Baked(bake(context, work, model_file), context)
+    project = bake(context, work, model_file)
+    write_reference_sample(project / "tests", sample_profile(notebook, REFERENCE_SAMPLE)["_sample"])  # as the build
+    return Baked(project, context)
 
 
 def run(args: list[str], project: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

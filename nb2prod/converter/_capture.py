@@ -18,7 +18,7 @@ from typing import Any
 
 
 def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=None,  # one job
-                     notebook_definitions=()):
+                     notebook_definitions=(), reference_sample=0):
     import hashlib
     import importlib.metadata as metadata
     import json
@@ -218,7 +218,9 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
             result["errors"].append({"reference": True, "error": "it defines no `reference`"})
         else:
             try:
-                result["profile"] = _nb2prod_profile(namespace["reference"], profile_features)
+                result["profile"] = _nb2prod_profile(namespace["reference"], profile_features,
+                                                     sample=reference_sample)
+                result["reference_sample"] = result["profile"].pop("_sample", [])
             except ValueError as exc:
                 result["errors"].append({"reference": True, "error": str(exc)})
             except Exception as exc:  # an object that does not read as documented
@@ -243,7 +245,7 @@ def _nb2prod_capture(out_dir, artifact_names, export_modules, profile_features=N
         json.dump(result, fh)
 
 
-def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one self-contained job
+def _nb2prod_profile(reference, features, bins=10, max_categories=50, sample=0):  # one self-contained job
     """The profile of ``reference`` (the training inputs) for each of ``features``.
 
     ``features`` is a list of dicts: ``name``, ``kind`` (``numeric``, ``categorical``, or
@@ -420,4 +422,22 @@ def _nb2prod_profile(reference, features, bins=10, max_categories=50):  # one se
                           "frequencies": {k: c / len(present) for k, c in kept},
                           "other": sum(c for _, c in ranked[max_categories:]) / len(present)})
         profile["features"][name] = entry
+    if sample:
+        rows_out = []
+        if all(f["name"] in columns for f in features if f["required"]):
+            kept_names = [n for n in names if n in columns]
+            import random
+
+            # a seeded random sample (rows evenly spaced would follow any period of the data), in row order
+            for i in sorted(random.Random(0).sample(range(n_rows), min(n_rows, 3 * sample))):
+                record = {n: columns[n][i] for n in kept_names}
+                try:  # JSON numbers and text only: a row that JSON cannot carry is left out
+                    json.dumps(record, allow_nan=False)
+                except (TypeError, ValueError):
+                    continue
+                if not any(missing(v) for v in record.values()):
+                    rows_out.append(record)
+                if len(rows_out) == sample:
+                    break
+        profile["_sample"] = rows_out
     return profile

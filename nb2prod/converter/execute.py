@@ -62,6 +62,13 @@ class Capture:
     # Notebook functions and classes (of plan.notebook_definitions) that the artifacts refer to:
     # their source must go into the service so that the artifacts load against it.
     exports: list[str] = field(default_factory=list)
+    # With predict_batch: up to REFERENCE_SAMPLE rows of `reference`, for the generated test that compares
+    # predict_batch with predict (tests/reference_sample.json of the project).
+    reference_sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+REFERENCE_SAMPLE = 100
+"""How many rows of `reference` the project's tests compare predict_batch with predict on."""
 
 
 def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.NotebookNode, list[int | None]]:
@@ -92,7 +99,7 @@ def execution_notebook(plan: BuildPlan, out_dir: Path) -> tuple[nbformat.Noteboo
     call = (
         "\nglobals().update(globals().pop('_nb2prod_reaching', {}))\n"
         f"_nb2prod_capture({str(out_dir)!r}, {plan.artifacts!r}, {plan.export_modules!r}, {features!r}, "
-        f"{list(plan.notebook_definitions)!r})\n"
+        f"{list(plan.notebook_definitions)!r}, {REFERENCE_SAMPLE if plan.predict_batch else 0})\n"
         "del _nb2prod_capture, _nb2prod_profile\n"
     )
     book.cells.append(v4.new_code_cell(serializers_preamble() + _CAPTURE_SOURCE + call,
@@ -166,6 +173,7 @@ def execute(
         profile=_with_unprofiled(plan, data.get("profile")),
         origin=origin,
         exports=list(data.get("exports", [])),
+        reference_sample=list(data.get("reference_sample", [])),
     )
 
 

@@ -70,6 +70,19 @@ def write_profile(package_dir: Path, profile: dict[str, Any]) -> Path:
     return path
 
 
+REFERENCE_SAMPLE_FILE = "reference_sample.json"  # in the project's tests/, with predict_batch
+
+
+def write_reference_sample(tests_dir: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``tests/reference_sample.json``: rows of ``reference`` on which the project's tests check that
+    ``predict_batch`` answers as ``predict`` does (not shipped in the wheel: tests/ is not in the package)."""
+    path = tests_dir / REFERENCE_SAMPLE_FILE
+    path.unlink(missing_ok=True)
+    lines = ",\n".join(json.dumps(row, allow_nan=False, ensure_ascii=False) for row in rows)
+    path.write_text(f"[\n{lines}\n]\n" if rows else "[]\n", encoding="utf-8")
+    return path
+
+
 @dataclass
 class BuildOptions:
     notebook: Path
@@ -596,6 +609,8 @@ def _render_stage(
             shutil.copy2(capture.artifact_dir / a["file"], artifact_dir / a["file"])
         if capture.profile:
             write_profile(package_dir, capture.profile)
+        if plan.predict_batch and (rendered / "tests").is_dir():
+            write_reference_sample(rendered / "tests", capture.reference_sample)
         lock_file = package_dir / LOCK_FILE
         lock_file.unlink(missing_ok=True)  # the lock is the build's: one a template renders (a link...) is replaced
         write_lock(lock_file, context.lock)

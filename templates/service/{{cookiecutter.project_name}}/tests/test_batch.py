@@ -1,4 +1,5 @@
-"""The batch scorer, `predict` of the command line: JSON lines and CSV, in chunks, row by row as /predict answers."""
+"""The batch scorer, `predict` of the command line: JSON lines and CSV, in chunks, row by row as /predict answers
+{%- if cookiecutter._predict_batch %}; and the notebook's predict_batch, which answers as predict does{% endif %}."""
 
 import csv
 import json
@@ -14,6 +15,10 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+{%- if cookiecutter._predict_batch %}
+from {{ cookiecutter.package_name }}.runtime.schema import jsonable
+from {{ cookiecutter.package_name }}.runtime.vectorised import answers, frame_of
+{%- endif %}
 from {{ cookiecutter.package_name }}.schema import EXAMPLES, PredictRequest
 from {{ cookiecutter.package_name }}.service import SERVICE
 
@@ -225,3 +230,49 @@ def next_line(lines: queue.Queue[str]) -> str:
         return lines.get(timeout=STARTUP_SECONDS)
     except queue.Empty:
         pytest.fail(f"no prediction within {STARTUP_SECONDS} s of a whole chunk: the scorer waits for the end of input")
+{%- if cookiecutter._predict_batch %}
+
+
+# ---- the notebook's vectorised predict_batch answers as predict does ----
+
+REFERENCE_SAMPLE = Path(__file__).with_name("reference_sample.json")
+"""Up to 100 rows of the notebook's `reference` data, written by the build."""
+
+
+def reference_rows() -> list[dict[str, Any]]:
+    """The rows of the reference sample that predict's schema accepts, as predict's keyword arguments."""
+    rows = json.loads(REFERENCE_SAMPLE.read_text(encoding="utf-8")) if REFERENCE_SAMPLE.is_file() else []
+    valid = []
+    for row in rows:
+        try:
+            valid.append(PredictRequest.model_validate(row, strict=False).model_dump())
+        except ValueError:
+            continue
+    return valid
+
+
+@pytest.mark.parametrize("source", ["examples", "reference"])
+def test_predict_batch_answers_as_predict(source: str) -> None:
+    """`predict_batch(frame)` of many rows equals `[predict(**row) for row in rows]`, on the notebook's examples
+    and on a sample of its `reference` data."""
+    if source == "examples":
+        rows = [PredictRequest.model_validate(example["input"]).model_dump() for example in EXAMPLES]
+    else:
+        rows = reference_rows()
+    if not rows:
+        pytest.skip(f"the notebook has no {source} to compare predict_batch with predict on")
+    SERVICE.load_artifacts(None)
+    assert SERVICE.predict_batch is not None
+    expected = [jsonable(SERVICE.predict(**row)) for row in rows]
+    assert answers(SERVICE.predict_batch(frame_of(SERVICE, rows)), len(rows)) == approx(expected)
+    assert answers(SERVICE.predict_batch(frame_of(SERVICE, rows[:1])), 1) == approx(expected[:1])
+
+
+def test_predict_batch_serves_the_batch_endpoint(client: httpx.Client, inputs: list[dict[str, Any]]) -> None:
+    """/predict/batch, which calls predict_batch once, answers as /predict does row by row."""
+    rows = (inputs + [row for row in reference_rows() if row not in inputs])[:SERVICE.max_batch_size]
+    batch = client.post("/predict/batch", json={"instances": rows})
+    assert batch.status_code == 200, batch.text
+    single = [client.post("/predict", json=row).json()["prediction"] for row in rows]
+    assert batch.json()["predictions"] == approx(single)
+{%- endif %}
