@@ -44,7 +44,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from . import lockfile
+from . import lockfile, v2
 from .drift import DriftCollector, DriftMonitor, load_profile
 from .observability import (
     LimitsMiddleware,
@@ -429,8 +429,8 @@ def create_app(
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": error_detail(exc.errors())}, status_code=422)
 
-    @app.exception_handler(PredictionError)
-    async def prediction_failed(request: Request, exc: PredictionError) -> JSONResponse:
+    def failed_prediction(request: Request, exc: PredictionError) -> str:
+        """Count and log a failed prediction; the line a client may see."""
         metrics.observe_prediction_error(exc.error)
         fields = {
             "request_id": request.scope.get("state", {}).get("request_id"),
@@ -439,11 +439,14 @@ def create_app(
             "error": exc.error,
         }
         errors_log.error(exc.message, extra={"fields": fields}, exc_info=exc.__cause__)
-        shown = exc.message
         if exc.kind == "prediction_failed":  # the type only: its text may name paths, data, credentials
-            shown = (f"predict raised {exc.error} on this input; its message is in the service's log "
-                     f"(request {fields['request_id']})")
-        error = {"type": exc.kind, "loc": list(exc.loc), "msg": shown, "input": None}
+            return (f"predict raised {exc.error} on this input; its message is in the service's log "
+                    f"(request {fields['request_id']})")
+        return exc.message
+
+    @app.exception_handler(PredictionError)
+    async def prediction_failed(request: Request, exc: PredictionError) -> JSONResponse:
+        error = {"type": exc.kind, "loc": list(exc.loc), "msg": failed_prediction(request, exc), "input": None}
         return JSONResponse({"detail": error_detail([error])}, status_code=422)
 
     id_header = {PREDICTION_ID_HEADER: {"description": "The prediction's id (as in the body)",
@@ -582,6 +585,12 @@ def create_app(
     def prometheus_metrics() -> Response:
         """Prometheus metrics: requests, latency, predictions, batch sizes, input drift, and the build."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    v2.add_v2_routes(
+        app, service=service, version=str(about["version"]), status=lambda: (readiness.status, readiness.reason),
+        score=score, max_batch_size=settings.max_batch_size, limit_name=settings.variable("MAX_BATCH_SIZE"),
+        on_prediction_error=failed_prediction, answers=ANSWERS,
+    )
 
     generate_openapi = app.openapi
 
