@@ -428,7 +428,7 @@ def _id_problem(ids: Any, rows: int) -> str:
         return f"{len(ids)} ids in parameters.ids for {rows} rows: send one per row, in order, or none"
     bad = [id_ for id_ in ids if not re.fullmatch(ID_PATTERN, id_)]
     if bad:
-        return f"the id {_name(bad[0])} is not 1 to 128 letters, digits and ._:-"
+        return f"the id {_name(bad[0])} of parameters.ids is not 1 to 128 letters, digits and ._:-"
     if len(set(ids)) != len(ids):
         return "the ids of parameters.ids must all be different"
     return ""
