@@ -84,6 +84,7 @@ def main() -> int:
         for label, notebook in notebooks.items():
             if not sizes[label]:
                 continue
+            (work / label.replace(" ", "-")).mkdir()
             result = build(BuildOptions(notebook, work / label.replace(" ", "-") / "iris-service", gate=False))
             env = {**os.environ, "PYTHONPATH": str(result.output), "PYTHONDONTWRITEBYTECODE": "1"}
             package = [sys.executable, "-m", result.package_name, "predict"]
