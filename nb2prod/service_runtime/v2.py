@@ -657,6 +657,14 @@ def add_v2_routes(
         _, definitions = models_json_schema([(model, "validation") for model in V2_MODELS],
                                             ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions.get("$defs", {}))
+        served = {"model_name": model_name, "model_version": version}
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith("/v2/models/"):
+                continue
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "path" and parameter.get("name") in served:  # the one model served
+                        parameter["schema"] = {"type": "string", "enum": [served[parameter["name"]]]}
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

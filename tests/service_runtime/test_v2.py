@@ -293,6 +293,10 @@ def test_the_openapi_lists_the_v2_operations(client: httpx.Client) -> None:
     assert {"InferenceRequest", "RequestInput", "RequestOutput", "InferenceResponse", "ModelMetadata",
             "ServerMetadata", "V2Error"} <= set(schemas)
     assert schemas["InferenceRequest"]["required"] == ["inputs"]
+    parameters = {p["name"]: p["schema"] for p in paths["/v2/models/{model_name}/versions/{model_version}/infer"][
+        "post"]["parameters"]}
+    assert parameters == {"model_name": {"type": "string", "enum": ["toy-service"]},
+                          "model_version": {"type": "string", "enum": ["0.1.0"]}}
 
 
 values = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False,
