@@ -63,7 +63,20 @@ STATUSES = {
     ("post", "/feedback"): {200, 503} | EVERY_OPERATION,
     ("get", "/performance"): {200} | EVERY_OPERATION,
     ("get", "/metrics"): {200} | EVERY_OPERATION,
+    # the Open Inference Protocol (V2): its errors are {"error": ...} (V2Error)
+    ("get", "/v2"): {200} | EVERY_OPERATION,
+    ("get", "/v2/health/live"): {200} | EVERY_OPERATION,
+    ("get", "/v2/health/ready"): {200, 503} | EVERY_OPERATION,
+    **{("get", f"/v2/models/{{model_name}}{version}"): {200, 404} | EVERY_OPERATION
+       for version in ("", "/versions/{model_version}")},
+    **{("get", f"/v2/models/{{model_name}}{version}/ready"): {200, 404, 503} | EVERY_OPERATION
+       for version in ("", "/versions/{model_version}")},
+    **{("post", f"/v2/models/{{model_name}}{version}/infer"): {200, 400, 404, 503} | EVERY_OPERATION
+       for version in ("", "/versions/{model_version}")},
 }
+V2_READY = {"/v2/health/ready": "ServerReady", "/v2/models/{model_name}/ready": "ModelReady",
+            "/v2/models/{model_name}/versions/{model_version}/ready": "ModelReady"}
+"""The V2 readiness operations, whose 503 carries the same body as their 200 (ready: false)."""
 
 
 @dataclass(frozen=True)
@@ -429,6 +442,8 @@ def test_the_openapi_lists_every_status_each_operation_can_answer(client: httpx.
         for status in statuses - {200}:
             (schema,) = [content["schema"] for content in responses[str(status)]["content"].values()]
             expected = ("ValidationErrors" if status == 422 else "ReadyStatus" if (path, status) == ("/ready", 503)
+                        else V2_READY[path] if status == 503 and path in V2_READY
+                        else "V2Error" if path.startswith("/v2") and status in (400, 404, 503)
                         else "ErrorMessage")
             assert schema == {"$ref": f"#/components/schemas/{expected}"}, (method, path, status)
     for path in ("/predict", "/predict/batch"):
@@ -475,6 +490,16 @@ def valid_input_is_served(ctx, response, case):
             kinds = set()
         if kinds and kinds <= REFUSALS_OF_PREDICT:
             _record("predict failed")
+            return None
+    if response.status_code == 400 and case.path.endswith("/infer"):
+        # V2 infer: JSON Schema cannot say that the tensors' shapes, data and names fit the model's inputs;
+        # a body whose tensors do not is refused with the protocol's error body
+        try:
+            error = json.loads(response.content)["error"]
+        except (ValueError, KeyError, TypeError):
+            error = None
+        if isinstance(error, str) and error:
+            _record("tensors refused")
             return None
     _record("refused")
     raise AssertionError(f"a schema-valid request was answered {response.status_code}: {response.text[:300]}")

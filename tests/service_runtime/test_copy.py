@@ -33,7 +33,8 @@ def test_copied_byte_for_byte_when_asked(tmp_path: Path) -> None:
     written = copy_runtime(tmp_path / "proj", "pkg", str(asking))
     assert [path.name for path in written] == [path.name for path in runtime_files()]
     assert {"__init__.py", "app.py", "batch.py", "cli.py", "drift.py", "lockfile.py", "observability.py", "quality.py",
-            "schema.py", "serializers.py", "service.py", "settings.py", "store.py", "vectorised.py"} == {path.name for path in written}
+            "schema.py", "serializers.py", "service.py", "settings.py", "spark.py", "store.py", "v2.py",
+            "vectorised.py"} == {path.name for path in written}
     for copy in written:
         assert copy.read_bytes() == (RUNTIME_DIR / copy.name).read_bytes()
     with pytest.raises(BuildError, match="rendered pkg/runtime/ itself"):
