@@ -19,12 +19,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd  # pyspark, pyarrow and pandas are test dependencies (pyproject.toml's test extra)
 import pytest
 from _services import running_service
 
 from nb2prod.converter import BuildOptions, build
-
-import pandas as pd  # pyspark, pyarrow and pandas are test dependencies (pyproject.toml's test extra)
 
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
