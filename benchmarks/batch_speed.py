@@ -22,7 +22,6 @@ It prints rows/s of each, the ratio with/without predict_batch, and the issue's 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import shutil
@@ -33,34 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve_speed  # the servers and the load generator
+from _iris import without_predict_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "iris" / "train.ipynb"
 TARGETS = {"/predict/batch": 20_000, "scorer": 50_000}
-
-
-def without_predict_batch(source: Path, target: Path) -> Path:
-    """A copy of `source` whose cells no longer define `predict_batch` (the top-level def is cut out)."""
-    book = nbformat.read(source, as_version=4)
-    removed = 0
-    for cell in book.cells:
-        if cell.cell_type != "code" or "predict_batch" not in cell.source:
-            continue
-        lines = cell.source.splitlines(keepends=True)
-        for node in reversed(ast.parse(cell.source).body):
-            if isinstance(node, ast.FunctionDef) and node.name == "predict_batch":
-                del lines[node.lineno - 1 - len(node.decorator_list):node.end_lineno]
-                removed += 1
-        cell.source = "".join(lines).rstrip() + "\n"
-    if not removed:
-        raise SystemExit(f"{source} defines no predict_batch")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(book, target)
-    return target
 
 
 def write_inputs(folder: Path, rows: int) -> tuple[Path, Path]:

@@ -17,34 +17,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _iris import without_predict_batch
+
 ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "examples" / "iris" / "train.ipynb"
 RANGES = {"sepal_length": (4.3, 7.9), "sepal_width": (2.0, 4.4), "petal_length": (1.0, 6.9), "petal_width": (0.1, 2.5)}
-
-
-def without_predict_batch(notebook: Path, target: Path) -> Path:
-    """A copy of `notebook` whose cells no longer define `predict_batch` (the function and its body)."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    found = False
-    for cell in nb["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "def predict_batch" in source:
-            cut = re.sub(r"\n*def predict_batch\(.*?(?=\n\S|\Z)", "", source, flags=re.S)
-            cell["source"], found = cut.rstrip("\n") + "\n", True
-    if not found:
-        raise SystemExit(f"{notebook} defines no predict_batch")
-    target.write_text(json.dumps(nb), encoding="utf-8")
-    return target
 
 
 def write_rows(path: Path, count: int) -> None:

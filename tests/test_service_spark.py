@@ -141,8 +141,9 @@ def test_without_pyspark_one_line_says_what_to_install(iris: Path, tmp_path: Pat
 API = """
 import json, sys
 from pyspark.sql import SparkSession
-from iris_service.runtime.spark import score_dataframe
 from iris_service.service import SERVICE as IRIS
+from iris_service.spark import score_dataframe as score_iris  # the package's own module
+from score_service.runtime.spark import score_dataframe  # the runtime's, for any SERVICE
 from score_service.service import SERVICE as SCORE
 
 rows = json.loads(sys.argv[1])
@@ -150,7 +151,7 @@ spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "fals
 names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 frame = spark.createDataFrame([tuple(row[name] for name in names) for row in rows],
                               ", ".join(f"{name} double" for name in names))
-iris = score_dataframe(IRIS, frame, skip_invalid=True).toPandas()
+iris = score_iris(frame, skip_invalid=True).toPandas()
 score = score_dataframe(SCORE, frame.where(frame.sepal_width.isNotNull()), skip_invalid=True)
 types = {f.name: f.dataType.simpleString() for f in score.schema.fields}
 IRIS.load_artifacts(None)

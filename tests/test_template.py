@@ -156,6 +156,7 @@ EXPECTED_TREE = [
     *sorted(f"{PACKAGE}/runtime/{path.name}" for path in RUNTIME_DIR.glob("*.py")),
     f"{PACKAGE}/schema.py",
     f"{PACKAGE}/service.py",
+    f"{PACKAGE}/spark.py",
     f"{PACKAGE}/train.py",
     "pyproject.toml",
     "requirements.txt",
