@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -321,12 +322,14 @@ def test_the_vendored_schema_is_the_crds_v1beta1_schema() -> None:
 
 
 def test_the_vendoring_tool_reproduces_the_schema_from_the_crd(tmp_path: Path) -> None:
-    """Rebuilt from the CRD file of the recorded commit, when a clone of kserve/kserve is at hand."""
+    """Rebuilt from the CRD file of the recorded commit, when a clone of kserve/kserve is at hand ($KSERVE_REPO,
+    or ../kserve or ../.mirror/kserve+kserve/repo beside this repository)."""
     commit = json.loads(gzip.decompress(SCHEMA_FILE.read_bytes()))["source"]["commit"]
-    candidates = [ROOT.parent / ".mirror" / "kserve+kserve" / "repo", ROOT.parent / "kserve"]
+    candidates = [Path(os.environ["KSERVE_REPO"])] if os.environ.get("KSERVE_REPO") else []
+    candidates += [ROOT.parent / "kserve", ROOT.parent / ".mirror" / "kserve+kserve" / "repo"]
     repository = next((path for path in candidates if path.exists()), None)
     if repository is None:
-        pytest.skip("no clone of kserve/kserve beside the repository (../.mirror/kserve+kserve/repo or ../kserve)")
+        pytest.skip("no clone of kserve/kserve (set KSERVE_REPO)")
     shown = subprocess.run(["git", "-C", str(repository), "show",
                             f"{commit}:config/crd/full/serving.kserve.io_inferenceservices.yaml"],
                            capture_output=True, timeout=120)
