@@ -138,6 +138,7 @@ EXPECTED_TREE = [
     "deploy/README.md",
     "deploy/grafana/dashboard.json",
     "deploy/grafana/dashboards.yaml",
+    "deploy/kserve/inferenceservice.yaml",
     "deploy/kubernetes/deployment.yaml",
     "deploy/kubernetes/hpa.yaml",
     "deploy/kubernetes/service.yaml",
