@@ -128,6 +128,17 @@ def test_an_invalid_row_fails_the_job_naming_it(iris: Path, tmp_path: Path) -> N
                       "be a valid number, unable to parse string as a number"], run.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # nothing written, nothing left
 
+    # --skip-invalid: the row gets an error column, is counted and listed; the others are scored
+    run = spark_predict(iris, "iris_service", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"),
+                        "--skip-invalid")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "scored 49 rows; skipped 1 row" in run.stderr
+    assert [line for line in run.stderr.splitlines() if line.startswith("skipped row ")] == [
+        errors[0].replace("error: ", "skipped ", 1)]
+    parts = sorted((tmp_path / "out.csv").glob("part-*.csv"))
+    written = pd.concat(pd.read_csv(part, escapechar="\\") for part in parts)  # Spark escapes quotes with \
+    assert len(written) == 50 and written["error"].notna().sum() == 1 and written["prediction"].notna().sum() == 49
+
 
 def test_without_pyspark_one_line_says_what_to_install(iris: Path, tmp_path: Path) -> None:
     code = ("import sys; sys.modules['pyspark'] = None; from iris_service.cli import main; "

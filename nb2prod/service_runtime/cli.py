@@ -96,7 +96,8 @@ def predict_on_spark(service: Service, args: argparse.Namespace) -> int:
     folder of part files that appears only once the job has succeeded."""
     try:
         import pyarrow  # noqa: F401  (mapInPandas sends its batches through Arrow)
-        from pyspark.sql import SparkSession
+        from pyspark.sql import Observation, SparkSession
+        from pyspark.sql import functions as F
     except ImportError:
         raise InputError(f"--engine spark needs pyspark: pip install '{service.project}[spark]'") from None
     from .spark import ERROR, failure, score_dataframe
@@ -115,6 +116,9 @@ def predict_on_spark(service: Service, args: argparse.Namespace) -> int:
     builder = (SparkSession.builder.master(args.master).appName(f"{service.project} predict")
                .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(args.batch_size or SPARK_BATCH))
                .config("spark.ui.showConsoleProgress", str(sys.stderr.isatty()).lower()))
+    if args.master.startswith("local"):  # one machine: listen on the loopback only, and no web UI to start
+        builder = (builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+                   .config("spark.ui.enabled", "false"))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("FATAL")  # a failed row is reported in one line below
     try:
@@ -125,6 +129,9 @@ def predict_on_spark(service: Service, args: argparse.Namespace) -> int:
             frame = reader.json(args.input) if input_format == "jsonl" else reader.parquet(args.input)
         scored = score_dataframe(service, frame, model_dir=args.model_dir, skip_invalid=args.skip_invalid,
                                  strict=args.strict)
+        counted = Observation("nb2prod")  # the rows written and skipped, counted as the job writes them
+        skipped_rows = F.sum(F.col(ERROR).isNotNull().cast("long")) if args.skip_invalid else F.lit(0)
+        scored = scored.observe(counted, F.count(F.lit(1)).alias("rows"), skipped_rows.alias("skipped"))
         writer = scored.write.mode("error")
         try:
             if output_format == "csv":
@@ -138,13 +145,13 @@ def predict_on_spark(service: Service, args: argparse.Namespace) -> int:
             if row is None:
                 raise
             raise InputError(row) from None
-        written = (spark.read.option("header", True).csv(str(partial)) if output_format == "csv"
-                   else spark.read.json(str(partial)) if output_format == "jsonl" else spark.read.parquet(str(partial)))
-        total = written.count()
-        errors = written.where(written[ERROR].isNotNull()) if ERROR in written.columns else None
-        skipped = errors.count() if errors is not None else 0
-        for shown in errors.limit(MAX_REPORTED).collect() if errors is not None else []:
-            print(f"skipped {shown[ERROR]}", file=sys.stderr)
+        total, skipped = int(counted.get["rows"]), int(counted.get["skipped"] or 0)
+        if skipped:  # the first ones, read back from the output
+            written = (spark.read.option("header", True).csv(str(partial)) if output_format == "csv"
+                       else spark.read.json(str(partial)) if output_format == "jsonl"
+                       else spark.read.parquet(str(partial)))
+            for shown in written.where(written[ERROR].isNotNull()).limit(MAX_REPORTED).collect():
+                print(f"skipped {shown[ERROR]}", file=sys.stderr)
         _replace(partial, target)
     finally:
         spark.stop()
