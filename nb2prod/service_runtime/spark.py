@@ -211,7 +211,6 @@ class BatchScorer:
         """
         if self.service.predict_batch is None or self.check is not None or len(frame) == 0 or self.plain is None:
             return None
-        import numpy as np
         import pandas as pd
 
         columns: dict[str, Any] = {}
@@ -228,7 +227,8 @@ class BatchScorer:
             if kind == "number" and text:  # numbers as text (CSV): read by pandas
                 series = pd.to_numeric(series, errors="coerce")
             dtype = series.dtype
-            if kind == "number" and (dtype.kind in "iu" or (dtype.kind == "f" and np.isfinite(series).all())):
+            finite = dtype.kind == "f" and bool((series.abs() < math.inf).all())  # NaN is not below infinity
+            if kind == "number" and (dtype.kind in "iu" or finite):
                 columns[name] = series.to_numpy(dtype="float64")
             elif kind == "integer" and dtype.kind in "iu":
                 columns[name] = series.to_numpy(dtype="int64")

@@ -23,3 +23,12 @@ def toy(package: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Servic
         if name.startswith("TOY_SERVICE_"):
             monkeypatch.delenv(name)
     yield toy_service(package)
+
+
+@pytest.fixture
+def store_in_tmp(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's prediction store is a SQLite file of its own (the default is one in the working directory);
+    after `toy`, which clears the toy's settings from the environment."""
+    path = tmp_path / "store" / "predictions.sqlite3"
+    monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{path}")
+    return path

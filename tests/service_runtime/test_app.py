@@ -60,12 +60,7 @@ def served(app: Any, status: str = "ready", http: Any = "auto") -> Iterator[http
         sock.close()
 
 
-@pytest.fixture(autouse=True)
-def store_in_tmp(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's prediction store is a SQLite file of its own (the default is one in the working directory)."""
-    path = tmp_path / "store" / "predictions.sqlite3"
-    monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{path}")
-    return path
+pytestmark = pytest.mark.usefixtures("store_in_tmp")  # conftest.py: each test's store in its tmp_path
 
 
 @pytest.fixture

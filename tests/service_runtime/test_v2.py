@@ -28,11 +28,7 @@ from nb2prod.service_runtime.v2 import Tensor, input_tensors, output_tensor
 INFER = "/v2/models/toy-service/infer"
 
 
-@pytest.fixture(autouse=True)
-def store_in_tmp(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "store" / "predictions.sqlite3"
-    monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{path}")
-    return path
+pytestmark = pytest.mark.usefixtures("store_in_tmp")  # conftest.py: each test's store in its tmp_path
 
 
 @pytest.fixture

@@ -44,10 +44,7 @@ class Batch:
         return doubled
 
 
-@pytest.fixture(autouse=True)
-def store_in_tmp(toy: tuple[Service, Toy], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The prediction store of each test in its own folder (the default is a file in the working directory)."""
-    monkeypatch.setenv("TOY_SERVICE_STORE_URL", f"sqlite:///{tmp_path}/store/predictions.sqlite3")
+pytestmark = pytest.mark.usefixtures("store_in_tmp")  # conftest.py: each test's store in its tmp_path
 
 
 def with_batch(toy: tuple[Service, Toy], mode: str = "ok") -> tuple[Service, Batch]:
@@ -96,7 +93,9 @@ def test_predict_rows_calls_predict_batch_once_or_predict_per_row(toy: tuple[Ser
     assert predict_rows(service, []) == [] and len(batch.frames) == 1
 
 
-def test_predict_batch_serves_the_batches(toy: tuple[Service, Toy], capsys: pytest.CaptureFixture[str]) -> None:
+def test_predict_batch_serves_the_batches(
+    toy: tuple[Service, Toy], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     service, batch = with_batch(toy)
     instances = [{"x": 0.5}, {"x": 1.0, "colour": "blue"}, {"x": 2.0}]
     with served(create_app(service)) as client:
@@ -113,7 +112,8 @@ def test_predict_batch_serves_the_batches(toy: tuple[Service, Toy], capsys: pyte
         assert answer.status_code == 422
         assert answer.json()["detail"][0]["loc"] == ["body", "instances", 1]
         assert answer.json()["detail"][0]["type"] == "prediction_failed"
-    assert "predict_batch failed on a batch of 2 rows" in capsys.readouterr().out  # the service's JSON log
+    # the service's JSON log: on stdout, or through logging's handlers once an earlier test configured them
+    assert "predict_batch failed on a batch of 2 rows" in capsys.readouterr().out + caplog.text
 
 
 @pytest.mark.parametrize("mode", ["raise", "short", "text"])
